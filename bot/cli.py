@@ -1,0 +1,186 @@
+"""The `gauntlet` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.rubric.types import LEVELS
+
+
+def _engine_db(url: str | None):
+    from bot.store.db import init_db, make_engine
+
+    db = make_engine(url)
+    init_db(db)
+    return db
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    from bot.content import default_content
+    from bot.drill import run_drill
+    from bot.engine import InterviewEngine
+
+    content = default_content()
+    if args.round and args.round not in content.rounds:
+        print(f"gauntlet drill: unknown round '{args.round}'. Choose one of: "
+              f"{', '.join(content.rounds)}.", file=sys.stderr)
+        return 2
+    engine = InterviewEngine(_engine_db(args.database_url), content)
+    try:
+        return run_drill(engine, round_id=args.round, level=args.level, resume=args.resume)
+    except KeyboardInterrupt:
+        print("\nSaved. Continue with: gauntlet drill --resume", file=sys.stderr)
+        return 130
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    if not path.is_file():
+        raise SystemExit(f"gauntlet grade: no such file: {source}")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from bot.content import default_content
+    from bot.rubric import grade
+    from bot.textview import format_grade
+
+    content = default_content()
+    if args.batch:
+        return _grade_batch(args, content)
+    if not args.round:
+        print("gauntlet grade: --round is required (one of: " + ", ".join(content.rounds) + ")",
+              file=sys.stderr)
+        return 2
+    if args.round not in content.rounds:
+        print(f"gauntlet grade: unknown round '{args.round}'. Choose one of: "
+              f"{', '.join(content.rounds)}.", file=sys.stderr)
+        return 2
+    text = _read_text(args.file)
+    result = grade(text, args.round, args.level, content=content, id=args.id)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print(format_grade(result))
+    return 0
+
+
+def _grade_batch(args: argparse.Namespace, content) -> int:
+    from bot.rubric import grade
+
+    path = args.batch
+    stream = sys.stdin if path == "-" else None
+    if stream is None:
+        if not Path(path).is_file():
+            print(f"gauntlet grade: no such file: {path}", file=sys.stderr)
+            return 2
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    else:
+        lines = stream.read().splitlines()
+    progress = sys.stderr.isatty()
+    total = sum(1 for line in lines if line.strip())
+    failures = 0
+    done = 0
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        done += 1
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object with id, round and text")
+            missing = [k for k in ("id", "round", "text") if k not in item]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)}")
+            if not isinstance(item["text"], str):
+                raise ValueError("text must be a string")
+            level = item.get("level", args.level)
+            out = grade(item["text"], str(item["round"]), level, content=content, id=str(item["id"]))
+            record = out.to_dict()
+        except (ValueError, json.JSONDecodeError) as exc:
+            failures += 1
+            ident = item.get("id") if isinstance(locals().get("item"), dict) else None
+            record = {"id": ident, "line": lineno, "error": str(exc)}
+            print(f"{path}:{lineno}: {exc}", file=sys.stderr)
+        item = None
+        print(json.dumps(record, ensure_ascii=False), flush=False)
+        if progress:
+            filled = int(30 * done / total) if total else 30
+            print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    sys.stdout.flush()
+    return 1 if failures else 0
+
+
+def cmd_content_check(args: argparse.Namespace) -> int:
+    from bot.content import check_content
+
+    errors = check_content(args.dir)
+    where = args.dir or "built-in content"
+    if errors:
+        for e in errors:
+            print(str(e), file=sys.stderr)
+        print(f"{len(errors)} problem(s) in {where}.", file=sys.stderr)
+        return 1
+    print(f"{where}: OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gauntlet",
+        description="Practise the production-incident interview story, graded against an explicit rubric.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    drill = sub.add_parser("drill", help="run the interview in this terminal (no Slack needed)")
+    drill.add_argument("--round", help="drill one round only (e.g. sql, curveball)")
+    drill.add_argument("--level", choices=LEVELS, default="mid", help="grade against this level")
+    drill.add_argument("--resume", action="store_true", help="continue your interrupted drill")
+    drill.add_argument("--database-url", help="where to keep progress (default: ./gauntlet.db)")
+    drill.set_defaults(func=cmd_drill)
+
+    grade = sub.add_parser("grade", help="grade one answer, or a batch of answers")
+    grade.add_argument("file", nargs="?", default="-", help="answer text file, or - for stdin")
+    grade.add_argument("--round", help="the round the answer is for")
+    grade.add_argument("--level", choices=LEVELS, default="mid")
+    grade.add_argument("--json", action="store_true", help="print JSON")
+    grade.add_argument("--id", help="id to put in the JSON output")
+    grade.add_argument("--batch", metavar="FILE.jsonl",
+                       help='grade many: one {"id", "round", "text"} per line; one JSON line out per input')
+    grade.set_defaults(func=cmd_grade)
+
+    content = sub.add_parser("content", help="work with interview content")
+    csub = content.add_subparsers(dest="content_command", metavar="SUBCOMMAND")
+    check = csub.add_parser("check", help="validate content YAML (built in, or DIR on top of it)")
+    check.add_argument("dir", nargs="?", help="a team content directory")
+    check.set_defaults(func=cmd_content_check)
+    content.set_defaults(func=lambda a: (content.print_help(), 2)[1])
+
+    _register_optional(sub)
+    return parser
+
+
+def _register_optional(sub) -> None:
+    """Commands that live with other parts of the app (Slack, database) register themselves."""
+    try:
+        from bot.slack.cli import register as register_slack
+    except ImportError:
+        return
+    register_slack(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if argv is None or not list(argv) else 2
+    return int(args.func(args) or 0)

@@ -1,0 +1,557 @@
+"""The interview state machine: prompt → answer → grade → next round or probe → … → scorecard.
+
+One interview per person and conversation. Every step is persisted before anything is said back, so
+a restarted process resumes exactly where the person left off. Knows nothing about Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.content import Content, Probe, default_content, evaluate_condition
+from bot.rubric import grade as rubric_grade
+from bot.rubric.types import LEVELS, DimensionResult, Grade
+from bot.store.db import session_scope
+from bot.store.models import Answer, GradeRecord, Interview, PointEntry, utcnow
+
+COMMANDS = ("skip", "retry", "stop")
+# At most one follow-up question per round (a probe that sends the interview to another round, like
+# the SQL trap, does not count): a real interviewer digs once, then moves on.
+FOLLOW_UPS_PER_ROUND = 1
+
+Grader = Callable[..., Grade]
+
+
+class InterviewError(ValueError):
+    """A request the interview cannot take (unknown round, finished interview, …), in plain words."""
+
+
+@dataclass(frozen=True)
+class Question:
+    interview_id: int
+    round: str
+    title: str
+    text: str
+    probe_id: str | None = None
+    why: str | None = None  # why a probe was asked, in words the person can act on
+    number: int = 1  # which main round this is, for "Round 2 of 5"
+    total: int = 1
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round: str
+    title: str
+    score: int | None  # None when skipped
+    attempts: int
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    interview_id: int
+    status: str
+    score: int
+    verdict: str
+    rounds: list[RoundResult]
+    dimensions: list[DimensionResult]  # aggregated over the best attempt of every graded round
+    practise_next: str  # the one thing to practise next
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What happened after one message from the person."""
+
+    interview_id: int
+    grade: Grade | None = None
+    best_score: int | None = None  # the round's best attempt so far
+    attempt: int = 0
+    next: Question | None = None
+    scorecard: Scorecard | None = None
+    notice: str | None = None
+    duplicate: bool = False  # this event was already handled (a retry of a delivery)
+
+
+class InterviewEngine:
+    def __init__(self, db: Engine, content: Content | None = None, grader: Grader | None = None):
+        self.db = db
+        self.content = content or default_content()
+        self.grader = grader or rubric_grade
+
+    # ---- starting and finding interviews -------------------------------------------------------
+
+    def start(
+        self,
+        *,
+        workspace: str,
+        user_id: str,
+        source: str,
+        level: str = "mid",
+        only_round: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        prompt_id: str | None = None,
+    ) -> Question:
+        if level not in LEVELS:
+            raise InterviewError(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
+        first = only_round or self.content.order[0]
+        if first not in self.content.rounds:
+            known = ", ".join(self.round_ids())
+            raise InterviewError(f"Unknown round '{first}'. Choose one of: {known}.")
+        with session_scope(self.db) as s:
+            interview = Interview(
+                workspace=workspace,
+                user_id=user_id,
+                source=source,
+                level=level,
+                only_round=only_round,
+                channel=channel,
+                thread_ts=thread_ts,
+                prompt_id=prompt_id,
+                round=first,
+                path=[first],
+            )
+            s.add(interview)
+            s.flush()
+            return self._question(interview)
+
+    def round_ids(self) -> list[str]:
+        order = list(self.content.order)
+        return order + [r for r in self.content.rounds if r not in order]
+
+    def get(self, interview_id: int) -> Interview:
+        with Session(self.db) as s:
+            interview = s.get(Interview, interview_id)
+            if interview is None:
+                raise InterviewError(f"No interview #{interview_id}.")
+            return interview
+
+    def find_active(
+        self,
+        workspace: str,
+        user_id: str,
+        *,
+        source: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> Interview | None:
+        """The person's newest active interview in this place (a thread, a DM, the terminal)."""
+        with Session(self.db) as s:
+            q = select(Interview).where(
+                Interview.workspace == workspace,
+                Interview.user_id == user_id,
+                Interview.status == "active",
+            )
+            if source is not None:
+                q = q.where(Interview.source == source)
+            if channel is not None:
+                q = q.where(Interview.channel == channel)
+            if thread_ts is not None:
+                q = q.where(Interview.thread_ts == thread_ts)
+            return s.exec(q.order_by(col(Interview.id).desc())).first()
+
+    def current_question(self, interview_id: int) -> Question:
+        interview = self.get(interview_id)
+        if interview.status != "active":
+            raise InterviewError(f"Interview #{interview_id} is {interview.status}.")
+        return self._question(interview)
+
+    # ---- the person's messages ----------------------------------------------------------------
+
+    def handle(
+        self, interview_id: int, text: str, *, event_id: str | None = None, message_ts: str | None = None
+    ) -> Turn:
+        """Take one message: a command (skip, retry, stop) or an answer to the open question."""
+        command = text.strip().lower().lstrip("!/")
+        if command in COMMANDS:
+            return getattr(self, command)(interview_id)
+        answer_id = self.record_answer(interview_id, text, event_id=event_id, message_ts=message_ts)
+        if answer_id is None:
+            return Turn(interview_id=interview_id, duplicate=True)
+        return self.grade_answer(answer_id)
+
+    def record_answer(
+        self, interview_id: int, text: str, *, event_id: str | None = None, message_ts: str | None = None
+    ) -> int | None:
+        """Persist an answer before grading it, so a crash mid-grading never loses it.
+
+        Returns None when this event id was already recorded (a redelivery)."""
+        try:
+            with session_scope(self.db) as s:
+                interview = self._active(s, interview_id)
+                previous = s.exec(
+                    select(Answer).where(Answer.interview_id == interview_id, Answer.round == interview.round)
+                ).all()
+                answer = Answer(
+                    interview_id=interview_id,
+                    workspace=interview.workspace,
+                    user_id=interview.user_id,
+                    round=interview.round,
+                    probe_id=interview.probe_id,
+                    attempt=len(previous) + 1,
+                    text=text,
+                    event_id=event_id,
+                    message_ts=message_ts,
+                )
+                s.add(answer)
+                s.flush()
+                return answer.id
+        except IntegrityError:
+            if event_id is None:
+                raise
+            return None
+
+    def pending_answers(self) -> list[Answer]:
+        """Answers recorded but never graded (the process died between the two steps)."""
+        with Session(self.db) as s:
+            return list(s.exec(select(Answer).where(Answer.status == "received").order_by(Answer.id)))
+
+    def grade_answer(self, answer_id: int) -> Turn:
+        """Grade a recorded answer and move the interview on. Idempotent for an answer already graded."""
+        with session_scope(self.db) as s:
+            answer = s.get(Answer, answer_id)
+            if answer is None:
+                raise InterviewError(f"No answer #{answer_id}.")
+            interview = s.get(Interview, answer.interview_id)
+            assert interview is not None
+            if answer.status == "graded":
+                return Turn(interview_id=interview.id, duplicate=True)
+            text = self._graded_text(s, answer)
+            grade = self.grader(text, answer.round, interview.level, content=self.content, id=str(answer.id))
+            s.add(_grade_record(answer, interview, grade))
+            answer.status = "graded"
+            s.add(answer)
+            best = self._award_points(s, interview, answer.round, grade.score)
+            turn_next, scorecard = self._advance(s, interview, answer, grade)
+            return Turn(
+                interview_id=interview.id,
+                grade=grade,
+                best_score=best,
+                attempt=answer.attempt,
+                next=turn_next,
+                scorecard=scorecard,
+            )
+
+    def regrade_edit(self, message_ts: str, text: str) -> Turn | None:
+        """An edited answer is graded again while its round is still the open one."""
+        with session_scope(self.db) as s:
+            answer = s.exec(
+                select(Answer).where(Answer.message_ts == message_ts).order_by(col(Answer.id).desc())
+            ).first()
+            if answer is None:
+                return None
+            interview = s.get(Interview, answer.interview_id)
+            if interview is None or interview.status != "active":
+                return None
+            open_round = interview.round == answer.round
+            moved_on_from_it = interview.path[-1] != answer.round if interview.path else True
+            if not open_round and moved_on_from_it:
+                return None
+            answer.text = text
+            s.add(answer)
+            record = s.exec(select(GradeRecord).where(GradeRecord.answer_id == answer.id)).first()
+            grade = self.grader(
+                self._graded_text(s, answer), answer.round, interview.level, content=self.content,
+                id=str(answer.id),
+            )
+            if record is not None:
+                new = _grade_record(answer, interview, grade)
+                for name in ("score", "verdict", "summary", "dimensions", "flags", "flag_details", "signals"):
+                    setattr(record, name, getattr(new, name))
+                s.add(record)
+            best = self._award_points(s, interview, answer.round, grade.score, recompute=True)
+            return Turn(
+                interview_id=interview.id,
+                grade=grade,
+                best_score=best,
+                attempt=answer.attempt,
+                next=self._question(interview),
+                notice="Your edited answer was graded again.",
+            )
+
+    # ---- commands -------------------------------------------------------------------------------
+
+    def skip(self, interview_id: int) -> Turn:
+        with session_scope(self.db) as s:
+            interview = self._active(s, interview_id)
+            skipped = interview.round
+            question, scorecard = self._next_round(s, interview)
+            title = self.content.rounds[skipped].title
+            return Turn(
+                interview_id=interview_id,
+                next=question,
+                scorecard=scorecard,
+                notice=f"Skipped: {title}.",
+            )
+
+    def retry(self, interview_id: int) -> Turn:
+        with session_scope(self.db) as s:
+            interview = self._active(s, interview_id)
+            last = s.exec(
+                select(Answer)
+                .where(Answer.interview_id == interview_id, Answer.status == "graded")
+                .order_by(col(Answer.id).desc())
+            ).first()
+            target = last.round if last is not None else interview.round
+            if target != interview.round:
+                # Going back: the round that was about to be asked is asked again afterwards.
+                interview.path = [*interview.path, target]
+            interview.round = target
+            interview.probe_id = None
+            interview.updated_at = utcnow()
+            s.add(interview)
+            title = self.content.rounds[target].title
+            return Turn(
+                interview_id=interview_id,
+                next=self._question(interview),
+                notice=f"Answer {title} again; your best attempt counts.",
+            )
+
+    def stop(self, interview_id: int) -> Turn:
+        with session_scope(self.db) as s:
+            interview = self._active(s, interview_id)
+            self._finish(s, interview, status="stopped")
+            return Turn(
+                interview_id=interview_id,
+                scorecard=self._scorecard(s, interview),
+                notice="Interview stopped. Here is where you got to.",
+            )
+
+    def scorecard(self, interview_id: int) -> Scorecard:
+        with Session(self.db) as s:
+            interview = s.get(Interview, interview_id)
+            if interview is None:
+                raise InterviewError(f"No interview #{interview_id}.")
+            return self._scorecard(s, interview)
+
+    # ---- internals ------------------------------------------------------------------------------
+
+    def _active(self, s: Session, interview_id: int) -> Interview:
+        interview = s.get(Interview, interview_id)
+        if interview is None:
+            raise InterviewError(f"No interview #{interview_id}.")
+        if interview.status != "active":
+            raise InterviewError(f"This interview is already {interview.status}; start a new one.")
+        return interview
+
+    def _graded_text(self, s: Session, answer: Answer) -> str:
+        """A follow-up answer is graded together with the round's main answer it completes."""
+        if answer.probe_id is None:
+            return answer.text
+        main = s.exec(
+            select(Answer)
+            .where(
+                Answer.interview_id == answer.interview_id,
+                Answer.round == answer.round,
+                Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+                col(Answer.id) < answer.id,
+            )
+            .order_by(col(Answer.id).desc())
+        ).first()
+        return f"{main.text}\n\n{answer.text}" if main is not None else answer.text
+
+    def _award_points(
+        self, s: Session, interview: Interview, round_id: str, score: int, *, recompute: bool = False
+    ) -> int:
+        entry = s.exec(
+            select(PointEntry).where(PointEntry.interview_id == interview.id, PointEntry.round == round_id)
+        ).first()
+        if recompute:
+            s.flush()
+            scores = s.exec(
+                select(GradeRecord.score).where(
+                    GradeRecord.interview_id == interview.id, GradeRecord.round == round_id
+                )
+            ).all()
+            score = max([score, *scores])
+        if entry is None:
+            entry = PointEntry(
+                workspace=interview.workspace,
+                user_id=interview.user_id,
+                interview_id=interview.id,
+                round=round_id,
+                points=score,
+                channel=interview.channel,
+            )
+        elif recompute or score > entry.points:
+            entry.points = score
+        s.add(entry)
+        return entry.points
+
+    def _advance(
+        self, s: Session, interview: Interview, answer: Answer, grade: Grade
+    ) -> tuple[Question | None, Scorecard | None]:
+        probe = self._choose_probe(interview, answer.round, grade)
+        interview.updated_at = utcnow()
+        if probe is not None:
+            interview.asked_probes = [*interview.asked_probes, probe.id]
+            if probe.goto:
+                interview.round = probe.goto
+                interview.probe_id = None
+                interview.path = [*interview.path, probe.goto]
+                s.add(interview)
+                return self._question(interview, why=probe.why), None
+            interview.probe_id = probe.id
+            s.add(interview)
+            return self._question(interview), None
+        return self._next_round(s, interview)
+
+    def _choose_probe(self, interview: Interview, round_id: str, grade: Grade) -> Probe | None:
+        asked = set(interview.asked_probes)
+        follow_ups_here = sum(
+            1 for p in self.content.probes if p.id in asked and round_id in p.after and not p.goto
+        )
+        dims = {d.key: d.fraction for d in grade.dimensions if d.max}
+        for probe in self.content.probes:
+            if probe.id in asked or round_id not in probe.after:
+                continue
+            if not probe.goto and follow_ups_here >= FOLLOW_UPS_PER_ROUND:
+                continue
+            if probe.goto and interview.only_round and probe.goto != interview.only_round:
+                # A one-round drill stays on its round.
+                continue
+            if evaluate_condition(
+                probe.when, flags=set(grade.flags), signals=set(grade.signals), dimensions=dims,
+                score=grade.score,
+            ):
+                return probe
+        return None
+
+    def _next_round(self, s: Session, interview: Interview) -> tuple[Question | None, Scorecard | None]:
+        nxt = None if interview.only_round else self._following_round(interview)
+        interview.probe_id = None
+        interview.updated_at = utcnow()
+        if nxt is None:
+            self._finish(s, interview, status="finished")
+            return None, self._scorecard(s, interview)
+        interview.round = nxt
+        interview.path = [*interview.path, nxt]
+        s.add(interview)
+        return self._question(interview), None
+
+    def _following_round(self, interview: Interview) -> str | None:
+        """The next main round not yet visited (a retry may have sent the interview back)."""
+        visited = set(interview.path)
+        current = interview.round
+        while True:
+            current = self.content.next_round(current)
+            if current is None or current not in visited:
+                return current
+
+    def _finish(self, s: Session, interview: Interview, *, status: str) -> None:
+        interview.status = status
+        interview.probe_id = None
+        interview.finished_at = interview.updated_at = utcnow()
+        s.add(interview)
+        s.flush()
+        interview.score = self._scorecard(s, interview).score
+        s.add(interview)
+
+    def _question(self, interview: Interview, why: str | None = None) -> Question:
+        rnd = self.content.rounds[interview.round]
+        main = [r for r in self.content.order]
+        if interview.only_round:
+            number, total = 1, 1
+        else:
+            anchor = rnd.reached_from or interview.round
+            number = main.index(anchor) + 1 if anchor in main else 1
+            total = len(main)
+        if interview.probe_id is not None:
+            probe = next(p for p in self.content.probes if p.id == interview.probe_id)
+            return Question(
+                interview_id=interview.id, round=interview.round, title=rnd.title, text=probe.ask,
+                probe_id=probe.id, why=probe.why, number=number, total=total,
+            )
+        return Question(
+            interview_id=interview.id, round=interview.round, title=rnd.title, text=rnd.prompt,
+            why=why, number=number, total=total,
+        )
+
+    def _scorecard(self, s: Session, interview: Interview) -> Scorecard:
+        records = s.exec(
+            select(GradeRecord).where(GradeRecord.interview_id == interview.id).order_by(GradeRecord.id)
+        ).all()
+        best: dict[str, GradeRecord] = {}
+        attempts: dict[str, int] = {}
+        for r in records:
+            attempts[r.round] = attempts.get(r.round, 0) + 1
+            if r.round not in best or r.score > best[r.round].score:
+                best[r.round] = r
+        rounds: list[RoundResult] = []
+        for rid in dict.fromkeys(interview.path):
+            title = self.content.rounds[rid].title if rid in self.content.rounds else rid
+            rec = best.get(rid)
+            rounds.append(
+                RoundResult(
+                    round=rid, title=title, score=rec.score if rec else None,
+                    attempts=attempts.get(rid, 0), verdict=rec.verdict if rec else "",
+                )
+            )
+        # A skipped round counts as zero (skipping is allowed, not free); the question still open
+        # when an interview is stopped or looked at mid-way is left out.
+        asked = [r for r in rounds if r.score is not None or r.round != interview.round
+                 or interview.status == "finished"]
+        score = round(sum(r.score or 0 for r in asked) / len(asked)) if asked else 0
+        dimensions = _aggregate_dimensions([Grade.from_dict(_record_dict(r)) for r in best.values()])
+        weakest = min(
+            (d for d in dimensions if d.max), key=lambda d: (d.fraction, -d.max), default=None
+        )
+        practise = (
+            f"{weakest.label}: {weakest.hint}" if weakest and weakest.hint
+            else "Answer a round to get a first thing to practise."
+        )
+        flags = sorted({f for r in best.values() for f in r.flags})
+        verdict = _verdict_for(score, interview.level)
+        return Scorecard(
+            interview_id=interview.id, status=interview.status, score=score, verdict=verdict,
+            rounds=rounds, dimensions=dimensions, practise_next=practise, flags=flags,
+        )
+
+
+def _grade_record(answer: Answer, interview: Interview, grade: Grade) -> GradeRecord:
+    d = grade.to_dict()
+    return GradeRecord(
+        answer_id=answer.id, interview_id=interview.id, workspace=interview.workspace,
+        user_id=interview.user_id, round=answer.round, level=interview.level, score=grade.score,
+        verdict=grade.verdict, summary=grade.summary, dimensions=d["dimensions"], flags=d["flags"],
+        flag_details=d["flag_details"], signals=d["signals"],
+    )
+
+
+def _record_dict(r: GradeRecord) -> dict:
+    return {
+        "round": r.round, "level": r.level, "score": r.score, "dimensions": r.dimensions,
+        "flags": r.flags, "flag_details": r.flag_details, "summary": r.summary, "verdict": r.verdict,
+        "signals": r.signals,
+    }
+
+
+def _aggregate_dimensions(grades: list[Grade]) -> list[DimensionResult]:
+    """Sum each dimension over rounds: the share of its available points the person earned."""
+    totals: dict[str, list] = {}
+    for g in grades:
+        for d in g.dimensions:
+            if not d.max:
+                continue
+            t = totals.setdefault(d.key, [d.label, 0, 0, [], "", 2.0])
+            t[1] += d.score
+            t[2] += d.max
+            t[3].extend(d.evidence[:1])
+            if d.hint and d.fraction < t[5]:
+                t[4], t[5] = d.hint, d.fraction
+    return [
+        DimensionResult(key=k, label=v[0], score=v[1], max=v[2], evidence=v[3][:2], hint=v[4])
+        for k, v in totals.items()
+    ]
+
+
+def _verdict_for(score: int, level: str) -> str:
+    from bot.rubric import verdict_for
+
+    return verdict_for(score, level)

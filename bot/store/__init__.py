@@ -1,0 +1,15 @@
+"""Persistence: SQLModel tables and the data functions over them."""
+
+from bot.store.db import init_db, make_engine, session_scope
+from bot.store.models import Answer, GradeRecord, Interview, Person, PointEntry
+
+__all__ = [
+    "Answer",
+    "GradeRecord",
+    "Interview",
+    "Person",
+    "PointEntry",
+    "init_db",
+    "make_engine",
+    "session_scope",
+]

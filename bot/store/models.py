@@ -1,0 +1,95 @@
+"""SQLModel tables. Every record is keyed by workspace (the Slack team id, or `local` for the terminal)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(index=True, max_length=64)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    tz: str | None = Field(default=None, max_length=64)
+    opted_out: bool = False
+    share_transcripts: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Interview(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(index=True, max_length=64)
+    user_id: str = Field(index=True, max_length=64)
+    source: str = Field(max_length=16)  # cli | thread | dm | cohort
+    channel: str | None = Field(default=None, max_length=64)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    prompt_id: str | None = Field(default=None, max_length=100)
+    level: str = Field(default="mid", max_length=16)
+    only_round: str | None = Field(default=None, max_length=32)  # a one-round drill
+    status: str = Field(default="active", index=True, max_length=16)  # active | finished | stopped
+    round: str = Field(max_length=32)  # the round being asked now (or last asked)
+    probe_id: str | None = Field(default=None, max_length=100)  # set while a follow-up probe is open
+    asked_probes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    path: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # rounds visited
+    score: int | None = None  # final score, when finished
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    workspace: str = Field(index=True, max_length=64)
+    user_id: str = Field(max_length=64)
+    round: str = Field(max_length=32)
+    probe_id: str | None = Field(default=None, max_length=100)
+    attempt: int = 1
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # A Slack event id graded at most once, even when Slack retries or two replicas receive it.
+    event_id: str | None = Field(default=None, unique=True, max_length=64)
+    message_ts: str | None = Field(default=None, index=True, max_length=32)
+    status: str = Field(default="received", max_length=16)  # received | graded
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class GradeRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", unique=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    workspace: str = Field(index=True, max_length=64)
+    user_id: str = Field(max_length=64)
+    round: str = Field(max_length=32)
+    level: str = Field(default="mid", max_length=16)
+    score: int
+    verdict: str = Field(default="", max_length=32)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    dimensions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    flag_details: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    signals: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PointEntry(SQLModel, table=True):
+    """Points for one graded round of one interview: the best attempt counts."""
+
+    __table_args__ = (UniqueConstraint("interview_id", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(index=True, max_length=64)
+    user_id: str = Field(index=True, max_length=64)
+    interview_id: int = Field(foreign_key="interview.id")
+    round: str = Field(max_length=32)
+    points: int = 0
+    channel: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

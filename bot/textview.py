@@ -1,0 +1,96 @@
+"""Plain-text rendering of questions, grades and scorecards for the terminal drill and `gauntlet grade`."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.engine import Question, Scorecard
+from bot.rubric.types import Grade
+
+WIDTH = 88
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    paragraphs = [p.strip() for p in text.strip().split("\n\n")]
+    return "\n\n".join(
+        textwrap.fill(" ".join(p.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
+        for p in paragraphs
+        if p
+    )
+
+
+def bar(score: int, maximum: int, width: int = 10) -> str:
+    filled = round(width * score / maximum) if maximum else 0
+    return "█" * filled + "·" * (width - filled)
+
+
+def quote(span: str, limit: int = 160) -> str:
+    span = " ".join(span.split())
+    if len(span) > limit:
+        cut = span[:limit].rsplit(" ", 1)[0]
+        span = cut + " …"
+    return f"“{span}”"
+
+
+def format_question(q: Question) -> str:
+    if q.probe_id:
+        head = f"Follow-up — {q.title}"
+    elif q.total > 1:
+        head = f"Round {q.number} of {q.total} — {q.title}"
+    else:
+        head = q.title
+    lines = [head, "-" * len(head)]
+    if q.why:
+        lines.append(_wrap(f"({q.why})"))
+    lines.append(_wrap(q.text))
+    return "\n".join(lines)
+
+
+def format_grade(grade: Grade, *, best_score: int | None = None, attempt: int = 1) -> str:
+    head = f"Score: {grade.score:02d}/100 — {grade.verdict} (at {grade.level} level)"
+    if best_score is not None and attempt > 1:
+        head += f"   best of {attempt} attempts: {best_score:02d}/100"
+    lines = [head, _wrap(grade.summary), ""]
+    for d in grade.dimensions:
+        if not d.max:
+            continue
+        lines.append(f"  {d.label:<34} {bar(d.score, d.max)} {d.score:>2}/{d.max}")
+        for span in d.evidence[:2]:
+            lines.append(f"      {quote(span)}")
+        if d.hint:
+            lines.append(_wrap(f"→ {d.hint}", indent="      "))
+    for f in grade.flag_details:
+        lines.append("")
+        lines.append(f"  ⚑ {f.name}: " + " ".join(f.message.split()))
+        if f.sentence:
+            lines.append(f"      You wrote: {quote(f.sentence, 240)}")
+        if f.rewrite:
+            lines.append(f"      Try:       {quote(f.rewrite, 240)}")
+    return "\n".join(lines)
+
+
+def format_scorecard(card: Scorecard) -> str:
+    title = "Scorecard" if card.status == "finished" else f"Scorecard ({card.status})"
+    lines = [
+        "=" * WIDTH,
+        f"{title}: {card.score:02d}/100 — {card.verdict}",
+        "=" * WIDTH,
+    ]
+    for r in card.rounds:
+        if r.score is None:
+            lines.append(f"  {r.title:<34} {'skipped':>18}")
+        else:
+            tries = f" ({r.attempts} attempts)" if r.attempts > 1 else ""
+            lines.append(f"  {r.title:<34} {bar(r.score, 100)} {r.score:>3}/100{tries}")
+    if card.dimensions:
+        lines.append("")
+        lines.append("  By dimension, over all rounds:")
+        for d in sorted(card.dimensions, key=lambda d: -d.fraction):
+            pct = round(100 * d.fraction)
+            lines.append(f"  {d.label:<34} {bar(d.score, d.max)} {pct:>3}%")
+    if card.flags:
+        lines.append("")
+        lines.append("  Flags raised: " + ", ".join(card.flags))
+    lines.append("")
+    lines.append(_wrap(f"Practise next — {card.practise_next}", indent="  "))
+    return "\n".join(lines)
