@@ -1,0 +1,72 @@
+"""Shared fixtures: a fresh database per test, on SQLite always and on PostgreSQL when
+TEST_DATABASE_URL is set (each PostgreSQL test gets its own schema, so runs never interfere)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import create_engine
+
+from bot.store.db import init_db, make_engine, normalise_url
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _postgres_engine(schema: str) -> Engine:
+    url = normalise_url(os.environ["TEST_DATABASE_URL"])
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True)
+
+
+def _drop_postgres_schema(schema: str) -> None:
+    admin = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def database_engine(backend: str, tmp_path) -> Iterator[Engine]:
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        init_db(engine)
+        yield engine
+        engine.dispose()
+        return
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL runs only when TEST_DATABASE_URL is set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = _postgres_engine(schema)
+    try:
+        init_db(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        _drop_postgres_schema(schema)
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request, tmp_path) -> Iterator[Engine]:
+    """A fresh, empty database with every table, on each backend."""
+    yield from database_engine(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[Engine]:
+    """A fresh SQLite database (for tests that are about behaviour, not the backend)."""
+    yield from database_engine("sqlite", tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """No stray token or database URL from the developer's shell leaks into a test."""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+                 "DATABASE_URL", "GAUNTLET_CONTENT_DIR", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
