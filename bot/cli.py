@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -71,51 +73,53 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_item(line: str) -> dict:
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("each line must be a JSON object with id, round and text")
+    missing = [k for k in ("id", "round", "text") if k not in item]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    if not isinstance(item["text"], str):
+        raise ValueError("text must be a string")
+    return item
+
+
 def _grade_batch(args: argparse.Namespace, content) -> int:
     from bot.rubric import grade
 
     path = args.batch
-    stream = sys.stdin if path == "-" else None
-    if stream is None:
-        if not Path(path).is_file():
-            print(f"gauntlet grade: no such file: {path}", file=sys.stderr)
-            return 2
+    if path == "-":
+        lines = sys.stdin.read().splitlines()
+    elif Path(path).is_file():
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     else:
-        lines = stream.read().splitlines()
+        print(f"gauntlet grade: no such file: {path}", file=sys.stderr)
+        return 2
     progress = sys.stderr.isatty()
     total = sum(1 for line in lines if line.strip())
-    failures = 0
-    done = 0
+    failures = done = 0
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         done += 1
+        ident = None
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("each line must be a JSON object with id, round and text")
-            missing = [k for k in ("id", "round", "text") if k not in item]
-            if missing:
-                raise ValueError(f"missing {', '.join(missing)}")
-            if not isinstance(item["text"], str):
-                raise ValueError("text must be a string")
+            item = _batch_item(line)
+            ident = item["id"]
             level = item.get("level", args.level)
-            out = grade(item["text"], str(item["round"]), level, content=content, id=str(item["id"]))
-            record = out.to_dict()
-        except (ValueError, json.JSONDecodeError) as exc:
+            record = grade(item["text"], str(item["round"]), level, content=content, id=str(ident)).to_dict()
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
             failures += 1
-            ident = item.get("id") if isinstance(locals().get("item"), dict) else None
+            # Still one line out per input, in order, so outputs can be zipped with inputs.
             record = {"id": ident, "line": lineno, "error": str(exc)}
             print(f"{path}:{lineno}: {exc}", file=sys.stderr)
-        item = None
-        print(json.dumps(record, ensure_ascii=False), flush=False)
+        print(json.dumps(record, ensure_ascii=False))
         if progress:
             filled = int(30 * done / total) if total else 30
             print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
-    sys.stdout.flush()
     return 1 if failures else 0
 
 
@@ -169,12 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub) -> None:
-    """Commands that live with other parts of the app (Slack, database) register themselves."""
-    try:
-        from bot.slack.cli import register as register_slack
-    except ImportError:
-        return
-    register_slack(sub)
+    """Commands that live with other parts of the app (Slack, cohorts) register themselves."""
+    for module in ("bot.slack.cli", "bot.cohort_cli"):
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
