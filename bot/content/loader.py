@@ -159,7 +159,8 @@ def _merge(layers: list[_Layer], dirs: list[Path], errors: list[ContentError]) -
             first_gauntlet = first_gauntlet or part
             gauntlet_id = part.id or gauntlet_id
             title = part.title or title
-            order = part.order or order
+            if part.order is not None and part.order.value is not None:
+                order = part.order
             for round_id, located in part.rounds.items():
                 if round_id in layer_rounds:
                     where = layer_rounds[round_id].doc.file
@@ -231,7 +232,9 @@ def _check_references(
         seen, current = {round_id}, origin
         while current not in main_path:
             step = rounds.get(current)
-            if current in seen or step is None or step.value is None or step.value.reached_from is None:
+            if step is not None and step.value is None:
+                break  # that round is invalid and already reported
+            if current in seen or step is None or step.value.reached_from is None:
                 errors.append(
                     located.error(
                         f"reached_from never leads back to a round in the order (stuck at {current!r})",

@@ -69,7 +69,7 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[ContentEr
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        problem = ": ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         line = mark.line + 1 if mark is not None else None
         return None, [ContentError(display, line, "", f"YAML syntax error: {problem}")]
     except yaml.YAMLError as exc:
