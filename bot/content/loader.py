@@ -192,15 +192,16 @@ def _merge(layers: list[_Layer], dirs: list[Path], errors: list[ContentError]) -
     _check_prompt_texts(prompts, errors)
     if rubric_sources:
         _check_rubric(rubric, rubric_sources, errors)
-    if errors or order is None or order.value is None:
+    if errors or gauntlet_id is None or title is None or order is None or order.value is None:
         return None
+    # With no errors every entry is valid; the filters only tell the type checker so.
     return Content(
-        gauntlet_id=gauntlet_id,  # type: ignore[arg-type]
-        title=title,  # type: ignore[arg-type]
+        gauntlet_id=gauntlet_id,
+        title=title,
         order=order.value,
-        rounds={rid: loc.value for rid, loc in rounds.items()},  # type: ignore[misc]
-        probes=tuple(p.value for p in probes),  # type: ignore[misc]
-        prompts=tuple(p.value for p in prompts),  # type: ignore[misc]
+        rounds={rid: loc.value for rid, loc in rounds.items() if loc.value is not None},
+        probes=tuple(p.value for p in probes if p.value is not None),
+        prompts=tuple(p.value for p in prompts if p.value is not None),
         rubric=rubric,
         sources=tuple(path for layer in layers for path in layer.sources),
     )
@@ -256,18 +257,16 @@ def _check_references(
 
 
 def _check_prompt_texts(prompts: list[Located[Prompt]], errors: list[ContentError]) -> None:
-    seen: dict[str, Located[Prompt]] = {}
+    seen: dict[str, tuple[str, str]] = {}  # normalised text -> (prompt id, file)
     for located in prompts:
         if located.value is None:
             continue
         key = " ".join(located.value.text.lower().split())
         if key in seen:
-            other = seen[key]
-            errors.append(
-                located.error(f"same text as prompt {other.value.id!r} ({other.doc.file})", sub=("text",))
-            )  # type: ignore[union-attr]
+            other_id, other_file = seen[key]
+            errors.append(located.error(f"same text as prompt {other_id!r} ({other_file})", sub=("text",)))
         else:
-            seen[key] = located
+            seen[key] = (located.value.id, located.doc.file)
 
 
 def load_content(extra_dirs: Iterable[Path | str] = (), *, builtin: bool = True) -> Content:

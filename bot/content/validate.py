@@ -217,10 +217,12 @@ class Checker:
         data = self.mapping(value, path, optional=LEVELS)
         if data is None:
             return None
-        notes = {level: self.text(note, (*path, level)) for level, note in data.items() if level in LEVELS}
-        if len(notes) != len(data) or None in notes.values():
-            return None
-        return notes  # type: ignore[return-value]
+        notes: dict[str, str] = {}
+        for level, note in data.items():
+            text = self.text(note, (*path, level)) if level in LEVELS else None
+            if text is not None:
+                notes[level] = text
+        return notes if len(notes) == len(data) else None
 
     # --- probes ---------------------------------------------------------------------------------
 
@@ -245,18 +247,17 @@ class Checker:
             goto = self.text(data["goto"], (*path, "goto"))
             if goto is None:
                 return None
-        if None in (probe_id, after, ask, why) or not when_ok:
+        if probe_id is None or after is None or ask is None or why is None or not when_ok:
             return None
-        return Probe(id=probe_id, after=after, when=data["when"], ask=ask, why=why, goto=goto)  # type: ignore[arg-type]
+        return Probe(id=probe_id, after=after, when=data["when"], ask=ask, why=why, goto=goto)
 
     def after(self, value: Any, path: KeyPath) -> tuple[str, ...] | None:
         if not isinstance(value, list) or not value:
             self.err(path, f"expected a non-empty list of round ids, e.g. [opening], got {kind(value)}")
             return None
         ids = [self.text(item, (*path, i)) for i, item in enumerate(value)]
-        if None in ids:
-            return None
-        return tuple(ids)  # type: ignore[arg-type]
+        valid = tuple(i for i in ids if i is not None)
+        return valid if len(valid) == len(ids) else None
 
     def condition(self, value: Any, path: KeyPath) -> bool:
         """Check one condition recursively; True when it is well formed."""
@@ -329,6 +330,6 @@ class Checker:
         )
         variant = self.text(data["variant"], (*path, "variant")) if "variant" in data else None
         text = self.text(data["text"], (*path, "text")) if "text" in data else None
-        if None in (prompt_id, variant, text):
+        if prompt_id is None or variant is None or text is None:
             return None
-        return Prompt(id=prompt_id, variant=variant, text=text)  # type: ignore[arg-type]
+        return Prompt(id=prompt_id, variant=variant, text=text)
