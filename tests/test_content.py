@@ -303,11 +303,40 @@ def test_every_error_is_collected_not_just_the_first(tmp_path):
     assert len(caught.value.errors) == 3
 
 
+def test_probe_testing_a_dimension_its_rounds_do_not_weigh_is_reported(tmp_path):
+    """A dimension_below on a dimension none of the probe's rounds weigh can never fire, so it is an error."""
+    write(tmp_path, "probes.yml", """
+        probes:
+          - id: dead-condition
+            after: [sql]
+            when:
+              any:
+                - {dimension_below: {communication: 0.5}}
+            ask: Who did you tell?
+            why: No communication.
+    """)
+    assert errors_for(tmp_path) == [
+        (
+            "probes.yml",
+            6,
+            "probes[0].when.any[0].dimension_below.communication",
+            "no round in after (sql) weighs 'communication', so this test can never apply",
+        )
+    ]
+
+
 def test_missing_directory_is_reported(tmp_path):
     """Checking a directory that does not exist says so instead of raising."""
     missing = tmp_path / "nope"
     assert check_content(missing) == [ContentError(str(missing), None, "", "no such directory")]
     assert str(check_content(missing)[0]) == f"{missing}: no such directory"
+
+
+def accept_any_rubric(monkeypatch) -> None:
+    """Stand in for the rubric's own validator so these tests exercise only the loader's merging."""
+    fake = types.ModuleType("bot.rubric.config")
+    fake.validate_rubric_data = lambda data: []
+    monkeypatch.setitem(sys.modules, "bot.rubric.config", fake)
 
 
 # --- team directories ---------------------------------------------------------------------------
@@ -385,8 +414,9 @@ def test_team_directory_can_add_a_side_round_reached_by_goto(tmp_path):
     assert content.probes_after("constraint")[-1].goto == "comms_drill"
 
 
-def test_rubric_file_is_loaded_and_deep_merged(tmp_path):
+def test_rubric_file_is_loaded_and_deep_merged(tmp_path, monkeypatch):
     """rubric.yml mappings from each layer are merged key by key into Content.rubric."""
+    accept_any_rubric(monkeypatch)
     base = tmp_path / "base"
     team = tmp_path / "team"
     for source in BUILTIN_CONTENT_DIR.glob("*.yml"):

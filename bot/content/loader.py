@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ def _display(path: Path, builtin: bool) -> str:
     return str(path)
 
 
-def _read_dir(directory: Path, builtin: bool, errors: list[ContentError]) -> _Layer:
+def _read_dir(directory: Path, index: int, builtin: bool, errors: list[ContentError]) -> _Layer:
     layer = _Layer()
     if not directory.is_dir():
         problem = "is not a directory" if directory.exists() else "no such directory"
@@ -50,6 +50,7 @@ def _read_dir(directory: Path, builtin: bool, errors: list[ContentError]) -> _La
         doc, parse_errors = parse_file(path, _display(path, builtin))
         errors.extend(parse_errors)
         if doc is not None:
+            doc.layer = index
             _read_doc(doc, path, layer, errors)
     return layer
 
@@ -254,6 +255,35 @@ def _check_references(
                 errors.append(located.error(_unknown_round(round_id, rounds), sub=("after", i)))
         if probe.goto is not None and probe.goto not in rounds:
             errors.append(located.error(_unknown_round(probe.goto, rounds), sub=("goto",)))
+        # Only when the probe's author wrote it over these exact rounds: a team that re-weighs a
+        # built-in round should not be told off about built-in probes it cannot change.
+        if all(located.doc.layer >= rounds[rid].doc.layer for rid in probe.after if rid in rounds):
+            _check_probe_dimensions(located, probe, rounds, errors)
+
+
+def _dimension_tests(cond: dict, path: KeyPath) -> Iterator[tuple[str, KeyPath]]:
+    """Every (dimension, key path) a validated condition compares, however deeply nested."""
+    ((name, arg),) = cond.items()
+    if name == "dimension_below":
+        for key in arg:
+            yield key, (*path, name, key)
+    elif name == "not":
+        yield from _dimension_tests(arg, (*path, name))
+    elif name in ("all", "any"):
+        for i, sub in enumerate(arg):
+            yield from _dimension_tests(sub, (*path, name, i))
+
+
+def _check_probe_dimensions(
+    located: Located[Probe], probe: Probe, rounds: dict[str, Located[Round]], errors: list[ContentError]
+) -> None:
+    # A grade only scores the dimensions its round weighs, so testing any other one is a dead condition.
+    weighed = {key for rid in probe.after if (r := rounds.get(rid)) and r.value for key in r.value.weighs}
+    known = [rid for rid in probe.after if (r := rounds.get(rid)) and r.value]
+    for key, path in _dimension_tests(probe.when, ("when",)):
+        if known and key not in weighed:
+            problem = f"no round in after ({', '.join(known)}) weighs {key!r}, so this test can never apply"
+            errors.append(located.error(problem, sub=path))
 
 
 def _check_prompt_texts(prompts: list[Located[Prompt]], errors: list[ContentError]) -> None:
@@ -273,7 +303,7 @@ def load_content(extra_dirs: Iterable[Path | str] = (), *, builtin: bool = True)
     """Load the built-in content, then each team directory over it; raise ContentErrors with every problem."""
     errors: list[ContentError] = []
     dirs = ([BUILTIN_CONTENT_DIR] if builtin else []) + [Path(d) for d in extra_dirs]
-    layers = [_read_dir(d, builtin and i == 0, errors) for i, d in enumerate(dirs)]
+    layers = [_read_dir(d, i, builtin and i == 0, errors) for i, d in enumerate(dirs)]
     content = _merge(layers, dirs, errors)
     if errors or content is None:
         raise ContentErrors(errors)

@@ -41,6 +41,7 @@ class Document:
     file: str
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    layer: int = 0  # 0 for the first directory loaded, then one more per team directory on top
 
     def line(self, path: KeyPath) -> int | None:
         # A path that does not exist (a missing key) falls back to its nearest existing parent.
