@@ -222,6 +222,9 @@ _PROSE_STMT_RE = re.compile(
     r"|INSERT\s+INTO\s+" + _IDENT + r"|DELETE\s+FROM\s+" + _IDENT + r")",
     re.I,
 )
+_PROSE_KEYWORDS = frozenset({"ALTER", "TABLE", "UPDATE", "SET", "DROP", "CREATE", "INDEX", "UNIQUE", "INSERT",
+                             "INTO", "DELETE", "FROM", "ADD", "RENAME", "VALIDATE", "IF", "EXISTS", "ONLY",
+                             "CONCURRENTLY", "ON", "LOCAL", "SESSION", "TO"})
 _PROSE_END_RE = re.compile(
     r";|\n|[.!?](?=\s|$)|\s[—–-]\s|,?\s+(?:and\s+)?then\b|,\s+(?:and|but|so|which|because|after|before|once"
     r"|while|to)\b|\s+(?:so\s+that|which|because)\b"
@@ -342,7 +345,7 @@ def _find_statements(text: str) -> tuple[list[_Stmt], str]:
         end = _prose_end(masked, m.end(), len(masked) if line_end < 0 else line_end)
         end = max(end, m.end())
         body = text[m.start():end].rstrip(" \t,:")
-        keywords = re.findall(r"[A-Za-z]+", m.group("kw"))[:2]
+        keywords = [w for w in re.findall(r"[A-Za-z]+", m.group("kw")) if w.upper() in _PROSE_KEYWORDS]
         # In a sentence, lowercase "update orders set x =" is only SQL when it is terminated like SQL.
         if all(k.isupper() for k in keywords) or body.endswith(";"):
             found.append(_Stmt(m.start(), m.start() + len(body), body))
