@@ -293,6 +293,30 @@ def test_bad_yaml_values_never_crash_the_loader(tmp_path):
     assert any(n == "e.yml" and "got an empty file" in p for n, _, p in problems)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gauntlet: []",
+        "gauntlet: {rounds: {opening: {weighs: [1]}}}",
+        "gauntlet: {order: [1, null, opening, opening]}",
+        "probes: [{id: x, after: [], when: {}, ask: a, why: b}]",
+        "probes: [{id: x, after: [opening], when: {not: [1]}, ask: a, why: b}]",
+        "probes: [{id: x, after: [opening], when: {dimension_below: 3}, ask: a, why: b, goto: 5}]",
+        "prompts: [{id: Bad_Id, variant: 1, text: [x]}]",
+        "- a\n- b",
+        "? [a, b]\n: c",
+        "gauntlet: {<<: [1]}",
+        "%YAML 1.1\n---\na: 1\n---\nb: 2",
+        "rubric: 5",
+    ],
+)
+def test_malformed_files_raise_content_errors_only(tmp_path, text):
+    """Whatever shape a file has, loading it raises ContentErrors, never another exception."""
+    write(tmp_path, "x.yml", text)
+    errors = errors_for(tmp_path)
+    assert errors and all(name == "x.yml" for name, *_ in errors)
+
+
 def test_every_error_is_collected_not_just_the_first(tmp_path):
     """Problems in several files and several entries all come back from one load."""
     for case in ("unknown_key", "weights"):

@@ -136,9 +136,11 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, path, "a key must be a plain string, not a list or mapping")
+                continue
             if not isinstance(key, str):
-                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
-                self.fail(key_node, path, f"key {shown!r} is not a string; put it in quotes")
+                self.fail(key_node, path, f"key {key_node.value!r} is not a string; put it in quotes")
                 continue
             if key in first_line and not has_merge:
                 self.fail(key_node, (*path, key), f"duplicate key (first defined on line {first_line[key]})")

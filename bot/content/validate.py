@@ -57,6 +57,8 @@ class GauntletPart:
 def kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
+    if value == [] or value == {}:
+        return "an empty list" if isinstance(value, list) else "an empty mapping"
     if isinstance(value, bool):
         return "a boolean"
     names = {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number"}
@@ -147,15 +149,18 @@ class Checker:
             self.err(path, f"expected a non-empty list of round ids, got {kind(value)}")
             return Located(None, self.doc, path)
         ids: list[str] = []
+        ok = True
         for i, item in enumerate(value):
             round_id = self.text(item, (*path, i))
-            if round_id is None:
-                continue
-            if round_id in ids:
+            if round_id is not None and round_id in ids:
                 self.err((*path, i), f"round {round_id!r} appears twice in the order")
-                continue
-            ids.append(round_id)
-        return Located(tuple(ids), self.doc, path)
+                round_id = None
+            if round_id is None:
+                ok = False
+            else:
+                ids.append(round_id)
+        # A half-valid order is not used, so it cannot hide the order from the layer below.
+        return Located(tuple(ids) if ok else None, self.doc, path)
 
     def round(self, round_id: str, value: Any, path: KeyPath) -> Round | None:
         data = self.mapping(value, path, ROUND_REQUIRED, ROUND_OPTIONAL)
