@@ -1,0 +1,1 @@
+"""Slack glue: ack, parse, call the domain, render. No interview, scoring or scheduling rules live here."""

@@ -1,0 +1,333 @@
+"""Block Kit rendering: small functions from domain results to slack_sdk block models.
+
+Built with slack_sdk's model classes so Slack's length limits are checked by `to_dict()`. Long text is
+split across sections at paragraph, line or word boundaries, and a long list of blocks is split across
+messages of at most 50 blocks; nothing is cut mid-word and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.engine import Question, Scorecard, Turn
+from bot.rubric.types import DimensionResult, Grade
+from bot.textview import bar, quote
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+START_DRILL_ACTION = "start_drill"
+
+FLAG_EXPLANATIONS = {
+    "blame": "A sentence puts the cause on a person rather than on the system that let the mistake through.",
+    "blameless_to_a_fault": "“Nobody was at fault” with no specific cause leaves the listener with nothing.",
+    "hero": "The story leaves out everyone else who responded.",
+    "no_prevention": "Nothing stops this from happening again.",
+    "conflated_fix": "Mitigation, fix and prevention are three different things; all were called the fix.",
+    "unsafe_sql": "This SQL would lock or break a live table.",
+    "gaming": "This reads like a list of keywords rather than a story, so it scores low.",
+    "off_topic": "This does not answer the question that was asked.",
+    "too_short": "Too short to grade fairly: tell the story with specifics.",
+}
+
+
+# ---- text helpers ---------------------------------------------------------------------------------
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Split text into pieces of at most `limit` characters at paragraph, line or word boundaries."""
+    pieces: list[str] = []
+    current = ""
+    for unit in _units(text.strip(), limit):
+        sep = unit[0]
+        body = unit[1]
+        candidate = f"{current}{sep}{body}" if current else body
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                pieces.append(current)
+            current = body
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _units(text: str, limit: int) -> Iterable[tuple[str, str]]:
+    """Yield (separator, unit) pairs where no unit is longer than `limit`."""
+    for i, para in enumerate(text.split("\n\n")):
+        para_sep = "\n\n" if i else ""
+        if len(para) <= limit:
+            yield para_sep, para
+            continue
+        for j, line in enumerate(para.split("\n")):
+            line_sep = para_sep if j == 0 else "\n"
+            if len(line) <= limit:
+                yield line_sep, line
+                continue
+            for k, word in enumerate(line.split(" ")):
+                word_sep = line_sep if k == 0 else " "
+                # A single "word" longer than a section (a pasted log line) is the only thing cut.
+                while len(word) > limit:
+                    yield word_sep, word[:limit]
+                    word, word_sep = word[limit:], ""
+                yield word_sep, word
+
+
+def sections(text: str) -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in split_text(text)]
+
+
+def header(text: str) -> HeaderBlock:
+    text = " ".join(text.split())
+    if len(text) > HEADER_LIMIT:
+        text = text[: HEADER_LIMIT - 2].rsplit(" ", 1)[0] + " …"
+    return HeaderBlock(text=PlainTextObject(text=text))
+
+
+def context(*lines: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=piece) for line in lines
+                                  for piece in split_text(line)][:10])
+
+
+def messages(blocks: Sequence[Block]) -> list[list[dict]]:
+    """Validate the blocks and group them into messages of at most 50 blocks each."""
+    dicts = [b.to_dict() for b in blocks]
+    return [dicts[i:i + MAX_BLOCKS] for i in range(0, len(dicts), MAX_BLOCKS)] or [[]]
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+# ---- interview ------------------------------------------------------------------------------------
+
+def question_title(q: Question) -> str:
+    if q.probe_id:
+        return f"Follow-up — {q.title}"
+    if q.total > 1:
+        return f"Round {q.number} of {q.total} — {q.title}"
+    return q.title
+
+
+def question_blocks(q: Question) -> list[Block]:
+    out: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{escape(question_title(q))}*"))]
+    if q.why:
+        out.append(context(f"_{escape(q.why)}_"))
+    out.extend(sections(escape(q.text)))
+    return out
+
+
+def _dimension_line(label: str, d: DimensionResult) -> str:
+    lines = [f"*{label}: {escape(d.label)}* — {d.score}/{d.max}"]
+    lines += [f"> {escape(quote(span))}" for span in d.evidence[:1]]
+    if d.hint:
+        lines.append(f"→ {escape(d.hint)}")
+    return "\n".join(lines)
+
+
+def flag_text(name: str, message: str = "", sentence: str | None = None, rewrite: str | None = None) -> str:
+    why = message or FLAG_EXPLANATIONS.get(name, "")
+    lines = [f"⚑ *{escape(name.replace('_', ' '))}*: {escape(' '.join(why.split()))}"]
+    if sentence:
+        lines.append(f"You wrote: {escape(quote(sentence, 400))}")
+    if rewrite:
+        lines.append(f"Try instead: {escape(quote(rewrite, 400))}")
+    return "\n".join(lines)
+
+
+def grade_blocks(grade: Grade, *, user_id: str | None, best_score: int | None = None,
+                 attempt: int = 1, notice: str | None = None) -> list[Block]:
+    who = f"{mention(user_id)} " if user_id else ""
+    head = f"{who}*{grade.score:02d}/100* — {escape(grade.verdict)} _(at {escape(grade.level)} level)_"
+    if best_score is not None and attempt > 1:
+        head += f" · best of {attempt} attempts: {best_score:02d}/100"
+    out: list[Block] = sections(head)
+    if notice:
+        out.append(context(escape(notice)))
+    if grade.summary:
+        out.extend(sections(escape(grade.summary)))
+    strongest, weakest = grade.strongest, grade.weakest
+    if strongest is not None and strongest.score:
+        out.extend(sections(_dimension_line("Strongest", strongest)))
+    if weakest is not None and weakest is not strongest:
+        out.extend(sections(_dimension_line("Weakest", weakest)))
+    for f in grade.flag_details:
+        out.extend(sections(flag_text(f.name, f.message, f.sentence, f.rewrite)))
+    explained = {f.name for f in grade.flag_details}
+    for name in grade.flags:
+        if name not in explained:
+            out.extend(sections(flag_text(name)))
+    return out
+
+
+def turn_blocks(turn: Turn, *, user_id: str | None) -> list[Block]:
+    """Everything said back after one message: the grade, any notice, then the next question."""
+    out: list[Block] = []
+    if turn.grade is not None:
+        out += grade_blocks(turn.grade, user_id=user_id, best_score=turn.best_score,
+                            attempt=turn.attempt, notice=turn.notice)
+    elif turn.notice:
+        who = f"{mention(user_id)} " if user_id else ""
+        out += sections(f"{who}{escape(turn.notice)}")
+    if turn.next is not None:
+        if out:
+            out.append(DividerBlock())
+        out += question_blocks(turn.next)
+        out.append(context("Reply to answer · `skip` · `retry` · `stop`"))
+    return out
+
+
+def turn_text(turn: Turn) -> str:
+    """The notification fallback for a turn's message."""
+    if turn.grade is not None:
+        return f"{turn.grade.score:02d}/100 — {turn.grade.verdict}"
+    if turn.next is not None:
+        return question_title(turn.next)
+    return turn.notice or "Incident Gauntlet"
+
+
+def scorecard_blocks(card: Scorecard, *, user_id: str | None = None,
+                     rank_change: int | None = None) -> list[Block]:
+    title = "Scorecard" if card.status == "finished" else f"Scorecard ({card.status})"
+    out: list[Block] = [header(f"{title}: {card.score:02d}/100 — {card.verdict}")]
+    if user_id:
+        line = f"{mention(user_id)} finished the gauntlet." if card.status == "finished" else mention(user_id)
+        if rank_change:
+            direction = "up" if rank_change > 0 else "down"
+            places = "place" if abs(rank_change) == 1 else "places"
+            line += f" Leaderboard: {direction} {abs(rank_change)} {places}."
+        out.append(SectionBlock(text=MarkdownTextObject(text=line)))
+    rounds = []
+    for r in card.rounds:
+        if r.score is None:
+            rounds.append(f"`{'·' * 10}` {escape(r.title)} — skipped")
+        else:
+            tries = f" ({r.attempts} attempts)" if r.attempts > 1 else ""
+            rounds.append(f"`{bar(r.score, 100)}` {escape(r.title)} — {r.score}/100{tries}")
+    if rounds:
+        out.extend(sections("*Rounds*\n" + "\n".join(rounds)))
+    dims = [f"`{bar(d.score, d.max)}` {escape(d.label)} — {round(100 * d.fraction)}%"
+            for d in sorted(card.dimensions, key=lambda d: -d.fraction) if d.max]
+    if dims:
+        out.extend(sections("*By dimension*\n" + "\n".join(dims)))
+    if card.flags:
+        out.append(context("Flags raised: " + ", ".join(escape(f.replace("_", " ")) for f in card.flags)))
+    out.append(DividerBlock())
+    out.extend(sections(f"*Practise next:* {escape(card.practise_next)}"))
+    return out
+
+
+# ---- daily prompt, leaderboard, stats, home, help -------------------------------------------------
+
+def prompt_blocks(text: str) -> list[Block]:
+    return [
+        SectionBlock(text=MarkdownTextObject(text="*Today's incident interview*")),
+        *sections(escape(text)),
+        context("Reply in this thread to be interviewed. Each person gets their own follow-ups."),
+    ]
+
+
+def leaderboard_lines(rows: Sequence, *, you: str | None = None) -> list[str]:
+    lines = []
+    for row in rows:
+        rank, user, points = _get(row, "rank"), _get(row, "user_id"), _get(row, "points")
+        streak = _get(row, "streak", 0)
+        flame = f" · {streak}-day streak" if streak and streak > 1 else ""
+        marker = " ← you" if you and user == you else ""
+        lines.append(f"{rank}. {mention(user)} — {points} pts{flame}{marker}")
+    return lines
+
+
+def leaderboard_blocks(rows: Sequence, *, period: str, you: str | None = None) -> list[Block]:
+    names = {"week": "This week", "month": "This month", "all": "All time"}
+    out: list[Block] = [header(f"Leaderboard — {names.get(period, period)}")]
+    lines = leaderboard_lines(rows, you=you)
+    out.extend(sections("\n".join(lines) if lines else "_No points yet. Answer a prompt to start._"))
+    return out
+
+
+def _get(obj, name: str, default=None):
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def stats_blocks(stats, *, user_id: str) -> list[Block]:
+    """The person's own numbers (from the leaderboard module's personal stats)."""
+    labels = [("points", "Points"), ("interviews", "Interviews"), ("finished", "Finished"),
+              ("best_score", "Best score"), ("average_score", "Average score"),
+              ("streak", "Current streak (days)"), ("rank", "Rank this week")]
+    fields = [MarkdownTextObject(text=f"*{label}*\n{_get(stats, key)}")
+              for key, label in labels if _get(stats, key) is not None][:10]
+    out: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*Your practice* {mention(user_id)}"))]
+    if fields:
+        out.append(SectionBlock(fields=fields))
+    weakest = _get(stats, "weakest")
+    if weakest:
+        out.append(context(f"Weakest dimension so far: {escape(str(weakest))}"))
+    if _get(stats, "opted_out"):
+        out.append(context("You are opted out of leaderboards. `/gauntlet optin` to join again."))
+    return out
+
+
+def drill_button(round_id: str | None = None) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text="Start a drill"), action_id=START_DRILL_ACTION,
+                         value=round_id or "full", style="primary")
+
+
+def home_view(*, user_id: str, stats, recent: Sequence[Scorecard], board: Sequence,
+              period: str = "week") -> dict:
+    """The App Home tab: stats, recent scorecards, a drill button and the current leaderboard."""
+    blocks: list[Block] = [header("Incident Gauntlet")]
+    blocks += stats_blocks(stats, user_id=user_id)
+    blocks.append(ActionsBlock(elements=[drill_button()]))
+    blocks.append(DividerBlock())
+    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Recent scorecards*")))
+    if recent:
+        for card in recent[:5]:
+            tail = f" — practise next: {escape(card.practise_next)}" if card.practise_next else ""
+            blocks.extend(sections(f"`{bar(card.score, 100)}` *{card.score:02d}/100* {escape(card.verdict)}"
+                                   f" ({escape(card.status)}){tail}"))
+    else:
+        blocks.append(context("No interviews yet. Start a drill, or reply to a daily prompt."))
+    blocks.append(DividerBlock())
+    blocks += leaderboard_blocks(board, period=period, you=user_id)
+    # The Home tab allows 100 blocks; staying at 50 keeps it to what one message could hold.
+    return {"type": "home", "blocks": messages(blocks[:MAX_BLOCKS])[0]}
+
+
+HELP = """*Incident Gauntlet* — practise the production-incident interview story.
+• `/gauntlet drill [round]` — a private drill in a DM (the full gauntlet, or one round:
+  opening, probe, sql, constraint, curveball, synthesis)
+• `/gauntlet leaderboard [week|month|all]` — who is practising
+• `/gauntlet me` — your own numbers
+• `/gauntlet optout` / `/gauntlet optin` — leave or join the leaderboards
+• `/gauntlet schedule #channel 09:30 Europe/Berlin mon-fri` — a daily prompt (admins and channel managers)
+• `/gauntlet schedule off` — stop this channel's daily prompt · `/gauntlet schedule` — show it
+• `/gauntlet feedback thread|ephemeral|dm` — where this channel's feedback goes
+In an interview, reply to answer; `skip`, `retry` and `stop` work too."""
+
+
+def help_blocks(problem: str | None = None) -> list[Block]:
+    out: list[Block] = []
+    if problem:
+        out.append(SectionBlock(text=MarkdownTextObject(text=escape(problem))))
+    out.extend(sections(HELP))
+    return out

@@ -1,0 +1,104 @@
+"""`gauntlet serve` and `gauntlet post-prompt`. Imports of Slack libraries happen inside the commands,
+so the rest of the CLI starts fast and works without Slack settings."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+log = logging.getLogger("gauntlet.slack")
+
+
+def register(subparsers) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, or --http)",
+        description="Run the Slack app. Settings come from the environment or a .env file: "
+                    "SLACK_BOT_TOKEN, and SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (--http); "
+                    "DATABASE_URL is optional.",
+    )
+    serve.add_argument("--http", action="store_true",
+                       help="serve HTTP on $PORT (default 3000) at /slack/events instead of Socket Mode")
+    serve.add_argument("--port", type=int, help="port for --http (default: $PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address for --http to listen on")
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="do not post daily prompts from this process (run one scheduler per database)")
+    serve.set_defaults(func=cmd_serve)
+
+    post = subparsers.add_parser("post-prompt", help="post a prompt to a Slack channel now")
+    post.add_argument("--channel", required=True, help="the channel id (C…), from the channel's details")
+    post.set_defaults(func=cmd_post_prompt)
+
+
+def _settings(*, http: bool = False, socket_mode: bool = False):
+    from bot.slack.config import SettingsError, load_settings
+
+    try:
+        return load_settings(http=http, socket_mode=socket_mode)
+    except SettingsError as exc:
+        print(f"gauntlet: {exc}", file=sys.stderr)
+        return None
+
+
+def _database(settings):
+    from bot.store.db import init_db, make_engine
+
+    db = make_engine(settings.database_url)
+    init_db(db)
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(http=args.http, socket_mode=not args.http)
+    if settings is None:
+        return 2
+    from bot.slack.app import build_app
+    from bot.slack.interview import resume_pending
+    from bot.slack.server import serve_http, serve_socket_mode
+
+    db = _database(settings)
+    app = build_app(settings, db=db, socket_mode=not args.http)
+    g = app.gauntlet
+    # Answers recorded before a crash or restart are graded and answered now.
+    resumed = resume_pending(g, app.client)
+    if resumed:
+        log.info("Graded %d answer(s) left over from the last run", resumed)
+    scheduler = None if args.no_scheduler else _start_scheduler(g, app.client)
+    try:
+        if args.http:
+            serve_http(app, args.port or settings.port, args.host)
+        else:
+            serve_socket_mode(app, settings.app_token)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+    return 0
+
+
+def _start_scheduler(g, client):
+    from bot.scheduler import PromptScheduler
+    from bot.slack.interview import prompt_poster
+
+    workspace = client.auth_test()["team_id"]
+    scheduler = PromptScheduler(g.db, poster=prompt_poster(client), workspaces=[workspace])
+    scheduler.start()
+    g.schedules_changed = scheduler.reload
+    return scheduler
+
+
+def cmd_post_prompt(args: argparse.Namespace) -> int:
+    # Posting needs only the bot token: neither a signing secret nor an app token.
+    settings = _settings()
+    if settings is None:
+        return 2
+    from bot import daily
+    from bot.slack.client import make_client
+    from bot.slack.interview import prompt_poster
+
+    client = make_client(settings.bot_token, settings.api_url)
+    workspace = client.auth_test()["team_id"]
+    post = daily.post_now(_database(settings), workspace, args.channel, poster=prompt_poster(client))
+    print(f"Posted prompt '{post.prompt_id}' to {args.channel} (ts {post.message_ts}).")
+    return 0
+

@@ -1,0 +1,214 @@
+"""The `/gauntlet` slash command. Every branch acks first; slow work (Slack calls, the database)
+happens after the ack and answers through `respond` (the command's response_url)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import channels, leaderboard
+from bot.engine import InterviewError
+from bot.rubric.types import LEVELS
+from bot.schedule import ScheduleError, describe, parse_schedule
+from bot.slack import blocks as bk
+from bot.slack.interview import start_drill
+
+_CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
+PERIODS = ("week", "month", "all")
+
+
+class Request:
+    """One `/gauntlet …` invocation, parsed."""
+
+    def __init__(self, command: dict, context: BoltContext, client: WebClient, respond: Respond):
+        self.workspace = context.team_id or command.get("team_id") or ""
+        self.user = command["user_id"]
+        self.channel = command.get("channel_id")
+        words = (command.get("text") or "").split()
+        self.sub = words[0].lower() if words else "help"
+        self.args = words[1:]
+        self.gauntlet = context["gauntlet"]
+        self.client = client
+        self.respond = respond
+
+    def say(self, blocks, text: str) -> None:
+        self.respond(blocks=bk.messages(blocks)[0], text=text, response_type="ephemeral",
+                     replace_original=False)
+
+    def tell(self, text: str) -> None:
+        self.say(bk.sections(bk.escape(text)), text)
+
+
+def on_gauntlet(ack: Ack, command: dict, context: BoltContext, client: WebClient, respond: Respond):
+    """`/gauntlet SUBCOMMAND …`: unknown input gets the help text, never silence."""
+    req = Request(command, context, client, respond)
+    handler = SUBCOMMANDS.get(req.sub)
+    if handler is None:
+        ack(blocks=bk.messages(bk.help_blocks(f"I don't know `{req.sub}`."))[0], response_type="ephemeral",
+            text="Incident Gauntlet help")
+        return
+    if req.sub == "help":
+        ack(blocks=bk.messages(bk.help_blocks())[0], response_type="ephemeral", text="Incident Gauntlet help")
+        return
+    ack()
+    handler(req)
+
+
+def drill(req: Request) -> None:
+    round_id, level = None, "mid"
+    for word in req.args:
+        if word.lower() in LEVELS:
+            level = word.lower()
+        elif round_id is None:
+            round_id = word.lower()
+        else:
+            req.tell(f"`/gauntlet drill` takes one round and an optional level, not '{word}'.")
+            return
+    rounds = req.gauntlet.engine.round_ids()
+    if round_id in ("full", "all", "gauntlet"):
+        round_id = None
+    if round_id is not None and round_id not in rounds:
+        req.tell(f"There is no round '{round_id}'. Choose one of: {', '.join(rounds)} (or leave it out for "
+                 "the full gauntlet).")
+        return
+    try:
+        question = start_drill(req.gauntlet, req.client, workspace=req.workspace, user_id=req.user,
+                               round_id=round_id, level=level)
+    except InterviewError as exc:
+        req.tell(str(exc))
+        return
+    req.tell(f"Your drill is waiting in our DM: {question.title}.")
+
+
+def show_leaderboard(req: Request) -> None:
+    period = (req.args[0].lower() if req.args else "week")
+    if period not in PERIODS:
+        req.tell(f"Choose a period: {', '.join(PERIODS)} (not '{period}').")
+        return
+    rows = leaderboard.board(req.gauntlet.db, req.workspace, period)
+    req.say(bk.leaderboard_blocks(rows, period=period, you=req.user), f"Leaderboard ({period})")
+
+
+def me(req: Request) -> None:
+    stats = leaderboard.personal_stats(req.gauntlet.db, req.workspace, req.user)
+    req.say(bk.stats_blocks(stats, user_id=req.user), "Your practice")
+
+
+def optout(req: Request) -> None:
+    leaderboard.set_opt_out(req.gauntlet.db, req.workspace, req.user, True)
+    req.tell("You are off the leaderboards. Your interviews still get feedback; `/gauntlet optin` to rejoin.")
+
+
+def optin(req: Request) -> None:
+    leaderboard.set_opt_out(req.gauntlet.db, req.workspace, req.user, False)
+    req.tell("You are back on the leaderboards.")
+
+
+def _is_workspace_admin(client: WebClient, user: str) -> bool:
+    info = client.users_info(user=user)["user"]
+    return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
+
+
+def _may_manage(req: Request, channel: str) -> bool:
+    admin = _is_workspace_admin(req.client, req.user)
+    if channels.can_manage(req.gauntlet.db, req.workspace, channel, req.user, is_workspace_admin=admin):
+        return True
+    req.tell(f"Only workspace admins and this channel's managers can change <#{channel}>'s settings.")
+    return False
+
+
+def _channel_arg(args: list[str]) -> tuple[str | None, list[str]]:
+    if args:
+        m = _CHANNEL_REF.match(args[0])
+        if m:
+            return m.group(1) or m.group(2), args[1:]
+    return None, args
+
+
+def schedule(req: Request) -> None:
+    channel, rest = _channel_arg(req.args)
+    if not rest and channel is None:
+        _list_schedules(req)
+        return
+    channel = channel or req.channel
+    if rest and rest[0].lower() in ("off", "stop", "none"):
+        if not _may_manage(req, channel):
+            return
+        removed = channels.remove_schedule(req.gauntlet.db, req.workspace, channel)
+        _schedules_changed(req)
+        req.tell(f"No more daily prompts in <#{channel}>." if removed else f"<#{channel}> had no schedule.")
+        return
+    if not rest:
+        config = channels.get_config(req.gauntlet.db, req.workspace, channel)
+        current = channels.schedule_of(config) if config is not None else None
+        req.tell(f"<#{channel}>: {describe(current)}." if current else f"<#{channel}> has no daily prompt.")
+        return
+    if not _may_manage(req, channel):
+        return
+    user_tz = req.client.users_info(user=req.user)["user"].get("tz") or "UTC"
+    try:
+        parsed = parse_schedule(" ".join(rest), default_tz=user_tz)
+    except ScheduleError as exc:
+        req.tell(str(exc))
+        return
+    channels.set_schedule(req.gauntlet.db, req.workspace, channel, parsed, set_by=req.user)
+    _schedules_changed(req)
+    req.tell(f"Daily prompt in <#{channel}>: {describe(parsed)}. Make sure I'm in the channel "
+             "(`/invite @Incident Gauntlet`).")
+
+
+def _list_schedules(req: Request) -> None:
+    configs = channels.list_schedules(req.gauntlet.db, req.workspace)
+    lines = []
+    for config in configs:
+        sched = channels.schedule_of(config)
+        if sched is not None:
+            lines.append(f"• <#{config.channel}>: {describe(sched)} · feedback: {config.feedback_mode}")
+    text = "\n".join(lines) if lines else (
+        "No daily prompts yet. Set one with `/gauntlet schedule #channel 09:30 Europe/Berlin mon-fri`.")
+    req.say(bk.sections(text), "Daily prompt schedules")
+
+
+def _schedules_changed(req: Request) -> None:
+    notify = req.gauntlet.schedules_changed
+    if notify is not None:
+        notify()
+
+
+def feedback(req: Request) -> None:
+    channel, rest = _channel_arg(req.args)
+    channel = channel or req.channel
+    if not rest:
+        mode = channels.feedback_mode(req.gauntlet.db, req.workspace, channel)
+        req.tell(f"Feedback in <#{channel}> goes to: {mode}. Change it with "
+                 f"`/gauntlet feedback {'|'.join(channels.FEEDBACK_MODES)}`.")
+        return
+    if not _may_manage(req, channel):
+        return
+    try:
+        channels.set_feedback_mode(req.gauntlet.db, req.workspace, channel, rest[0])
+    except ValueError as exc:
+        req.tell(str(exc))
+        return
+    req.tell(f"Feedback in <#{channel}> now goes to: {rest[0].lower()}.")
+
+
+SUBCOMMANDS: dict[str, Callable[[Request], None]] = {
+    "help": lambda req: None,
+    "drill": drill,
+    "leaderboard": show_leaderboard,
+    "board": show_leaderboard,
+    "me": me,
+    "stats": me,
+    "optout": optout,
+    "optin": optin,
+    "schedule": schedule,
+    "feedback": feedback,
+}
+
+
+def register(app: App) -> None:
+    app.command("/gauntlet")(on_gauntlet)

@@ -1,0 +1,30 @@
+"""Events other than messages: the App Home tab."""
+
+from __future__ import annotations
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot import leaderboard
+from bot.slack import blocks as bk
+
+RECENT_SCORECARDS = 3
+
+
+def on_app_home_opened(event: dict, body: dict, context: BoltContext, client: WebClient):
+    """Publish the person's Home tab: their numbers, recent scorecards, a drill button, the board."""
+    if event.get("tab") not in (None, "home"):
+        return  # the Messages tab needs nothing published
+    g = context["gauntlet"]
+    workspace = context.team_id or body.get("team_id") or ""
+    user = event["user"]
+    stats = leaderboard.personal_stats(g.db, workspace, user)
+    recent = [g.engine.scorecard(i) for i in leaderboard.recent_interviews(g.db, workspace, user,
+                                                                            limit=RECENT_SCORECARDS)]
+    board = leaderboard.board(g.db, workspace, "week")
+    client.views_publish(user_id=user, view=bk.home_view(user_id=user, stats=stats, recent=recent,
+                                                         board=board))
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_app_home_opened)

@@ -1,0 +1,35 @@
+"""Messages: answers in a prompt's thread, answers in a drill DM, and edited answers."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack import interview
+
+
+def on_message(event: dict, body: dict, context: BoltContext, client: WebClient, logger: logging.Logger):
+    """Route a message event to the interview it belongs to, if any."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        interview.on_edit(context["gauntlet"], client, event)
+        return
+    # Bots (ourselves included), joins, deletions, file shares without text: not answers.
+    if subtype or event.get("bot_id") or not event.get("user") or not (event.get("text") or "").strip():
+        return
+    workspace = context.team_id or body.get("team_id") or ""
+    event_id = body.get("event_id")
+    if event.get("channel_type") == "im":
+        interview.on_dm_answer(context["gauntlet"], client, workspace=workspace, event=event,
+                               event_id=event_id)
+        return
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != event.get("ts"):
+        interview.on_thread_reply(context["gauntlet"], client, workspace=workspace, event=event,
+                                  event_id=event_id)
+
+
+def register(app: App) -> None:
+    app.event("message")(on_message)
