@@ -310,3 +310,18 @@ def test_any_text_never_raises(text):
     assert 0.0 <= a.score <= 1.0
     assert isinstance(S.mentions_schema_change(text), bool)
     _assert_verbatim(a, text)
+
+
+def test_do_block_loop_is_one_statement_and_counts_as_batched_backfill():
+    """A DO $$ ... $$ loop stays one statement despite inner semicolons, and is a batched backfill."""
+    text = ("```sql\nSET lock_timeout = '1s';\nALTER TABLE orders ADD COLUMN region text;\n"
+            "DO $$\nBEGIN\n  LOOP\n    UPDATE orders SET region = 'eu'\n"
+            "    WHERE id IN (SELECT id FROM orders WHERE region IS NULL LIMIT 5000);\n"
+            "    EXIT WHEN NOT FOUND;\n  END LOOP;\nEND $$;\n"
+            "ALTER TABLE orders ADD CONSTRAINT region_nn CHECK (region IS NOT NULL) NOT VALID;\n"
+            "ALTER TABLE orders VALIDATE CONSTRAINT region_nn;\n```")
+    a = S.analyse_sql(text)
+    assert len(a.statements) == 5
+    assert a.statements[2].startswith("DO $$") and a.statements[2].endswith("END $$;")
+    assert a.steps["backfill"] == a.steps["batched"] == a.statements[2]
+    assert not a.unsafe and a.score >= 0.9

@@ -231,7 +231,7 @@ _PROSE_END_RE = re.compile(
 )
 # Tokens the statement splitter must step over whole (strings, quoted names, dollar quotes, comments).
 _SPLIT_TOKEN_RE = re.compile(
-    r"'(?:[^']|'')*'?|\"[^\"]*\"?|\$([A-Za-z_]\w*)?\$.*?(?:\$\1\$|\Z)|--[^\n]*|/\*.*?(?:\*/|\Z)|[();\n]",
+    r"'(?:[^']|'')*'?|\"[^\"]*\"?|\$([A-Za-z_]\w*|)\$.*?(?:\$\1\$|\Z)|--[^\n]*|/\*.*?(?:\*/|\Z)|[();\n]",
     re.S,
 )
 _LEADING_JUNK_RE = re.compile(r"\A(?:\s+|--[^\n]*|/\*.*?(?:\*/|\Z)|(?:[\w-]*=[#>]|[>$])[ \t]+)+", re.S)
