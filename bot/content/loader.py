@@ -14,7 +14,8 @@ from .located import Document, KeyPath, format_path, parse_file
 from .model import Content, Probe, Prompt, Round
 from .validate import Checker, GauntletPart, Located, kind, suggest
 
-BUILTIN_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+# bot/_content links to the repository's content/ and is a real directory in an installed wheel.
+BUILTIN_CONTENT_DIR = (Path(__file__).resolve().parents[1] / "_content").resolve()
 SECTIONS = ("gauntlet", "probes", "prompts", "rubric")
 
 
