@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.store.channels import DailyPost
+from bot.store.channels import DailyPost, as_utc, now_utc
 from bot.store.db import session_scope
 from bot.store.models import GradeRecord, Interview, Person, PointEntry
 
@@ -109,17 +109,17 @@ class ScorecardSummary:
 
 
 def period_window(period: str, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
-    """[start, end) of the period in naive UTC (how the store keeps times); (None, None) for all time."""
+    """[start, end) of the period as aware UTC datetimes; (None, None) for all time."""
     if period not in PERIODS:
         raise ValueError(f"Unknown period '{period}'. Choose one of: {', '.join(PERIODS)}.")
     now = _utc(now)
     today = now.date()
     if period == "week":
-        start = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time())
+        start = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=UTC)
         return start, start + timedelta(days=7)
     if period == "month":
-        start = datetime(today.year, today.month, 1)
-        end = datetime(today.year + today.month // 12, today.month % 12 + 1, 1)
+        start = datetime(today.year, today.month, 1, tzinfo=UTC)
+        end = datetime(today.year + today.month // 12, today.month % 12 + 1, 1, tzinfo=UTC)
         return start, end
     return None, None
 
@@ -165,7 +165,7 @@ def _ranking(
         total = sum(e.points for e in entries)
         # When the running total first reached the final total: the last entry that added points.
         scoring = [e for e in entries if e.points > 0]
-        reached = (scoring[-1] if scoring else entries[0]).created_at
+        reached = as_utc((scoring[-1] if scoring else entries[0]).created_at)
         rows.append((user_id, total, len(entries), reached))
     rows.sort(key=lambda r: (-r[1], r[2], r[3], r[0]))
     return [(user_id, total, rounds) for user_id, total, rounds, _ in rows]
@@ -295,7 +295,7 @@ def set_opt_out(db: Engine, workspace: str, user_id: str, opted_out: bool) -> No
                     select(Person).where(Person.workspace == workspace, Person.user_id == user_id)
                 ).first()
                 if person is None:
-                    person = Person(workspace=workspace, user_id=user_id)
+                    person = Person(workspace=workspace, user_id=user_id, created_at=now_utc())
                 person.opted_out = opted_out
                 s.add(person)
                 return
@@ -321,7 +321,8 @@ def person_stats(db: Engine, workspace: str, user_id: str, *, now: datetime | No
         def points_in(period: str) -> int:
             start, end = period_window(period, now)
             return sum(
-                e.points for e in entries if start is None or end is None or start <= e.created_at < end
+                e.points for e in entries
+                if start is None or end is None or start <= as_utc(e.created_at) < end
             )
 
         def rank(period: str) -> int | None:
@@ -404,7 +405,8 @@ def recent_scorecards(db: Engine, workspace: str, user_id: str, limit: int = 5) 
         return [
             ScorecardSummary(
                 interview_id=i.id or 0, status=i.status, score=i.score or 0, level=i.level, source=i.source,
-                rounds=counts.get(i.id, 0), started_at=i.created_at, finished_at=i.finished_at,
+                rounds=counts.get(i.id, 0), started_at=as_utc(i.created_at),
+                finished_at=as_utc(i.finished_at) if i.finished_at else None,
             )
             for i in interviews
         ]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.store.models import utcnow
+
+def now_utc() -> datetime:
+    """An aware UTC now: the installed SQLModel stores datetimes as UTC and refuses naive ones."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored datetime as aware UTC, whichever way the driver returned it."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class ChannelConfig(SQLModel, table=True):
@@ -29,8 +37,8 @@ class ChannelConfig(SQLModel, table=True):
     feedback_mode: str = Field(default="thread", max_length=16)  # thread | ephemeral | dm
     managers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=now_utc)
+    updated_at: datetime = Field(default_factory=now_utc)
 
 
 class DailyPost(SQLModel, table=True):
@@ -52,7 +60,7 @@ class DailyPost(SQLModel, table=True):
     attempts: int = 1
     error: str = Field(default="", sa_column=Column(Text, nullable=False))
     late: bool = False  # posted after its scheduled time by the catch-up
-    claimed_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime = Field(default_factory=now_utc)
     posted_at: datetime | None = None
 
 
@@ -65,4 +73,4 @@ class PromptUse(SQLModel, table=True):
     prompt_id: str = Field(max_length=100)
     cycle: int = 0
     daily_post_id: int | None = Field(default=None, foreign_key="dailypost.id")
-    used_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime = Field(default_factory=now_utc)
