@@ -1,0 +1,19 @@
+"""Grading: score an answer to one gauntlet round against the rubric, with quoted evidence for every point.
+
+Pure functions: no Slack, no database, no network.
+"""
+
+from .grader import grade, grade_many, verdict_for
+from .types import FLAGS, LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
+
+__all__ = [
+    "FLAGS",
+    "LEVELS",
+    "VERDICTS",
+    "DimensionResult",
+    "FlagDetail",
+    "Grade",
+    "grade",
+    "grade_many",
+    "verdict_for",
+]

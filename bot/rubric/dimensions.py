@@ -1,0 +1,545 @@
+"""One detector per rubric dimension.
+
+Each returns a Partial: the fraction of the dimension earned (0..1), the sentences that earn it, and
+the key of the hint to show when it is not full marks. Words live in rubric.yml; the structure the
+detectors look for (co-occurrence in a sentence, negation, counting distinct things) lives here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import Doc
+
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2014\u2013]|\s-\s|\s+and then\s+")
+_ALPHA = re.compile(r"[A-Za-z]{2,}")
+_DIGIT = re.compile(r"\d")
+# A capitalised word that acts like a person's name: followed by an action verb.
+_NAME_ACTS = re.compile(
+    r"\b([A-Z][a-z]{2,})\s+(?:\w+ly\s+)?(?:found|spotted|noticed|caught|suggested|joined|paired|took|ran|"
+    r"wrote|owned|shipped|built|checked|confirmed|pointed|handled|led|rolled|paged|pulled|dug|traced|fixed)\b"
+)
+# Capitalised words that start sentences or name things, never people.
+_NOT_NAMES = frozenset(
+    [
+        "The",
+        "This",
+        "That",
+        "Then",
+        "After",
+        "Before",
+        "When",
+        "While",
+        "Once",
+        "Our",
+        "We",
+        "They",
+        "Everything",
+        "Nothing",
+        "Someone",
+        "Nobody",
+        "Support",
+        "Customers",
+        "Traffic",
+        "Errors",
+        "Latency",
+        "Alerts",
+        "Monitoring",
+        "Postgres",
+        "Mysql",
+        "Redis",
+        "Kafka",
+        "Datadog",
+        "Grafana",
+        "Sentry",
+        "Slack",
+        "Zoom",
+        "Friday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Saturday",
+        "Sunday",
+        "Within",
+        "Later",
+        "Next",
+        "Finally",
+        "Eventually",
+        "Meanwhile",
+        "Also",
+        "Nobody",
+        "Engineering",
+        "Finance",
+        "Legal",
+        "Sales",
+        "Marketing",
+        "Product",
+        "Security",
+        "It",
+        "Its",
+        "Pagerduty",
+        "Opsgenie",
+        "Prometheus",
+        "Checkout",
+        "Payments",
+        "Billing",
+        "Search",
+        "Ops",
+        "Platform",
+    ]
+)
+
+
+@dataclass
+class Partial:
+    fraction: float
+    evidence: list[int] = field(default_factory=list)  # sentence indices
+    hint: str | None = None
+    spans: list[str] = field(default_factory=list)  # verbatim spans from elsewhere (the SQL analyser)
+    hint_text: str | None = None  # a hint worded elsewhere (the SQL analyser), used instead of `hint`
+
+
+def _first(indices, n: int = 3) -> list[int]:
+    out: list[int] = []
+    for i in indices:
+        if i not in out:
+            out.append(i)
+        if len(out) == n:
+            break
+    return out
+
+
+def named_others(doc: Doc) -> list[int]:
+    """Sentences that credit another responder: a role, a team, or a name doing something."""
+    found = set(doc.sents("others"))
+    for m in _NAME_ACTS.finditer(doc.text):
+        if m.group(1) not in _NOT_NAMES:
+            found.add(doc.sentence_of(m.start()))
+    return sorted(found)
+
+
+def negated(doc: Doc, start: int, sent: int, window: int = 30) -> bool:
+    """A negation just before `start` in the same sentence ("there was no linter")."""
+    s, _ = doc.spans[sent]
+    lo = max(s, start - window)
+    return any(lo <= h[0] < start and h[2] == sent for h in doc.hits("guardrail_negated"))
+
+
+# ---------------------------------------------------------------- timeline
+
+
+def timeline_markers(doc: Doc) -> tuple[dict[str, int], int]:
+    """Distinct time markers tied to an event ({normalised marker: sentence}) and the count of all."""
+    tied: dict[str, int] = {}
+    markers = doc.hits("time_marker")
+    verb = doc.rubric.lex["event_verb"]
+    for k, (start, end, si) in enumerate(markers):
+        s, e = doc.spans[si]
+        nxt = markers[k + 1][0] if k + 1 < len(markers) and markers[k + 1][2] == si else e
+        left = s
+        for m in _CLAUSE_BREAK.finditer(doc.text, s, start):
+            left = m.end()
+        right_m = _CLAUSE_BREAK.search(doc.text, end, nxt)
+        right = right_m.start() if right_m else nxt
+        clause = doc.text[left:start] + " " + doc.text[end:right]
+        if len(_ALPHA.findall(clause)) < 2 and right_m:
+            # "T+5: rolled back the deploy" — the event sits in the clause after the marker
+            after = _CLAUSE_BREAK.search(doc.text, right_m.end(), nxt)
+            clause += " " + doc.text[right_m.end() : after.start() if after else nxt]
+        if len(_ALPHA.findall(clause)) >= 2 and verb.search(clause):
+            key = re.sub(r"\s+", "", doc.text[start:end].lower())
+            tied.setdefault(key, si)
+    return tied, len(markers)
+
+
+def timeline(doc: Doc) -> Partial:
+    tied, total = timeline_markers(doc)
+    n = len(tied)
+    fraction = min(n, 4) / 4
+    hint = None
+    if n < 4:
+        hint = "bare" if total >= 3 and n < total / 2 else ("none" if n == 0 else "few")
+    return Partial(fraction, _first(tied.values(), 4), hint)
+
+
+# ---------------------------------------------------------------- mitigation / fix / prevention
+
+
+def guardrail_sentences(doc: Doc) -> dict[str, list[int]]:
+    """Guardrail kinds the answer says were (or will be) put in place, not ones it says were missing."""
+    kinds: dict[str, list[int]] = {}
+    for kind in doc.rubric.guardrails:
+        for start, _end, si in doc.hits("gr:" + kind):
+            if negated(doc, start, si):
+                continue
+            if not (doc.has("prevention_intent", si) or doc.has("owner", si) or doc.has("timing", si)):
+                continue
+            kinds.setdefault(kind, []).append(si)
+    return kinds
+
+
+@dataclass
+class Remedy:
+    mitigation: list[int]
+    fix: list[int]
+    prevention: list[int]
+    restored: list[int]
+    conflated: bool
+
+
+def remedies(doc: Doc) -> Remedy:
+    mitigation = doc.sents("mitigation")
+    fix = doc.sents("fix")
+    guard = guardrail_sentences(doc)
+    prevention = sorted(set(doc.sents("prevention_word")) | {i for v in guard.values() for i in v})
+    fix_words = doc.hits("fix_word")
+    fix_sents = {h[2] for h in fix_words}
+    explicit_mitigation = any(
+        re.match(r"mitigat|stop|workaround", doc.text[s:e], re.I) for s, e, _ in doc.hits("mitigation")
+    )
+    explicit_prevention = bool(doc.hits("prevention_word"))
+    used_for_both = bool(fix_sents & set(mitigation)) and bool(fix_sents & set(prevention))
+    conflated = (len(fix_words) >= 3 and not (explicit_mitigation and explicit_prevention)) or (
+        len(fix_words) >= 2 and used_for_both and not explicit_mitigation
+    )
+    return Remedy(mitigation, fix, prevention, doc.sents("restored"), conflated)
+
+
+def mitigation_fix_prevention(doc: Doc, rem: Remedy) -> Partial:
+    parts = [
+        ("mitigation", rem.mitigation, 0.34),
+        ("fix", rem.fix, 0.33),
+        ("prevention", rem.prevention, 0.33),
+    ]
+    fraction = sum(w for _, found, w in parts if found)
+    evidence = _first([found[0] for _, found, _ in parts if found], 3)
+    missing = [name for name, found, _ in parts if not found]
+    hint = missing[0] if missing else None
+    if rem.conflated:
+        fraction = min(fraction, 0.34)
+        hint = "conflated"
+    return Partial(round(fraction, 2), evidence, hint)
+
+
+# ---------------------------------------------------------------- detection
+
+
+def detection(doc: Doc) -> Partial:
+    alert = [
+        si
+        for start, _e, si in doc.hits("detect_source")
+        if doc.has("detect_verb", si) and not negated(doc, start, si)
+    ]
+    before = doc.sents("before_customers")
+    customer = [
+        si
+        for si in doc.sents("detect_customer")
+        if doc.has("detect_verb", si) and si not in before and si not in alert
+    ]
+    selfish = doc.sents("detect_self")
+    if alert:
+        if before:
+            return Partial(1.0, _first([alert[0], before[0]], 2))
+        if customer and customer[0] < alert[0]:
+            return Partial(0.6, _first([customer[0], alert[0]], 2), "customer")
+        return Partial(0.85, _first(alert, 2), "vague")
+    if customer:
+        return Partial(0.45, _first(customer, 2), "customer")
+    if selfish:
+        return Partial(0.55, _first(selfish, 2), "self")
+    mentioned = doc.sents("detect_source")
+    if mentioned:
+        return Partial(0.25, _first(mentioned, 1), "vague")
+    return Partial(0.0, [], "none")
+
+
+# ---------------------------------------------------------------- impact
+
+
+def impact(doc: Doc) -> Partial:
+    context = set(doc.sents("impact_context"))
+    quantities: dict[str, int] = {}
+    for start, end, si in doc.hits("quantity"):
+        if start and doc.text[start - 1] == "+":  # "T+5 minutes" is a timeline marker
+            continue
+        if si in context:
+            quantities.setdefault(re.sub(r"\s+", " ", doc.text[start:end].lower()), si)
+    n = len(quantities)
+    scope = [si for si in doc.sents("severity")]
+    fraction = {0: 0.0, 1: 0.45, 2: 0.7}.get(n, 0.9)
+    evidence = _first(quantities.values(), 3)
+    if scope:
+        fraction += 0.1 if n else 0.2
+        evidence = _first([*evidence, scope[0]], 4)
+    hint = None if fraction >= 1 else ("none" if n == 0 else "few")
+    return Partial(round(min(fraction, 1.0), 2), evidence, hint)
+
+
+# ---------------------------------------------------------------- ownership
+
+
+def hero_sentences(doc: Doc, others: list[int]) -> list[int]:
+    """Sentences telling a solo-hero story: explicit ("I alone") or every action mine in a long story."""
+    explicit = doc.sents("hero")
+    if explicit and len(others) <= 1:
+        return explicit
+    actions = doc.sents("i_action")
+    if len(actions) >= 5 and not others and len(doc.hits("we")) <= 1 and doc.word_count >= 120:
+        return actions[:2]
+    return []
+
+
+def ownership(doc: Doc, level: str, others: list[int], hero: list[int], cross_team_needed: bool) -> Partial:
+    actions = [i for i in doc.sents("i_action") if not doc.has("i_weak", i)]
+    weak = doc.sents("i_weak")
+    roles = doc.sents("role")
+    junior = level == "junior"
+    n = len(actions)
+    if n == 0:
+        if weak:
+            return Partial(0.2, _first(weak, 1), "helped")
+        if roles:
+            return Partial(0.2, _first(roles, 1), "none")
+        we = doc.sents("we")
+        if len(we) >= 2:
+            return Partial(0.1, _first(we, 1), "we_only")
+        return Partial(0.0, [], "none")
+    base = (0.4, 0.55, 0.65) if junior else (0.3, 0.45, 0.55)
+    fraction = base[min(n, 3) - 1]
+    evidence = _first(actions, 2)
+    hint = None
+    if roles:
+        fraction += 0.1 if junior else 0.2
+        evidence.append(roles[0])
+    else:
+        hint = "no_role"
+    if others:
+        fraction += 0.25
+        evidence.append(others[0])
+    else:
+        hint = hint or "no_credit"
+    if hero:
+        fraction = min(fraction, 0.5)
+        hint = "hero"
+    if cross_team_needed and not doc.hits("cross_team") and fraction > 0.7:
+        fraction = 0.7
+        hint = "senior_cross_team"
+    fraction = min(fraction, 1.0)
+    if fraction >= 1:
+        hint = None
+    elif hint is None:
+        hint = "no_role" if not roles else "no_credit"
+    return Partial(round(fraction, 2), _first(evidence, 4), hint)
+
+
+# ---------------------------------------------------------------- diagnosis
+
+
+def diagnosis(doc: Doc) -> Partial:
+    wrong = doc.sents("wrong_turn")
+    hyp = doc.sents("hypothesis")
+    ev = doc.sents("diag_evidence")
+    fraction = (0.45 if wrong else 0) + (0.3 if hyp else 0) + (0.25 if ev else 0)
+    evidence = _first([*wrong[:1], *hyp[:1], *ev[:1]], 3)
+    hint = None
+    if not wrong:
+        hint = "no_wrong_turn" if (hyp or ev) else "none"
+    elif not ev:
+        hint = "no_evidence"
+    elif not hyp:
+        hint = "none"
+    return Partial(round(fraction, 2), evidence, hint)
+
+
+# ---------------------------------------------------------------- communication
+
+_COMMS = (
+    ("cadence", "cadence", 0.25),
+    ("channel", "channel", 0.2),
+    ("comms_roles", "roles", 0.2),
+    ("audience", "audience", 0.15),
+    ("comms_structure", "structure", 0.1),
+    ("comms_focus", "structure", 0.1),
+)
+
+
+def communication(doc: Doc, cross_team_needed: bool) -> Partial:
+    fraction = 0.0
+    evidence: list[int] = []
+    hint = None
+    for lex, hint_key, weight in _COMMS:
+        found = doc.sents(lex)
+        if found:
+            fraction += weight
+            evidence.append(found[0])
+        elif hint is None:
+            hint = hint_key
+    if cross_team_needed and not doc.hits("cross_team") and fraction > 0.75:
+        fraction, hint = 0.75, "senior_cross_team"
+    if fraction >= 0.999:
+        fraction, hint = 1.0, None
+    if fraction == 0:
+        hint = "none"
+    return Partial(round(fraction, 2), _first(evidence, 4), hint)
+
+
+# ---------------------------------------------------------------- prevention
+
+
+def prevention(doc: Doc) -> Partial:
+    kinds = guardrail_sentences(doc)
+    k = len(kinds)
+    if k == 0:
+        vague = doc.sents("vague_prevention")
+        if vague:
+            return Partial(0.15, _first(vague, 1), "vague")
+        return Partial(0.0, [], "none")
+    guard_sents = sorted({i for v in kinds.values() for i in v})
+    fraction = {1: 0.35, 2: 0.55}.get(k, 0.65)
+    evidence = _first([v[0] for v in kinds.values()], 3)
+    owners = doc.sents("owner")
+    timing = doc.sents("timing")
+    hint = "more" if k == 1 else None
+    if owners:
+        fraction += 0.15
+        evidence.append(owners[0])
+    else:
+        hint = hint or "owner"
+    if timing:
+        fraction += 0.1
+        evidence.append(timing[0])
+    else:
+        hint = hint or "timing"
+    if any(_DIGIT.search(doc.sentence(i)) for i in guard_sents):
+        fraction += 0.1  # a threshold or a count makes the guardrail concrete
+    fraction = min(fraction, 1.0)
+    if fraction >= 1:
+        hint = None
+    elif hint is None:
+        hint = "more"
+    return Partial(round(fraction, 2), _first(evidence, 4), hint)
+
+
+# ---------------------------------------------------------------- measurement
+
+_MEASURE = (
+    ("before_after", "before_after", 0.35),
+    ("caught_since", "caught_since", 0.3),
+    ("reflection", "reflection", 0.25),
+    ("verification", "before_after", 0.1),
+)
+
+
+def measurement(doc: Doc) -> Partial:
+    fraction = 0.0
+    evidence: list[int] = []
+    hint = None
+    for lex, hint_key, weight in _MEASURE:
+        found = doc.sents(lex)
+        if found:
+            fraction += weight
+            evidence.append(found[0])
+        elif hint is None:
+            hint = hint_key
+    if fraction >= 0.999:
+        fraction, hint = 1.0, None
+    if fraction == 0:
+        hint = "none"
+    return Partial(round(fraction, 2), _first(evidence, 4), hint)
+
+
+# ---------------------------------------------------------------- altitude
+
+_CODEISH = re.compile(
+    r"\b[a-z]+[A-Z]\w*\b|\b\w+_\w+\b|\b0x[0-9a-fA-F]+\b|(?<!\w)/[\w.-]+/[\w./-]+|\bv?\d+\.\d+\.\d+\b|[{}<>=]{1,2}"
+)
+
+
+def altitude(doc: Doc) -> Partial:
+    words = doc.word_count
+    if words == 0:
+        return Partial(0.0, [], "too_short")
+    jargon = len(doc.hits("jargon")) + len(_CODEISH.findall(doc.text))
+    density = jargon / words
+    vague = len(doc.hits("vague")) / words * 100
+    specific = sum(1 for _ in _DIGIT.finditer(doc.text)) / words * 100
+    if words < 30:
+        fraction, hint = 0.2, "too_short"
+    elif words < 60:
+        fraction, hint = 0.6, "too_short"
+    elif words <= 500:
+        fraction, hint = 1.0, None
+    elif words <= 800:
+        fraction, hint = 0.7, "too_long"
+    else:
+        fraction, hint = 0.45, "too_long"
+    if density > 0.15:
+        fraction -= 0.5
+        hint = "jargon"
+    elif density > 0.08:
+        fraction -= 0.25
+        hint = "jargon"
+    if vague > 3 and specific < 1:
+        fraction -= 0.4
+        hint = "vague"
+    fraction = max(fraction, 0.0)
+    # Evidence: the plainest concrete sentences, the ones an outsider could follow.
+    plain = []
+    for i, (s, e) in enumerate(doc.spans):
+        text = doc.text[s:e]
+        n = len(text.split())
+        if 6 <= n <= 40 and not _CODEISH.search(text) and not doc.has("jargon", i):
+            plain.append((0 if _DIGIT.search(text) else 1, i))
+    evidence = [i for _, i in sorted(plain)[:2]] or ([0] if doc.spans else [])
+    if fraction >= 1:
+        hint = None
+    return Partial(round(fraction, 2), sorted(evidence), hint or ("vague" if fraction < 1 else None))
+
+
+# ---------------------------------------------------------------- blameless
+
+
+def blameless(doc: Doc, round_id: str, blame: bool, shrug: bool) -> Partial:
+    if blame:
+        return Partial(0.0, [], "blame")
+    gaps = doc.sents("system_gap")
+    stance = doc.sents("blameless_stance")
+    push = doc.sents("pushback")
+    exec_ = doc.sents("exec_framing")
+    causes = doc.sents("cause")
+    if shrug:
+        shrugs = doc.sents("blameless_shrug")
+        return Partial(0.2, _first(shrugs, 1), "to_a_fault")
+    g = min(len(gaps), 2)
+    evidence = gaps[:2]
+    hint = None
+    if round_id == "curveball":
+        fraction = (0.0, 0.45, 0.65)[g]
+        if push:
+            fraction += 0.15
+            evidence.append(push[0])
+        if exec_:
+            fraction += 0.1
+            evidence.append(exec_[0])
+        if not (push and exec_):
+            hint = "no_pushback"
+    else:
+        fraction = (0.0, 0.7, 0.9)[g]
+    if stance:
+        fraction += 0.1
+        evidence.append(stance[0])
+    if g == 0:
+        if causes:
+            fraction += 0.35 if round_id == "curveball" else 0.5
+            evidence.append(causes[0])
+        hint = "no_gap"
+    elif g == 1:
+        hint = hint or "one_gap"
+    fraction = min(fraction, 1.0)
+    if fraction >= 1:
+        hint = None
+    elif hint is None:
+        hint = "one_gap"
+    return Partial(round(fraction, 2), _first(evidence, 4), hint)

@@ -1,0 +1,265 @@
+"""grade(): one answer to one round → a Grade with scores, quoted evidence, hints, flags and signals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from . import dimensions as dims
+from . import flags as fl
+from .config import DIMENSION_KEYS, Rubric, rubric_from
+from .sql import analyse_sql, mentions_schema_change
+from .text import Doc
+from .types import LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
+
+
+def _content(content: Any) -> Any:
+    if content is not None:
+        return content
+    from bot.content import default_content  # the loader imports the rubric's validator; import late
+
+    return default_content()
+
+
+def _weights(content: Any, round_id: str) -> dict[str, int]:
+    rounds = getattr(content, "rounds", None) or {}
+    if round_id not in rounds:
+        known = ", ".join(sorted(rounds)) or "(none loaded)"
+        raise ValueError(f"unknown round {round_id!r}; valid rounds: {known}")
+    weighs = getattr(rounds[round_id], "weighs", None) or {}
+    return {k: int(v) for k, v in weighs.items() if k in DIMENSION_KEYS and int(v) > 0}
+
+
+def verdict_for(score: int, level: str, rubric: Rubric | None = None) -> str:
+    """The hiring verdict for a score out of 100 read against `level`."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; valid levels: {', '.join(LEVELS)}")
+    bands = (rubric or rubric_from(None)).levels[level]["bands"]
+    for verdict in VERDICTS[:-1]:
+        if score >= bands[verdict]:
+            return verdict
+    return VERDICTS[-1]
+
+
+def _flag(
+    rubric: Rubric, name: str, extra: str = "", sentence: str | None = None, rewrite: str | None = None
+):
+    message = rubric.flag_messages[name] + (f" ({extra})" if extra else "")
+    return FlagDetail(name=name, message=message, sentence=sentence, rewrite=rewrite)
+
+
+def _scale(results: list[DimensionResult], cap: int, reason: str) -> list[DimensionResult]:
+    """Scale dimension scores down so they sum to at most `cap`, keeping the round score their sum."""
+    total = sum(d.score for d in results)
+    if total <= cap:
+        return results
+    ratio = cap / total
+    out = []
+    for d in results:
+        score = int(d.score * ratio)
+        hint = d.hint if score == d.max else (d.hint or reason)
+        out.append(DimensionResult(d.key, d.label, score, d.max, d.evidence, hint))
+    return out
+
+
+def grade(
+    text: str, round_id: str, level: str = "mid", *, content: Any = None, id: str | None = None
+) -> Grade:
+    """Grade one answer to one round, read against a level; pure and deterministic."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; valid levels: {', '.join(LEVELS)}")
+    content = _content(content)
+    weights = _weights(content, round_id)
+    rubric = rubric_from(getattr(content, "rubric", None))
+    text = text if isinstance(text, str) else str(text or "")
+    doc = Doc(text, rubric)
+    level_spec = rubric.levels[level]
+    cross_team_needed = round_id in level_spec.get("cross_team_rounds", [])
+
+    flag_details: list[FlagDetail] = []
+    signals: list[str] = []
+
+    # SQL analysis is the slow part (squawk runs as a process): only when the round or the text needs it.
+    analysis = None
+    if "migration_safety" in weights or doc.hits("sql_hint"):
+        analysis = analyse_sql(text)
+
+    blame = fl.find_blame(doc)
+    guard_kinds = dims.guardrail_sentences(doc)
+    shrug = blame is None and fl.is_shrug(doc, len(guard_kinds))
+    others = dims.named_others(doc)
+    hero = dims.hero_sentences(doc, others)
+    rem = dims.remedies(doc)
+
+    partials: dict[str, dims.Partial] = {}
+    for key in weights:
+        if key == "blameless":
+            partials[key] = dims.blameless(doc, round_id, blame is not None, shrug)
+        elif key == "timeline":
+            partials[key] = dims.timeline(doc)
+        elif key == "mitigation_fix_prevention":
+            partials[key] = dims.mitigation_fix_prevention(doc, rem)
+        elif key == "detection":
+            partials[key] = dims.detection(doc)
+        elif key == "impact":
+            partials[key] = dims.impact(doc)
+        elif key == "ownership":
+            partials[key] = dims.ownership(doc, level, others, hero, cross_team_needed)
+        elif key == "diagnosis":
+            partials[key] = dims.diagnosis(doc)
+        elif key == "communication":
+            partials[key] = dims.communication(doc, cross_team_needed)
+        elif key == "prevention":
+            partials[key] = dims.prevention(doc)
+        elif key == "measurement":
+            partials[key] = dims.measurement(doc)
+        elif key == "altitude":
+            partials[key] = dims.altitude(doc)
+        elif key == "migration_safety":
+            partials[key] = _migration(doc, analysis)
+
+    results: list[DimensionResult] = []
+    for key, weight in weights.items():
+        p = partials[key]
+        spans = [s for s in p.spans if s and s in text]
+        spans += [doc.quote(i) for i in p.evidence if 0 <= i < len(doc.spans)]
+        evidence = list(dict.fromkeys(s for s in spans if s))
+        score = round(max(0.0, min(1.0, p.fraction)) * weight) if evidence else 0
+        hint = ""
+        if score < weight:
+            hint_key = p.hint or "none"
+            hints = rubric.hints[key]
+            hint = p.hint_text or hints.get(hint_key) or next(iter(hints.values()))
+        results.append(DimensionResult(key, rubric.labels[key], score, weight, evidence, hint))
+
+    # ----- flags
+    if blame is not None:
+        flag_details.append(
+            _flag(
+                rubric,
+                "blame",
+                sentence=doc.quote(blame.sentence, blame.position),
+                rewrite=fl.blame_rewrite(doc, blame),
+            )
+        )
+    if shrug:
+        flag_details.append(
+            _flag(rubric, "blameless_to_a_fault", sentence=doc.quote(doc.sents("blameless_shrug")[0]))
+        )
+    if hero:
+        flag_details.append(_flag(rubric, "hero", sentence=doc.quote(hero[0])))
+    remedy_round = "mitigation_fix_prevention" in weights or "prevention" in weights
+    on_story = doc.word_count >= rubric.thresholds["too_short_words"]
+    if remedy_round and on_story and not rem.prevention and (rem.mitigation or rem.restored):
+        flag_details.append(_flag(rubric, "no_prevention"))
+    if remedy_round and rem.conflated:
+        flag_details.append(_flag(rubric, "conflated_fix"))
+    if analysis is not None and analysis.unsafe:
+        failure = next((f for f in analysis.findings if f.severity == "failure"), None)
+        flag_details.append(
+            _flag(
+                rubric,
+                "unsafe_sql",
+                extra=failure.message if failure else "",
+                sentence=failure.statement if failure else None,
+                rewrite=failure.hint if failure else None,
+            )
+        )
+    game = fl.gaming(doc)
+    if game.gaming:
+        flag_details.append(_flag(rubric, "gaming", extra="; ".join(game.reasons)))
+    topic_off = fl.off_topic(doc)
+    if topic_off:
+        flag_details.append(_flag(rubric, "off_topic"))
+    short = doc.word_count < rubric.thresholds["too_short_words"]
+    if short:
+        flag_details.append(_flag(rubric, "too_short", extra=f"{doc.word_count} words"))
+
+    # ----- caps
+    caps = rubric.caps
+    for on, cap_key, reason in (
+        (game.gaming, "gaming", rubric.flag_messages["gaming"]),
+        (short, "too_short", rubric.flag_messages["too_short"]),
+        (topic_off, "off_topic", rubric.flag_messages["off_topic"]),
+    ):
+        if on:
+            results = _scale(results, int(caps[cap_key]), reason)
+    org_rounds = level_spec.get("org_change_rounds", [])
+    if round_id in org_rounds and not doc.hits("org_change"):
+        results = _scale(results, int(caps["staff_without_org_change"]), level_spec["expectation"])
+
+    # ----- signals
+    if mentions_schema_change(text):
+        signals.append("schema_change")
+    if analysis is not None and analysis.has_sql:
+        signals.append("has_sql")
+    if doc.hits("expand_contract") or (
+        analysis is not None
+        and (analysis.prose_pattern or (analysis.has_sql and not analysis.unsafe and analysis.score >= 0.6))
+    ):
+        signals.append("expand_contract")
+    if dims.detection(doc).fraction == 0:
+        signals.append("no_detection")
+    if (rem.mitigation or rem.restored) and not rem.fix and not rem.prevention:
+        signals.append("restart_only")
+    if hero:
+        signals.append("solo_hero")
+
+    score = max(0, min(100, sum(d.score for d in results)))
+    names = [f.name for f in flag_details]
+    verdict = verdict_for(score, level, rubric)
+    if {"gaming", "off_topic", "too_short"} & set(names):
+        verdict = VERDICTS[-1]
+    g = Grade(
+        round=round_id,
+        level=level,
+        score=score,
+        dimensions=results,
+        flags=names,
+        flag_details=flag_details,
+        summary="",
+        verdict=verdict,
+        signals=signals,
+        id=id,
+    )
+    g.summary = _summary(g)
+    return g
+
+
+def _migration(doc: Doc, analysis) -> dims.Partial:
+    if analysis is None:
+        return dims.Partial(0.0, [], "none")
+    spans = [s for s in analysis.evidence if s and s in doc.text]
+    fallback = doc.sents("sql_hint") + doc.sents("expand_contract")
+    p = dims.Partial(analysis.score, [] if spans else fallback[:2], None, spans)
+    if analysis.score < 1:
+        p.hint = "unsafe" if analysis.unsafe else ("prose" if not analysis.has_sql and spans else "none")
+        p.hint_text = analysis.hint or None
+    return p
+
+
+def _summary(g: Grade) -> str:
+    strong, weak = g.strongest, g.weakest
+    if strong is None or weak is None:
+        return "Nothing in this round to grade."
+    if g.flags and g.flags[0] in ("gaming", "off_topic", "too_short"):
+        lead = f"Flagged {g.flags[0].replace('_', ' ')}. "
+    else:
+        lead = ""
+    if strong.score == 0:
+        return f"{lead}No dimension earned points yet; start with {weak.label.lower()}: {weak.hint}"
+    if weak.fraction >= 1:
+        return f"{lead}Full marks on every dimension; strongest: {strong.label.lower()}."
+    return (
+        f"{lead}Strongest: {strong.label.lower()} ({strong.score}/{strong.max}). "
+        f"Weakest: {weak.label.lower()} ({weak.score}/{weak.max}): {weak.hint}"
+    )
+
+
+def grade_many(
+    items: Iterable[tuple[str | None, str, str]], level: str = "mid", *, content: Any = None
+) -> Iterator[Grade]:
+    """Grade (id, round, text) items lazily, in order, with the content loaded once."""
+    content = _content(content)
+    for item_id, round_id, text in items:
+        yield grade(text, round_id, level, content=content, id=item_id)

@@ -1,0 +1,212 @@
+"""An answer split into sentences, with lexicon hits mapped to sentences and computed once per answer."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from .config import Rubric
+
+# Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space, or a newline.
+_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|\s*\n\s*")
+_LEAD = re.compile(r"^(?:[-*•>#]+|\d{1,2}[.)])\s+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d.,:]*%?")
+MAX_QUOTE = 260
+
+# English function words: keyword salad has almost none of them, connected prose has plenty.
+FUNCTION_WORDS = frozenset(
+    (
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "so",
+        "because",
+        "then",
+        "than",
+        "that",
+        "this",
+        "these",
+        "those",
+        "there",
+        "here",
+        "it",
+        "its",
+        "it's",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "did",
+        "does",
+        "doing",
+        "done",
+        "have",
+        "has",
+        "had",
+        "having",
+        "i",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "they",
+        "them",
+        "their",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "after",
+        "before",
+        "about",
+        "as",
+        "if",
+        "when",
+        "while",
+        "which",
+        "who",
+        "whom",
+        "what",
+        "where",
+        "why",
+        "how",
+        "not",
+        "no",
+        "nor",
+        "all",
+        "any",
+        "some",
+        "each",
+        "every",
+        "one",
+        "just",
+        "only",
+        "also",
+        "too",
+        "very",
+        "still",
+        "again",
+        "once",
+        "until",
+        "out",
+        "up",
+        "down",
+        "off",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "we'd",
+        "i'd",
+        "i'm",
+        "we're",
+        "didn't",
+        "wasn't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "couldn't",
+        "wouldn't",
+        "isn't",
+        "aren't",
+        "never",
+    )
+)
+
+
+class Doc:
+    """The answer text with sentence spans; `hits(name)` runs one lexicon over the whole text once."""
+
+    def __init__(self, text: str, rubric: Rubric) -> None:
+        self.text = text
+        self.rubric = rubric
+        spans: list[tuple[int, int]] = []
+        pos = 0
+        for m in _SPLIT.finditer(text):
+            if m.start() > pos:
+                spans.append((pos, m.start()))
+            pos = m.end()
+        if pos < len(text):
+            spans.append((pos, len(text)))
+        self.spans = [(s, e) for s, e in spans if text[s:e].strip()]
+        self.starts = [s for s, _ in self.spans]
+        self.words = _WORD.findall(text)
+        self.word_count = len(self.words)
+        self._hits: dict[str, list[tuple[int, int, int]]] = {}
+
+    def sentence_of(self, pos: int) -> int:
+        return max(0, bisect.bisect_right(self.starts, pos) - 1)
+
+    def sentence(self, i: int) -> str:
+        s, e = self.spans[i]
+        return self.text[s:e]
+
+    def hits(self, name: str) -> list[tuple[int, int, int]]:
+        """(start, end, sentence index) of every match of lexicon `name`."""
+        got = self._hits.get(name)
+        if got is None:
+            pattern = self.rubric.lex[name] if name in self.rubric.lex else self.rubric.guardrails[name[3:]]
+            got = [(m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self.text)]
+            self._hits[name] = got
+        return got
+
+    def sents(self, name: str) -> list[int]:
+        """Indices of the sentences where lexicon `name` matches, in order, without repeats."""
+        return sorted({h[2] for h in self.hits(name)})
+
+    def in_sentence(self, name: str, i: int) -> list[tuple[int, int, int]]:
+        return [h for h in self.hits(name) if h[2] == i]
+
+    def has(self, name: str, i: int) -> bool:
+        return any(h[2] == i for h in self.hits(name))
+
+    def quote(self, i: int, around: int | None = None) -> str:
+        """Sentence `i` verbatim (bullet markers dropped); a window around `around` when it is long."""
+        s, e = self.spans[i]
+        lead = _LEAD.match(self.text, s, e)
+        if lead:
+            s = lead.end()
+        if e - s > MAX_QUOTE:
+            centre = around if around is not None and s <= around < e else s
+            lo = max(s, centre - MAX_QUOTE // 2)
+            hi = min(e, lo + MAX_QUOTE)
+            lo = max(s, hi - MAX_QUOTE)
+            # snap inwards to whitespace so a quote does not start or end mid-word
+            if lo > s:
+                sp = self.text.find(" ", lo, hi)
+                lo = sp + 1 if sp != -1 else lo
+            if hi < e:
+                sp = self.text.rfind(" ", lo, hi)
+                hi = sp if sp > lo else hi
+            s, e = lo, hi
+        return self.text[s:e].strip()
