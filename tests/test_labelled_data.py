@@ -195,3 +195,19 @@ def test_hard_negatives_are_present(sets, name):
     assert any("human error" in row["text"].lower() for row in strong if row["round"] == "curveball")
     assert any("NOT NULL" in row["text"].upper() for row in strong if row["round"] == "sql")
     assert any("hero" in row["not_flags"] for row in strong)
+
+
+@pytest.mark.parametrize("name", ["dev", "holdout"])
+def test_word_count_alone_cannot_order_the_tiers(sets, name):
+    """Word count orders at most 80% of same-round pairs of different tiers: length is not quality."""
+    rank = {"weak": 0, "medium": 1, "strong": 2}
+    correct = total = 0
+    rows = sets[name]
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if a["round"] != b["round"] or a["tier"] == b["tier"]:
+                continue
+            hi, lo = (a, b) if rank[a["tier"]] > rank[b["tier"]] else (b, a)
+            total += 1
+            correct += len(hi["text"].split()) > len(lo["text"].split())
+    assert correct / total <= 0.80, correct / total
