@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.engine import Question, Scorecard, Turn
+from bot.leaderboard import BoardRow, PersonStats
 from bot.rubric.types import DimensionResult, Grade
 from bot.textview import bar, quote
 
@@ -204,15 +205,13 @@ def turn_text(turn: Turn) -> str:
 
 
 def scorecard_blocks(card: Scorecard, *, user_id: str | None = None,
-                     rank_change: int | None = None) -> list[Block]:
+                     rank_note: str | None = None) -> list[Block]:
     title = "Scorecard" if card.status == "finished" else f"Scorecard ({card.status})"
     out: list[Block] = [header(f"{title}: {card.score:02d}/100 — {card.verdict}")]
     if user_id:
         line = f"{mention(user_id)} finished the gauntlet." if card.status == "finished" else mention(user_id)
-        if rank_change:
-            direction = "up" if rank_change > 0 else "down"
-            places = "place" if abs(rank_change) == 1 else "places"
-            line += f" Leaderboard: {direction} {abs(rank_change)} {places}."
+        if rank_note:
+            line += f" {escape(rank_note)}"
         out.append(SectionBlock(text=MarkdownTextObject(text=line)))
     rounds = []
     for r in card.rounds:
@@ -244,46 +243,45 @@ def prompt_blocks(text: str) -> list[Block]:
     ]
 
 
-def leaderboard_lines(rows: Sequence, *, you: str | None = None) -> list[str]:
+def leaderboard_blocks(rows: Sequence[BoardRow], *, period: str, you: str | None = None) -> list[Block]:
+    names = {"week": "This week", "month": "This month", "all": "All time"}
     lines = []
     for row in rows:
-        rank, user, points = _get(row, "rank"), _get(row, "user_id"), _get(row, "points")
-        streak = _get(row, "streak", 0)
-        flame = f" · {streak}-day streak" if streak and streak > 1 else ""
-        marker = " ← you" if you and user == you else ""
-        lines.append(f"{rank}. {mention(user)} — {points} pts{flame}{marker}")
-    return lines
-
-
-def leaderboard_blocks(rows: Sequence, *, period: str, you: str | None = None) -> list[Block]:
-    names = {"week": "This week", "month": "This month", "all": "All time"}
+        streak = f" · {row.streak}-day streak" if row.streak > 1 else ""
+        marker = " ← you" if you and row.user_id == you else ""
+        rounds = "round" if row.rounds == 1 else "rounds"
+        lines.append(f"{row.rank}. {mention(row.user_id)} — {row.points} pts ({row.rounds} {rounds}){streak}"
+                     f"{marker}")
     out: list[Block] = [header(f"Leaderboard — {names.get(period, period)}")]
-    lines = leaderboard_lines(rows, you=you)
     out.extend(sections("\n".join(lines) if lines else "_No points yet. Answer a prompt to start._"))
     return out
 
 
-def _get(obj, name: str, default=None):
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+def stats_blocks(stats: PersonStats) -> list[Block]:
+    """The person's own numbers."""
+    def rank(r: int | None) -> str:
+        return f"#{r}" if r is not None else "—"
 
+    def score(v: int | None) -> str:
+        return f"{v}/100" if v is not None else "—"
 
-def stats_blocks(stats, *, user_id: str) -> list[Block]:
-    """The person's own numbers (from the leaderboard module's personal stats)."""
-    labels = [("points", "Points"), ("interviews", "Interviews"), ("finished", "Finished"),
-              ("best_score", "Best score"), ("average_score", "Average score"),
-              ("streak", "Current streak (days)"), ("rank", "Rank this week")]
-    fields = [MarkdownTextObject(text=f"*{label}*\n{_get(stats, key)}")
-              for key, label in labels if _get(stats, key) is not None][:10]
-    out: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*Your practice* {mention(user_id)}"))]
-    if fields:
-        out.append(SectionBlock(fields=fields))
-    weakest = _get(stats, "weakest")
-    if weakest:
-        out.append(context(f"Weakest dimension so far: {escape(str(weakest))}"))
-    if _get(stats, "opted_out"):
-        out.append(context("You are opted out of leaderboards. `/gauntlet optin` to join again."))
+    fields = [
+        f"*Points this week*\n{stats.points_week} (rank {rank(stats.rank_week)})",
+        f"*Points all time*\n{stats.points_all} (rank {rank(stats.rank_all)})",
+        f"*Interviews finished*\n{stats.interviews}",
+        f"*Rounds graded*\n{stats.rounds_graded}",
+        f"*Average round*\n{score(stats.average_score)}",
+        f"*Best interview*\n{score(stats.best_score)}",
+        f"*Streak*\n{stats.streak} prompt day{'s' if stats.streak != 1 else ''}",
+    ]
+    out: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*Your practice* {mention(stats.user_id)}")),
+        SectionBlock(fields=[MarkdownTextObject(text=f) for f in fields]),
+    ]
+    if stats.weakest_dimension:
+        out.append(context(f"Weakest dimension lately: *{escape(stats.weakest_dimension)}*"))
+    if stats.opted_out:
+        out.append(context("You are off the leaderboards. `/gauntlet optin` to rejoin."))
     return out
 
 
@@ -292,25 +290,23 @@ def drill_button(round_id: str | None = None) -> ButtonElement:
                          value=round_id or "full", style="primary")
 
 
-def home_view(*, user_id: str, stats, recent: Sequence[Scorecard], board: Sequence,
-              period: str = "week") -> dict:
-    """The App Home tab: stats, recent scorecards, a drill button and the current leaderboard."""
+def home_view(*, stats: PersonStats, recent: Sequence[Scorecard], board: Sequence[BoardRow]) -> dict:
+    """The App Home tab: stats, recent scorecards, a drill button and this week's leaderboard."""
     blocks: list[Block] = [header("Incident Gauntlet")]
-    blocks += stats_blocks(stats, user_id=user_id)
+    blocks += stats_blocks(stats)
     blocks.append(ActionsBlock(elements=[drill_button()]))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text="*Recent scorecards*")))
-    if recent:
-        for card in recent[:5]:
-            tail = f" — practise next: {escape(card.practise_next)}" if card.practise_next else ""
-            blocks.extend(sections(f"`{bar(card.score, 100)}` *{card.score:02d}/100* {escape(card.verdict)}"
-                                   f" ({escape(card.status)}){tail}"))
-    else:
+    for card in recent:
+        status = "" if card.status == "finished" else f" ({escape(card.status)})"
+        line = f"`{bar(card.score, 100)}` *{card.score:02d}/100* {escape(card.verdict)}{status}"
+        blocks.extend(sections(f"{line}\nPractise next: {escape(card.practise_next)}"))
+    if not recent:
         blocks.append(context("No interviews yet. Start a drill, or reply to a daily prompt."))
     blocks.append(DividerBlock())
-    blocks += leaderboard_blocks(board, period=period, you=user_id)
-    # The Home tab allows 100 blocks; staying at 50 keeps it to what one message could hold.
-    return {"type": "home", "blocks": messages(blocks[:MAX_BLOCKS])[0]}
+    blocks += leaderboard_blocks(board, period="week", you=stats.user_id)
+    # A Home tab takes 100 blocks; every piece above is bounded well below that.
+    return {"type": "home", "blocks": [b.to_dict() for b in blocks[:100]]}
 
 
 HELP = """*Incident Gauntlet* — practise the production-incident interview story.

@@ -27,6 +27,8 @@ def register(subparsers) -> None:
 
     post = subparsers.add_parser("post-prompt", help="post a prompt to a Slack channel now")
     post.add_argument("--channel", required=True, help="the channel id (C…), from the channel's details")
+    post.add_argument("--force", action="store_true",
+                      help="post an extra prompt even if today's is already out")
     post.set_defaults(func=cmd_post_prompt)
 
 
@@ -80,8 +82,7 @@ def _start_scheduler(g, client):
     from bot.scheduler import PromptScheduler
     from bot.slack.interview import prompt_poster
 
-    workspace = client.auth_test()["team_id"]
-    scheduler = PromptScheduler(g.db, poster=prompt_poster(client), workspaces=[workspace])
+    scheduler = PromptScheduler(g.db, g.engine.content, prompt_poster(client))
     scheduler.start()
     g.schedules_changed = scheduler.reload
     return scheduler
@@ -93,12 +94,14 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     from bot import daily
+    from bot.content import default_content
     from bot.slack.client import make_client
     from bot.slack.interview import prompt_poster
 
     client = make_client(settings.bot_token, settings.api_url)
     workspace = client.auth_test()["team_id"]
-    post = daily.post_now(_database(settings), workspace, args.channel, poster=prompt_poster(client))
-    print(f"Posted prompt '{post.prompt_id}' to {args.channel} (ts {post.message_ts}).")
-    return 0
+    result = daily.post_now(_database(settings), default_content(), workspace, args.channel,
+                            prompt_poster(client), force=args.force)
+    print(result.message, file=sys.stdout if result.status != "failed" else sys.stderr)
+    return 1 if result.status == "failed" else 0
 

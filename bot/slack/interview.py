@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from slack_sdk import WebClient
 
-from bot import channels, daily
+from bot import channels, daily, leaderboard
 from bot.engine import Question, Turn
 from bot.slack import blocks as bk
 from bot.slack.post import deliver, open_dm, post
@@ -53,19 +53,18 @@ def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id:
                 "No drill is running. Start one with `/gauntlet drill` (or `/gauntlet drill sql` "
                 "for one round), or with the button on my Home tab."), text="No drill is running.")
             return
-        rank_before = _rank(workspace, user)
         turn = g.engine.handle(active.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if turn.duplicate:
         return
     _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
-              workspace=workspace, rank_before=rank_before, mention=False)
+              workspace=workspace, mention=False)
 
 
 # ---- threaded interviews under a daily prompt -----------------------------------------------------
 
 def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> None:
     user, channel, thread_ts = event["user"], event["channel"], event["thread_ts"]
-    prompt = daily.prompt_for_thread(g.db, workspace, channel, thread_ts)
+    prompt = daily.prompt_post_for_thread(g.db, workspace, channel, thread_ts)
     if prompt is None:
         return  # a thread the gauntlet did not start
     with _lock(workspace, user, channel, thread_ts):
@@ -78,12 +77,11 @@ def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_
             interview_id = question.interview_id
         else:
             interview_id = active.id
-        rank_before = _rank(workspace, user)
         turn = g.engine.handle(interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if turn.duplicate:
         return
     _say_turn(g, client, turn, mode=_feedback_mode(g, workspace, channel), channel=channel,
-              thread_ts=thread_ts, user=user, workspace=workspace, rank_before=rank_before, mention=True)
+              thread_ts=thread_ts, user=user, workspace=workspace, mention=True)
 
 
 def on_edit(g, client: WebClient, event: dict) -> None:
@@ -106,15 +104,14 @@ def on_edit(g, client: WebClient, event: dict) -> None:
 # ---- shared ---------------------------------------------------------------------------------------
 
 def _say_turn(g, client: WebClient, turn: Turn, *, mode: str, channel: str, thread_ts: str | None,
-              user: str, workspace: str, rank_before: int | None, mention: bool) -> None:
+              user: str, workspace: str, mention: bool) -> None:
     who = user if mention else None
     deliver(client, mode=mode, channel=channel, user=user, blocks=bk.turn_blocks(turn, user_id=who),
             text=bk.turn_text(turn), thread_ts=thread_ts)
     if turn.scorecard is not None:
-        rank_after = _rank(workspace, user)
-        change = rank_before - rank_after if rank_before and rank_after else None
+        change = leaderboard.rank_change(g.db, workspace, user, turn.interview_id, period="week")
         deliver(client, mode=mode, channel=channel, user=user, thread_ts=thread_ts,
-                blocks=bk.scorecard_blocks(turn.scorecard, user_id=user, rank_change=change),
+                blocks=bk.scorecard_blocks(turn.scorecard, user_id=user, rank_note=change.describe()),
                 text=f"Scorecard: {turn.scorecard.score:02d}/100")
 
 
@@ -122,10 +119,6 @@ def _feedback_mode(g, workspace: str, channel: str | None) -> str:
     if channel is None:
         return "thread"
     return channels.feedback_mode(g.db, workspace, channel)
-
-
-def _rank(workspace: str, user: str) -> int | None:
-    return None
 
 
 def _already_recorded(g, event_id: str) -> bool:
@@ -151,7 +144,7 @@ def resume_pending(g, client: WebClient) -> int:
         mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
         _say_turn(g, client, turn, mode=mode, channel=interview.channel,
                   thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
-                  workspace=interview.workspace, rank_before=None, mention=in_thread)
+                  workspace=interview.workspace, mention=in_thread)
         done += 1
     return done
 
@@ -159,7 +152,7 @@ def resume_pending(g, client: WebClient) -> int:
 def prompt_poster(client: WebClient):
     """The poster the daily-prompt code calls: post the prompt text to a channel, return its ts."""
 
-    def poster(channel: str, text: str) -> str:
-        return post(client, channel=channel, blocks=bk.prompt_blocks(text), text=text)[0]
+    def poster(channel: str, prompt) -> str:
+        return post(client, channel=channel, blocks=bk.prompt_blocks(prompt.text), text=prompt.text)[0]
 
     return poster

@@ -17,7 +17,6 @@ from bot.slack import blocks as bk
 from bot.slack.interview import start_drill
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
-PERIODS = ("week", "month", "all")
 
 
 class Request:
@@ -85,16 +84,16 @@ def drill(req: Request) -> None:
 
 def show_leaderboard(req: Request) -> None:
     period = (req.args[0].lower() if req.args else "week")
-    if period not in PERIODS:
-        req.tell(f"Choose a period: {', '.join(PERIODS)} (not '{period}').")
+    if period not in leaderboard.PERIODS:
+        req.tell(f"Choose a period: {', '.join(leaderboard.PERIODS)} (not '{period}').")
         return
     rows = leaderboard.board(req.gauntlet.db, req.workspace, period)
     req.say(bk.leaderboard_blocks(rows, period=period, you=req.user), f"Leaderboard ({period})")
 
 
 def me(req: Request) -> None:
-    stats = leaderboard.personal_stats(req.gauntlet.db, req.workspace, req.user)
-    req.say(bk.stats_blocks(stats, user_id=req.user), "Your practice")
+    stats = leaderboard.person_stats(req.gauntlet.db, req.workspace, req.user)
+    req.say(bk.stats_blocks(stats), "Your practice")
 
 
 def optout(req: Request) -> None:

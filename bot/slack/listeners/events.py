@@ -18,12 +18,11 @@ def on_app_home_opened(event: dict, body: dict, context: BoltContext, client: We
     g = context["gauntlet"]
     workspace = context.team_id or body.get("team_id") or ""
     user = event["user"]
-    stats = leaderboard.personal_stats(g.db, workspace, user)
-    recent = [g.engine.scorecard(i) for i in leaderboard.recent_interviews(g.db, workspace, user,
-                                                                            limit=RECENT_SCORECARDS)]
+    stats = leaderboard.person_stats(g.db, workspace, user)
+    recent = [g.engine.scorecard(summary.interview_id)
+              for summary in leaderboard.recent_scorecards(g.db, workspace, user, limit=RECENT_SCORECARDS)]
     board = leaderboard.board(g.db, workspace, "week")
-    client.views_publish(user_id=user, view=bk.home_view(user_id=user, stats=stats, recent=recent,
-                                                         board=board))
+    client.views_publish(user_id=user, view=bk.home_view(stats=stats, recent=recent, board=board))
 
 
 def register(app: App) -> None:
