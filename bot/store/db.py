@@ -50,7 +50,8 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
 def init_db(engine: Engine) -> None:
     """Create any missing tables."""
     import bot.store.channels  # noqa: F401  (channel settings, daily posts, prompt rotation)
-    import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    import bot.store.cohorts  # noqa: F401  (registers the tables on SQLModel.metadata)
+    import bot.store.models  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
 
