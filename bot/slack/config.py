@@ -48,12 +48,13 @@ def load_settings(*, http: bool = False, socket_mode: bool = False, env: dict[st
     """Read the settings a mode needs: HTTP needs the signing secret, Socket Mode the app token, and
     posting from the command line only the bot token."""
     if env is None:
-        if dotenv:
-            from dotenv import load_dotenv
-
-            # Values already exported win over the file.
-            load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
         env = dict(os.environ)
+        if dotenv:
+            from dotenv import dotenv_values
+
+            # Values already exported win over the file; the process environment is left as it was.
+            from_file = dotenv_values(os.path.join(os.getcwd(), ".env"))
+            env = {k: v for k, v in from_file.items() if v is not None} | env
 
     def get(name: str) -> str | None:
         value = (env.get(name) or "").strip()

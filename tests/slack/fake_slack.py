@@ -1,0 +1,177 @@
+"""A fake Slack Web API: a stdlib HTTP server in a thread that records every call and answers with
+plausible responses. It also receives `response_url` posts, and can answer 429 with Retry-After."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlparse
+
+TEAM = "T0GAUNTLET"
+BOT_USER = "UBOTGAUNT"
+BOT_ID = "BBOTGAUNT"
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", or "response_url" for posts to a command's response_url
+    args: dict
+    headers: dict
+
+    @property
+    def text(self) -> str:
+        """The message's text and every piece of text in its blocks, for assertions."""
+        parts = [str(self.args.get("text") or "")]
+        blocks = self.args.get("blocks") or (self.args.get("view") or {}).get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        parts += list(_texts(blocks))
+        return "\n".join(parts)
+
+
+def _texts(node):
+    if isinstance(node, dict):
+        if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+            yield node["text"]
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
+@dataclass
+class FakeSlack:
+    admins: set[str] = field(default_factory=set)
+    user_tz: str = "Europe/Berlin"
+    calls: list[Call] = field(default_factory=list)
+    rate_limits: dict[str, list[int]] = field(default_factory=dict)  # method → Retry-After values
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    url: str = ""
+
+    def next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered 429 with this Retry-After."""
+        self.rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, predicate, *, timeout: float = 20.0, what: str = "a call"):
+        """Poll the recorded calls until `predicate(calls)` returns something truthy."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                snapshot = list(self.calls)
+            found = predicate(snapshot)
+            if found:
+                return found
+            time.sleep(0.02)
+        methods = [c.method for c in self.calls]
+        raise AssertionError(f"timed out waiting for {what}; calls so far: {methods}")
+
+    def wait_for_call(self, method: str, *, count: int = 1, where=lambda c: True, timeout: float = 20.0):
+        """Wait until at least `count` calls of `method` match `where`; return the matching calls."""
+        def enough(calls):
+            matching = [c for c in calls if c.method == method and where(c)]
+            return matching if len(matching) >= count else None
+        return self.wait_for(enough, timeout=timeout, what=f"{count} × {method}")
+
+    # ---- answers ------------------------------------------------------------------------------
+
+    def respond(self, method: str, args: dict) -> dict:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://gauntlet-test.slack.com/", "team": "Gauntlet Test",
+                    "user": "incident-gauntlet", "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+        if method == "chat.postMessage":
+            ts = self.next_ts()
+            return {"ok": True, "channel": args.get("channel"), "ts": ts,
+                    "message": {"type": "message", "text": args.get("text"), "user": BOT_USER,
+                                "bot_id": BOT_ID, "ts": ts}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.next_ts()}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method == "users.info":
+            user = args.get("user")
+            return {"ok": True, "user": {"id": user, "name": str(user).lower(), "tz": self.user_tz,
+                                         "is_admin": user in self.admins, "is_owner": False,
+                                         "is_bot": False}}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+        if method == "response_url":
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _handler(fake: FakeSlack):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode("utf-8")
+            parsed = urlparse(self.path)
+            if parsed.path.startswith("/response/"):
+                method = "response_url"
+            else:
+                method = parsed.path.rsplit("/", 1)[-1]
+            args = dict(parse_qsl(parsed.query))
+            if "json" in (self.headers.get("Content-Type") or ""):
+                args.update(json.loads(raw or "{}"))
+            else:
+                args.update(dict(parse_qsl(raw)))
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+            waits = fake.rate_limits.get(method)
+            if waits:
+                retry_after = waits.pop(0)
+                fake.record(Call(method=f"{method}:429", args=args, headers=dict(self.headers)))
+                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+                return
+            fake.record(Call(method=method, args=args, headers=dict(self.headers)))
+            self._send(200, fake.respond(method, args))
+
+        def _send(self, status: int, body: dict, headers: dict | None = None):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+class FakeSlackServer:
+    def __init__(self, fake: FakeSlack):
+        self.fake = fake
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+        self.server.daemon_threads = True
+        fake.url = f"http://127.0.0.1:{self.server.server_port}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+
+    def __enter__(self) -> FakeSlack:
+        self.thread.start()
+        return self.fake
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
