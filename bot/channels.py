@@ -7,7 +7,7 @@ is decided with `can_manage`; whether someone is a workspace admin is Slack's to
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -74,10 +74,12 @@ def _update(
 
 
 def set_schedule(
-    db: Engine, workspace: str, channel: str, schedule: Schedule, *, set_by: str
+    db: Engine, workspace: str, channel: str, schedule: Schedule, *, set_by: str, now: datetime | None = None
 ) -> ChannelConfig:
     """Give the channel a daily prompt. Skip dates in `schedule` replace the channel's; when it has
-    none, the channel keeps the skip dates it already had (changing the time keeps the holidays)."""
+    none, the channel keeps the skip dates it already had (changing the time keeps the holidays).
+
+    `now` (default: the clock) is when the schedule takes effect: earlier occurrences are not owed."""
 
     def change(c: ChannelConfig) -> None:
         c.schedule_at = f"{schedule.at:%H:%M}"
@@ -86,7 +88,7 @@ def set_schedule(
         if schedule.skip_dates:
             c.skip_dates = sorted(d.isoformat() for d in schedule.skip_dates)
         c.schedule_set_by = set_by
-        c.schedule_set_at = now_utc()
+        c.schedule_set_at = now or now_utc()
 
     return _update(db, workspace, channel, change, created_by=set_by)
 
