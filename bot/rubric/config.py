@@ -49,6 +49,7 @@ REQUIRED_LEXICONS = (
     "time_marker",
     "event_verb",
     "incident",
+    "incident_core",
     "detect_source",
     "detect_verb",
     "detect_customer",
@@ -95,7 +96,9 @@ REQUIRED_LEXICONS = (
     "cause",
     "blameless_shrug",
     "blame_strong",
+    "blame_endorse",
     "blame_weak",
+    "meta_terms",
     "blame_causal",
     "third_party",
     "self_actor",
@@ -110,10 +113,12 @@ REQUIRED_CAPS = ("gaming", "too_short", "off_topic", "staff_without_org_change")
 REQUIRED_THRESHOLDS = (
     "too_short_words",
     "off_topic_min_hits",
+    "off_topic_max_broad",
     "gaming_function_word_ratio",
     "gaming_keyword_density",
     "gaming_repeat_share",
     "gaming_list_fragment_share",
+    "gaming_meta_density",
 )
 BANDED_VERDICTS = VERDICTS[:-1]  # the last verdict is what falls below every band
 _FRAGMENT_REF = re.compile(r"@([A-Z_]+)@")

@@ -283,7 +283,7 @@ def impact(doc: Doc) -> Partial:
 def hero_sentences(doc: Doc, others: list[int]) -> list[int]:
     """Sentences telling a solo-hero story: explicit ("I alone") or every action mine in a long story."""
     explicit = doc.sents("hero")
-    if explicit and len(others) <= 1:
+    if len(explicit) >= 2 or (explicit and len(others) <= 1):
         return explicit
     actions = doc.sents("i_action")
     if len(actions) >= 5 and not others and len(doc.hits("we")) <= 1 and doc.word_count >= 120:

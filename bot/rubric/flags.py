@@ -15,6 +15,8 @@ _POSSESSIVE_NAME = re.compile(r"\b([A-Z][a-z]{2,})(?:'s|’s)\s")
 _NAME_WEAK = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:just\s+|simply\s+)?(?:forgot|ignored|skipped|did\s*n.?t|never|screwed|messed)\b"
 )
+# A capitalised word in the middle of a sentence, after a lower-case word: most often a person's name.
+_NAME_MID = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b(?!\s+[A-Z])")
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
 _COMMON_CAPS = frozenset(
@@ -80,6 +82,9 @@ def _actor_before(doc: Doc, sent: int, pos: int) -> str | None:
     for m in _POSSESSIVE_NAME.finditer(doc.text, s, e):
         if m.group(1) not in _COMMON_CAPS:
             actors.append((m.start(), "third"))
+    for m in _NAME_MID.finditer(doc.text, s, e):
+        if m.group(1) not in _COMMON_CAPS:
+            actors.append((m.start(1), "third"))
     for m in _NAME_WEAK.finditer(doc.text, s, e):
         if m.group(1) not in _COMMON_CAPS:
             actors.append((m.start(), "third"))
@@ -90,14 +95,16 @@ def _actor_before(doc: Doc, sent: int, pos: int) -> str | None:
     return min(after)[1] if after else None
 
 
-def _excused(doc: Doc, sent: int, pos: int) -> bool:
+def _excused(doc: Doc, sent: int, pos: int, reported_ok: bool = True) -> bool:
     """Blaming words that are negated, quoted, or reported in order to push back on them."""
     s, _ = doc.spans[sent]
     if any(s <= h[0] < pos and pos - h[1] <= 40 for h in doc.in_sentence("negation", sent)):
         return True
     if _inside_quotes(doc, sent, pos):
         return True
-    if doc.has("reported_speech", sent):
+    if reported_ok and "human" in doc.text[pos : pos + 6].lower() and doc.has("reported_speech", sent):
+        return True  # "human error" is someone else's label here, not the speaker's claim
+    if reported_ok and doc.has("reported_speech", sent):
         nearby = (sent, sent + 1)
         if any(doc.has("pushback", i) or doc.has("negation", i) for i in nearby if i < len(doc.spans)):
             return True
@@ -112,6 +119,10 @@ def find_blame(doc: Doc) -> BlameHit | None:
         actor = _actor_before(doc, si, start)
         phrase = doc.text[start:_end].lower()
         if actor == "third" or (actor is None and "human" in phrase):
+            return BlameHit(si, start)
+    for start, _end, si in doc.hits("blame_endorse"):
+        # endorsing personal blame ("I'd agree with the CTO", "the process was fine") needs no named act
+        if not _excused(doc, si, start, reported_ok=False):
             return BlameHit(si, start)
     for start, _end, si in doc.hits("blame_weak"):
         if _excused(doc, si, start) or doc.has("system_gap", si) or not doc.has("blame_causal", si):
@@ -134,7 +145,17 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     shrugs = set(doc.sents("blameless_shrug"))
     if not shrugs or doc.hits("system_gap") or guard_kinds:
         return False
-    return not (set(doc.sents("cause")) - shrugs)
+    # "because" alone names no cause ("because we've all moved on"); a negated cause is no cause either
+    specific = {
+        si
+        for start, end, si in doc.hits("cause")
+        if doc.text[start:end].lower() != "because" and not _negated_near(doc, si, start)
+    }
+    return not (specific - shrugs)
+
+
+def _negated_near(doc: Doc, sent: int, pos: int) -> bool:
+    return any(h[0] < pos and pos - h[1] <= 40 for h in doc.in_sentence("negation", sent))
 
 
 @dataclass
@@ -168,6 +189,10 @@ def gaming(doc: Doc) -> GamingReport:
     if sentences and sentences.most_common(1)[0][1] >= 3:
         reasons.append("the same sentence is repeated")
         structural = True
+    meta = len(doc.hits("meta_terms"))
+    if meta >= 6 and meta / n > th["gaming_meta_density"]:
+        reasons.append("it names the qualities of a good answer instead of showing them")
+        structural = True
     tied, total = timeline_markers(doc)
     if total >= 3 and len(tied) < total / 2:
         reasons.append("time markers with no events attached")
@@ -182,10 +207,14 @@ def gaming(doc: Doc) -> GamingReport:
     if all_words and bare_words / all_words >= th["gaming_list_fragment_share"]:
         reasons.append("a list of terms rather than sentences")
         structural = True
-    return GamingReport(structural and len(reasons) >= 2, reasons)
+    heavy_meta = meta / n > 1.5 * th["gaming_meta_density"]
+    return GamingReport(structural and (len(reasons) >= 2 or heavy_meta), reasons)
 
 
 def off_topic(doc: Doc) -> bool:
     if doc.word_count < doc.rubric.thresholds["too_short_words"]:
         return False
-    return len(doc.sents("incident")) < doc.rubric.thresholds["off_topic_min_hits"]
+    th = doc.rubric.thresholds
+    return len(doc.hits("incident_core")) < th["off_topic_min_hits"] and len(
+        doc.hits("incident")
+    ) <= th["off_topic_max_broad"]

@@ -149,8 +149,11 @@ def grade(
     if hero:
         flag_details.append(_flag(rubric, "hero", sentence=doc.quote(hero[0])))
     remedy_round = "mitigation_fix_prevention" in weights or "prevention" in weights
+    # Only where the round asks what changed (prevention weighs heavily) is a missing prevention a flag.
+    # A story round (it weighs mitigation/fix/prevention) that ends at the restore or the fix.
+    story = "mitigation_fix_prevention" in weights
     on_story = doc.word_count >= rubric.thresholds["too_short_words"]
-    if remedy_round and on_story and not rem.prevention and (rem.mitigation or rem.restored):
+    if story and on_story and not rem.prevention and (rem.mitigation or rem.restored or rem.fix):
         flag_details.append(_flag(rubric, "no_prevention"))
     if remedy_round and rem.conflated:
         flag_details.append(_flag(rubric, "conflated_fix"))
