@@ -249,10 +249,8 @@ class InterviewEngine:
             interview = s.get(Interview, answer.interview_id)
             if interview is None or interview.status != "active":
                 return None
-            open_round = interview.round == answer.round
-            moved_on_from_it = interview.path[-1] != answer.round if interview.path else True
-            if not open_round and moved_on_from_it:
-                return None
+            if interview.round != answer.round:
+                return None  # the round has closed; its grade stands
             answer.text = text
             s.add(answer)
             record = s.exec(select(GradeRecord).where(GradeRecord.answer_id == answer.id)).first()
@@ -299,9 +297,6 @@ class InterviewEngine:
                 .order_by(col(Answer.id).desc())
             ).first()
             target = last.round if last is not None else interview.round
-            if target != interview.round:
-                # Going back: the round that was about to be asked is asked again afterwards.
-                interview.path = [*interview.path, target]
             interview.round = target
             interview.probe_id = None
             interview.updated_at = utcnow()
@@ -392,9 +387,11 @@ class InterviewEngine:
         if probe is not None:
             interview.asked_probes = [*interview.asked_probes, probe.id]
             if probe.goto:
+                interview.done = [*interview.done, interview.round]
                 interview.round = probe.goto
                 interview.probe_id = None
-                interview.path = [*interview.path, probe.goto]
+                if probe.goto not in interview.path:
+                    interview.path = [*interview.path, probe.goto]
                 s.add(interview)
                 return self._question(interview, why=probe.why), None
             interview.probe_id = probe.id
@@ -424,6 +421,8 @@ class InterviewEngine:
         return None
 
     def _next_round(self, s: Session, interview: Interview) -> tuple[Question | None, Scorecard | None]:
+        if interview.round not in interview.done:
+            interview.done = [*interview.done, interview.round]
         nxt = None if interview.only_round else self._following_round(interview)
         interview.probe_id = None
         interview.updated_at = utcnow()
@@ -431,17 +430,17 @@ class InterviewEngine:
             self._finish(s, interview, status="finished")
             return None, self._scorecard(s, interview)
         interview.round = nxt
-        interview.path = [*interview.path, nxt]
+        if nxt not in interview.path:
+            interview.path = [*interview.path, nxt]
         s.add(interview)
         return self._question(interview), None
 
     def _following_round(self, interview: Interview) -> str | None:
-        """The next main round not yet visited (a retry may have sent the interview back)."""
-        visited = set(interview.path)
+        """The next main round not yet done (a retry may have sent the interview back)."""
         current = interview.round
         while True:
             current = self.content.next_round(current)
-            if current is None or current not in visited:
+            if current is None or current not in interview.done:
                 return current
 
     def _finish(self, s: Session, interview: Interview, *, status: str) -> None:

@@ -9,7 +9,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    # SQLModel stores aware datetimes only; everything is kept in UTC.
+    return datetime.now(UTC)
 
 
 class Person(SQLModel, table=True):
@@ -39,7 +40,8 @@ class Interview(SQLModel, table=True):
     round: str = Field(max_length=32)  # the round being asked now (or last asked)
     probe_id: str | None = Field(default=None, max_length=100)  # set while a follow-up probe is open
     asked_probes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    path: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # rounds visited
+    path: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # rounds asked, in order
+    done: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # rounds answered or skipped
     score: int | None = None  # final score, when finished
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
