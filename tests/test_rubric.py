@@ -1,0 +1,371 @@
+"""The rubric grades like a seasoned interviewer: quoted evidence, hints, flags, levels and ordering."""
+
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+
+import pytest
+
+from bot.rubric import FLAGS, grade, grade_many, verdict_for
+from bot.rubric.config import builtin_rubric_data, validate_rubric_data
+
+STRONG_OPENING = """Last March I was the on-call engineer for our checkout service when the p99 latency alert
+fired at 14:02, before any customer had noticed. By 14:07 about 18% of checkout requests were failing
+with timeouts, roughly 2,400 customers in the EU region, so I declared a SEV-2 and took incident commander.
+My first hypothesis was a bad deploy, but the only deploy that day was a copy change, so I ruled it out.
+Priya from the database team spotted a lock queue in pg_stat_activity behind a migration that added a
+column. At 14:12 I paused the migration job and errors dropped back to normal within three minutes.
+The fix was to rewrite the migration to add the column as nullable and backfill in batches.
+To prevent a repeat we added a migration linter in CI, owned by Priya, shipped within two weeks."""
+
+MEDIUM_OPENING = """We had an outage on the checkout service last year. Customers reported errors to
+support and we started looking. We found a database migration was locking a table. We restarted some things
+and after about 40 minutes it was back up. It was stressful but we got through it as a team and wrote a
+postmortem afterwards."""
+
+WEAK_OPENING = """There was an issue with the site once and some stuff was broken for a while. I helped out
+where I could and eventually things went back to normal. It was a good learning experience for
+everyone involved in the end."""
+
+GAMING_OPENING = """T+0 detection. T+5 mitigation. T+30 root cause. T+1d postmortem. T+7d owners.
+Impact: quantified. Detection: alert. Role: incident commander. Blameless, guardrails, canary, rollback,
+runbook, SLO, error budget, hypotheses, mitigation, prevention, observability, ownership, blameless."""
+
+CURVEBALL_STRONG = """I'd push back respectfully. Calling it "human error" stops the investigation exactly
+where it should start: the engineer ran an ordinary command, and there was no lock timeout and no migration
+linter to catch it. Those two gaps let a normal mistake reach production. I'd propose a migration
+linter in CI and a default lock_timeout in our runner, owned by the platform team and shipped within
+two sprints. A reminder email changes nothing; a guardrail protects every future deploy."""
+
+
+def _content(weighs: dict[str, dict[str, int]]):
+    return SimpleNamespace(
+        rounds={r: SimpleNamespace(weighs=w) for r, w in weighs.items()}, rubric=builtin_rubric_data()
+    )
+
+
+def _substrings_hold(text: str, g) -> None:
+    for d in g.dimensions:
+        assert 0 <= d.score <= d.max
+        for span in d.evidence:
+            assert span in text
+        if d.score:
+            assert d.evidence, f"{d.key} awarded points without evidence"
+        if d.score < d.max:
+            assert d.hint, f"{d.key} is below full marks without a hint"
+
+
+def test_strong_opening_scores_high_with_evidence():
+    """A strong opening earns most points and every point is backed by a verbatim quote."""
+    g = grade(STRONG_OPENING, "opening")
+    _substrings_hold(STRONG_OPENING, g)
+    assert g.score >= 70
+    assert g.verdict in ("Strong Hire", "Hire")
+    assert not {"blame", "gaming", "hero"} & set(g.flags)
+
+
+def test_ordering_strong_medium_weak():
+    """Strong answers score above medium answers, which score above weak ones."""
+    s, m, w = (grade(t, "opening").score for t in (STRONG_OPENING, MEDIUM_OPENING, WEAK_OPENING))
+    assert s > m > w
+
+
+def test_gaming_below_honest_medium_and_told_why():
+    """A keyword list is flagged as gaming, scores below an honest medium answer and says why."""
+    g = grade(GAMING_OPENING, "opening")
+    assert "gaming" in g.flags
+    assert g.score < grade(MEDIUM_OPENING, "opening").score
+    detail = next(f for f in g.flag_details if f.name == "gaming")
+    assert "time markers with no events" in detail.message or "list of terms" in detail.message
+
+
+def test_timeline_counts_markers_tied_to_events():
+    """Four distinct time markers tied to events earn the full timeline; bare markers earn nothing."""
+    text = (
+        "At 09:10 the alert fired. At 09:14 I rolled back the release. By 09:40 we had found the cause. "
+        "The next day I wrote the postmortem with the team."
+    )
+    assert grade(text, "opening").dimension("timeline").fraction == 1.0
+    bare = "T+0. T+5. T+30. T+1d. That is the timeline of the incident we had with the database outage."
+    assert grade(bare, "opening").dimension("timeline").score == 0
+
+
+def test_mitigation_fix_prevention_distinct_and_conflated():
+    """Three different remedies earn the dimension; calling everything 'the fix' is flagged conflated_fix."""
+    good = grade(STRONG_OPENING, "opening").dimension("mitigation_fix_prevention")
+    assert good.fraction == 1.0
+    text = (
+        "The outage hit checkout for 30 minutes. The fix was to restart the service. Then we did another "
+        "fix to the query. The long-term fix is that we fix things faster next time."
+    )
+    g = grade(text, "probe")
+    assert "conflated_fix" in g.flags
+    assert g.dimension("mitigation_fix_prevention").fraction < 0.5
+
+
+def test_no_prevention_when_story_stops_at_restore():
+    """A story that ends at the restart raises no_prevention and the restart_only signal."""
+    text = (
+        "Our API went down for 20 minutes on a Tuesday because a worker pool was exhausted and requests "
+        "timed out. I restarted the workers and service was restored. Everyone was relieved and we moved on."
+    )
+    g = grade(text, "opening")
+    assert "no_prevention" in g.flags
+    assert "restart_only" in g.signals
+
+
+def test_detection_prefers_alert_before_customers():
+    """An alert that fired before customers noticed beats a customer report."""
+    alert = grade("The error-rate alert paged me at 02:00, before customers noticed. " * 2, "opening")
+    customer = grade("A customer reported the broken checkout to support the next morning. " * 2, "opening")
+    assert alert.dimension("detection").fraction > customer.dimension("detection").fraction
+    assert "no_detection" in grade(WEAK_OPENING, "opening").signals
+
+
+def test_impact_wants_numbers_with_units():
+    """Numbers with units tied to impact earn the impact dimension; none earns nothing and a hint."""
+    g = grade(STRONG_OPENING, "opening").dimension("impact")
+    assert g.fraction >= 0.7
+    weak = grade(WEAK_OPENING, "opening").dimension("impact")
+    assert weak.score == 0 and "Quantify" in weak.hint
+
+
+def test_blame_flag_with_rewrite():
+    """A sentence blaming a named person is flagged with the sentence and a blameless rewrite."""
+    text = (
+        "The outage took checkout down for an hour. Kevin's sloppy migration locked the orders table "
+        "and he should have known better. I rolled back the change and restored service."
+    )
+    g = grade(text, "probe")
+    assert "blame" in g.flags
+    detail = next(f for f in g.flag_details if f.name == "blame")
+    assert detail.sentence and detail.sentence in text and "sloppy" in detail.sentence
+    assert detail.rewrite and "without a check" in detail.rewrite
+    assert g.dimension("blameless").score == 0
+
+
+def test_cto_quote_pushed_back_is_not_blame():
+    """Quoting the CTO's 'human error' in order to push back on it is not blame."""
+    g = grade(CURVEBALL_STRONG, "curveball")
+    assert "blame" not in g.flags
+    assert g.dimension("blameless").fraction >= 0.8
+    assert g.score >= 70
+
+
+def test_neutral_teammate_mention_is_not_blame():
+    """Mentioning the teammate who started the migration as a neutral fact is not blame."""
+    text = (
+        "The database locked up for 12 minutes during a deploy. I paged the teammate who started the "
+        "migration and together we stopped it; there was no lock timeout to protect the table."
+    )
+    assert "blame" not in grade(text, "probe").flags
+
+
+def test_self_criticism_is_reflection_not_blame():
+    """'I should have known better' about oneself is reflection, not blame."""
+    text = (
+        "In hindsight I should have known better than to run the backfill at peak; the outage lasted "
+        "25 minutes and 8% of orders failed. Since then the runbook says to batch backfills."
+    )
+    assert "blame" not in grade(text, "synthesis").flags
+
+
+def test_blameless_to_a_fault():
+    """'Nobody was at fault' with no specific cause is its own flag."""
+    text = (
+        "Nobody was at fault, these things happen in complex systems and we are a blameless team. The "
+        "outage was resolved and we moved on quickly without dwelling on it or pointing fingers at all."
+    )
+    g = grade(text, "curveball")
+    assert "blameless_to_a_fault" in g.flags
+    assert g.dimension("blameless").fraction < 0.5
+
+
+def test_hero_flag_and_signal():
+    """A solo-hero story is flagged hero and signals solo_hero."""
+    text = (
+        "The site went down at peak and nobody else knew what to do. I alone figured out it was the load "
+        "balancer config, I fixed it by myself and brought everything back within 20 minutes."
+    )
+    g = grade(text, "opening")
+    assert "hero" in g.flags and "solo_hero" in g.signals
+    assert g.dimension("ownership").fraction <= 0.5
+
+
+def test_ownership_credits_others_and_role():
+    """First-person actions with a role and credit to others earn ownership."""
+    assert grade(STRONG_OPENING, "opening").dimension("ownership").fraction == 1.0
+    we = grade(MEDIUM_OPENING, "opening").dimension("ownership")
+    assert we.fraction < 0.5 and we.hint
+
+
+def test_diagnosis_wants_wrong_turns():
+    """A hypothesis ruled out by evidence earns diagnosis."""
+    assert grade(STRONG_OPENING, "opening").dimension("diagnosis").fraction >= 0.7
+    assert grade(MEDIUM_OPENING, "opening").dimension("diagnosis").fraction < 0.5
+
+
+def test_communication_cadence_channel_roles():
+    """Cadence, one channel, audiences and separate roles earn communication."""
+    text = (
+        "I took incident commander and asked Sam to be comms lead so I could focus. Every 15 minutes Sam "
+        "posted in #inc-checkout with status, impact and next steps, and the time of the next update. "
+        "The VP read the channel instead of pinging engineers, and support got a customer-facing "
+        "statement from Sam. We worked one hypothesis at a time while the outage lasted 50 minutes."
+    )
+    good = grade(text, "constraint").dimension("communication")
+    assert good.fraction >= 0.9
+    vague = grade("We kept everyone informed during the outage as best we could. " * 4, "constraint")
+    assert vague.dimension("communication").fraction < good.fraction
+
+
+def test_prevention_named_guardrails_beat_vague_monitoring():
+    """Named guardrails with owner and timing beat 'we added monitoring'."""
+    named = grade(CURVEBALL_STRONG, "curveball").dimension("prevention")
+    vague_text = "After the outage we added monitoring and told everyone to be more careful. " * 2
+    vague = grade(vague_text, "curveball").dimension("prevention")
+    assert named.fraction >= 0.6 > vague.fraction
+    assert "not a guardrail" in vague.hint
+
+
+def test_measurement_before_after_caught_since_reflection():
+    """Before/after numbers, catches since and reflection earn measurement."""
+    text = (
+        "We shipped the migration linter in CI within two weeks; Dana owned it. Time to detect went from "
+        "25 minutes to 3 minutes, and since then the linter has caught four unsafe migrations. Next time "
+        "I would declare the incident earlier instead of debugging alone for ten minutes."
+    )
+    assert grade(text, "synthesis").dimension("measurement").fraction >= 0.9
+
+
+def test_altitude_penalises_vague_blob_and_wall_of_internals():
+    """Altitude is lower for a vague blob and for a wall of jargon than for a plain specific story."""
+    plain = grade(STRONG_OPENING, "opening").dimension("altitude").fraction
+    blob = grade("There were some issues and stuff went wrong with various things, basically. " * 6, "probe")
+    jargon = grade(
+        "The kube pods OOMKilled as the JVM heap hit the cgroup limit; GC pauses stalled the grpc sidecar, "
+        "envoy upstream_rq_timeout tripped, hikari pool exhausted, pgbouncer queue grew, WAL fsync lag, "
+        "iptables conntrack full, DNS TTL stale, etcd raft quorum lost. " * 2,
+        "probe",
+    )
+    assert plain > blob.dimension("altitude").fraction
+    assert plain > jargon.dimension("altitude").fraction
+
+
+def test_sql_unsafe_flag_and_low_score():
+    """A bare ADD COLUMN ... NOT NULL is unsafe_sql, quoting the statement, and scores low."""
+    text = "I would run this during the deploy:\n\nALTER TABLE orders ADD COLUMN region text NOT NULL;\n"
+    g = grade(text, "sql")
+    assert "unsafe_sql" in g.flags and "has_sql" in g.signals
+    detail = next(f for f in g.flag_details if f.name == "unsafe_sql")
+    assert detail.sentence and detail.sentence in text
+    assert g.dimension("migration_safety").fraction < 0.3
+
+
+def test_sql_safe_expand_contract_with_drop_in_contract_phase():
+    """The full expand-and-contract pattern, including a DROP COLUMN in the contract phase, is safe."""
+    text = """First the expand step, then deploy code that writes both columns, then backfill in batches:
+
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN region_code text;
+UPDATE orders SET region_code = region WHERE id BETWEEN 1 AND 10000;
+ALTER TABLE orders ADD CONSTRAINT region_code_nn CHECK (region_code IS NOT NULL) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT region_code_nn;
+
+Once no code reads the old column, the contract phase removes it:
+
+ALTER TABLE orders DROP COLUMN region;
+"""
+    g = grade(text, "sql")
+    assert "unsafe_sql" not in g.flags
+    assert "expand_contract" in g.signals and "schema_change" in g.signals
+    unsafe = grade("ALTER TABLE orders ADD COLUMN region text NOT NULL;", "sql")
+    assert g.dimension("migration_safety").score > unsafe.dimension("migration_safety").score
+    _substrings_hold(text, g)
+
+
+def test_sql_prose_pattern_acceptable_but_not_best():
+    """Describing expand-and-contract in prose scores between the unsafe SQL and the written SQL."""
+    prose = (
+        "I would add the column as nullable first, deploy code that writes it, backfill in batches, and "
+        "only then enforce NOT NULL with a check constraint marked not valid and validated later."
+    )
+    unsafe = "ALTER TABLE orders ADD COLUMN region text NOT NULL;"
+    p = grade(prose, "sql").dimension("migration_safety").score
+    assert grade(unsafe, "sql").dimension("migration_safety").score < p
+
+
+def test_too_short_and_off_topic_are_capped():
+    """Very short and off-topic answers are flagged and capped low."""
+    short = grade("We rolled back.", "opening")
+    assert "too_short" in short.flags and short.score <= 20 and short.verdict == "No Hire"
+    off = grade(
+        "My favourite thing about the job is mentoring. I run a book club on Thursdays where we read "
+        "about leadership and career growth, and I plan the team offsite every spring with games.",
+        "opening",
+    )
+    assert "off_topic" in off.flags and off.score <= 10
+
+
+def test_levels_change_verdicts_and_staff_needs_org_change():
+    """The same score reads differently by level; staff answers without an org change are capped."""
+    assert verdict_for(70, "junior") in ("Strong Hire", "Hire")
+    assert verdict_for(70, "staff") in ("Lean Hire", "Lean No Hire")
+    mid = grade(CURVEBALL_STRONG, "curveball", "mid").score
+    staff = grade(CURVEBALL_STRONG, "curveball", "staff").score
+    assert staff <= 70 and staff <= mid
+    with_org = CURVEBALL_STRONG + " I'd also propose we make the linter an org-wide standard for every team."
+    assert grade(with_org, "curveball", "staff").score > staff
+
+
+def test_unknown_round_or_level_lists_valid_ones():
+    """An unknown round or level raises ValueError naming the valid ones."""
+    with pytest.raises(ValueError, match="opening"):
+        grade("text", "nope")
+    with pytest.raises(ValueError, match="junior"):
+        grade("text", "opening", "principal")
+
+
+def test_explicit_content_weights_are_used():
+    """Weights come from the content object passed in."""
+    content = _content({"solo": {"timeline": 60, "impact": 40}})
+    g = grade(STRONG_OPENING, "solo", content=content)
+    assert [d.key for d in g.dimensions] == ["timeline", "impact"]
+    assert sum(d.max for d in g.dimensions) == 100
+    assert g.score == sum(d.score for d in g.dimensions)
+
+
+def test_grade_many_keeps_order_and_ids():
+    """grade_many yields one grade per item in order, carrying the ids."""
+    out = list(grade_many([("a", "opening", STRONG_OPENING), ("b", "opening", WEAK_OPENING)]))
+    assert [g.id for g in out] == ["a", "b"] and out[0].score > out[1].score
+
+
+def test_summary_names_strongest_and_weakest():
+    """The summary names the strongest and the weakest dimension."""
+    g = grade(MEDIUM_OPENING, "opening")
+    assert g.weakest.label.lower() in g.summary and g.strongest.label.lower() in g.summary
+
+
+def test_flag_names_are_from_the_contract():
+    """Every raised flag is one of the contract's flag names and has an actionable message."""
+    for text in (STRONG_OPENING, MEDIUM_OPENING, WEAK_OPENING, GAMING_OPENING, CURVEBALL_STRONG):
+        g = grade(text, "opening")
+        assert set(g.flags) <= set(FLAGS)
+        assert all(f.message for f in g.flag_details)
+
+
+def test_builtin_rubric_is_valid_and_validator_reports_paths():
+    """The built-in rubric.yml validates; a broken copy reports key paths and problems."""
+    data = builtin_rubric_data()
+    assert validate_rubric_data(data) == []
+    broken = copy.deepcopy(data)
+    broken["lexicons"]["cadence"] = ["every (unclosed"]
+    del broken["dimensions"]["timeline"]["hints"]["few"]
+    broken["levels"]["mid"]["bands"]["Hire"] = 99
+    paths = {p for p, _ in validate_rubric_data(broken)}
+    assert ("lexicons", "cadence", 0) in paths
+    assert ("dimensions", "timeline", "hints", "few") in paths
+    assert ("levels", "mid", "bands", "Hire") in paths
+    assert validate_rubric_data([]) == [((), "expected a mapping of rubric settings")]
