@@ -21,6 +21,8 @@ class Call:
     method: str  # "chat.postMessage", or "response_url" for posts to a command's response_url
     args: dict
     headers: dict
+    path: str = ""
+    response: dict = field(default_factory=dict)  # what the fake answered
 
     @property
     def text(self) -> str:
@@ -140,11 +142,14 @@ def _handler(fake: FakeSlack):
             waits = fake.rate_limits.get(method)
             if waits:
                 retry_after = waits.pop(0)
-                fake.record(Call(method=f"{method}:429", args=args, headers=dict(self.headers)))
+                fake.record(Call(method=f"{method}:429", args=args, headers=dict(self.headers),
+                                 path=parsed.path))
                 self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
                 return
-            fake.record(Call(method=method, args=args, headers=dict(self.headers)))
-            self._send(200, fake.respond(method, args))
+            answer = fake.respond(method, args)
+            fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
+                             response=answer))
+            self._send(200, answer)
 
         def _send(self, status: int, body: dict, headers: dict | None = None):
             data = json.dumps(body).encode()
