@@ -109,10 +109,10 @@ class PromptScheduler:
             )
             if fingerprint == self._fingerprint:
                 return len(scheduled)
-            wanted = {_job_id(c.workspace, c.channel) for c, _ in scheduled}
+            # Replace every prompt job: before start() APScheduler keeps added jobs in a pending list
+            # where replace_existing does not apply, so a re-added channel would run twice.
             for job in self.prompt_jobs():
-                if job.id not in wanted:
-                    job.remove()
+                job.remove()
             for config, schedule in scheduled:
                 self.scheduler.add_job(
                     self.fire,
