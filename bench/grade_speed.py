@@ -1,0 +1,119 @@
+"""How fast the rubric grades: median/p95 per 400-word answer with and without SQL, and throughput.
+
+    .venv/bin/python bench/grade_speed.py [--n 2000] [--seed 7]
+
+Answers are generated here from varied templates so nothing is cached between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.rubric import grade  # noqa: E402
+
+SERVICES = ["checkout", "search", "billing", "login", "orders API", "notifications", "ledger"]
+PEOPLE = ["Priya", "Sam", "Dana", "Lee", "Omar", "Ines"]
+SENTENCES = [
+    "At {t} the {svc} error-rate alert fired and paged me before customers noticed.",
+    "About {p}% of {svc} requests failed for {m} minutes, roughly {n} users.",
+    "My first guess was a bad deploy, but the diff was a copy change, so I ruled it out.",
+    "{who} from the database team spotted a lock queue behind a migration.",
+    "I rolled back the release at {t} and the errors dropped within {m} minutes.",
+    "The fix was to rewrite the query so it used the new index.",
+    "To prevent a repeat we added a linter in CI, owned by {who}, shipped within two weeks.",
+    "I posted updates every 15 minutes in #inc-{slug} with status, impact and next steps.",
+    "Support got a customer-facing statement and the VP read the channel instead of pinging engineers.",
+    "Since then the check has caught three risky changes, and time to detect went from 20 to 4 minutes.",
+    "Next time I would declare the incident earlier rather than debug alone.",
+    "There was no lock timeout and no canary, so an ordinary mistake reached production.",
+    "We kept a timeline in the incident doc and wrote the postmortem the next day.",
+    "The dashboard showed connection pool saturation, which pointed at the batch job.",
+]
+SQL_BLOCK = """
+SET lock_timeout = '2s';
+ALTER TABLE {table} ADD COLUMN {col} text;
+UPDATE {table} SET {col} = 'x' WHERE id BETWEEN 1 AND 5000;
+ALTER TABLE {table} ADD CONSTRAINT {col}_nn CHECK ({col} IS NOT NULL) NOT VALID;
+ALTER TABLE {table} VALIDATE CONSTRAINT {col}_nn;
+"""
+ROUNDS = ["opening", "probe", "constraint", "curveball", "synthesis"]
+
+
+def answer(rng: random.Random, words: int = 400, sql: bool = False) -> str:
+    out: list[str] = []
+    while sum(len(s.split()) for s in out) < words:
+        s = rng.choice(SENTENCES).format(
+            t=f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
+            svc=rng.choice(SERVICES),
+            p=rng.randint(1, 60),
+            m=rng.randint(2, 90),
+            n=rng.randint(100, 90000),
+            who=rng.choice(PEOPLE),
+            slug=rng.choice(SERVICES).replace(" ", "-"),
+        )
+        out.append(s)
+    text = " ".join(out)
+    if sql:
+        table, col = rng.choice(["orders", "carts", "users"]), rng.choice(["region", "coupon", "tier"])
+        text += "\n" + SQL_BLOCK.format(table=table, col=col)
+    return text
+
+
+def timed(texts: list[str], round_for) -> list[float]:
+    times = []
+    for i, text in enumerate(texts):
+        t0 = time.perf_counter()
+        grade(text, round_for(i))
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[int(0.95 * (len(xs) - 1))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=2000, help="answers in the throughput run")
+    ap.add_argument("--samples", type=int, default=300, help="answers per latency measurement")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    rng = random.Random(args.seed)
+    grade(answer(rng), "opening")  # load content and compile the rubric once, outside the timings
+    grade(answer(rng, sql=True), "sql")
+
+    plain = [answer(rng) for _ in range(args.samples)]
+    t_plain = timed(plain, lambda i: ROUNDS[i % len(ROUNDS)])
+    with_sql = [answer(rng, sql=True) for _ in range(max(20, args.samples // 5))]
+    t_sql = timed(with_sql, lambda i: "sql")
+    mixed = [answer(rng, words=rng.randint(80, 500)) for _ in range(args.n)]
+    t0 = time.perf_counter()
+    for i, text in enumerate(mixed):
+        grade(text, ROUNDS[i % len(ROUNDS)])
+    elapsed = time.perf_counter() - t0
+
+    print(
+        f"400-word answers without SQL  n={len(t_plain):<5} median {statistics.median(t_plain):6.2f} ms"
+        f"  p95 {p95(t_plain):6.2f} ms   (target median <= 2 ms)"
+    )
+    print(
+        f"400-word answers with SQL     n={len(t_sql):<5} median {statistics.median(t_sql):6.2f} ms"
+        f"  p95 {p95(t_sql):6.2f} ms   (target median <= 25 ms)"
+    )
+    print(
+        f"throughput: {args.n} answers (80-500 words) in {elapsed:.2f} s = {args.n / elapsed:,.0f} answers/s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
