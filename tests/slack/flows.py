@@ -64,7 +64,7 @@ def interview_in_thread(slack, fake, db, *, user: str, channel: str, thread_ts: 
     for _ in range(max_turns):
         before = len(thread_replies(fake, thread_ts, user))
         send_event(slack, R.message(text, user=user, channel=channel, thread_ts=thread_ts))
-        fake.wait_for(lambda calls: len(thread_replies(fake, thread_ts, user)) > before,
+        fake.wait_for(lambda calls, before=before: len(thread_replies(fake, thread_ts, user)) > before,
                       what="feedback in the thread")
         active = engine.find_active(TEAM, user, source="thread", channel=channel, thread_ts=thread_ts)
         if active is None:

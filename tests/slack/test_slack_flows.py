@@ -22,7 +22,8 @@ def test_daily_prompt_to_full_thread_interview_to_scorecard_to_leaderboard(slack
                                                                           tmp_path):
     """A posted prompt's thread reply starts an interview that runs to a scorecard and a leaderboard entry."""
     thread_ts = post_prompt(slack, fake, slack_db, db_url=db_url, cwd=tmp_path)
-    posts = interview_in_thread(slack, fake, slack_db, user="UALICE", channel="CPRACTICE", thread_ts=thread_ts)
+    posts = interview_in_thread(slack, fake, slack_db, user="UALICE", channel="CPRACTICE",
+                                thread_ts=thread_ts)
 
     first = posts[0].text
     assert "<@UALICE>" in first
