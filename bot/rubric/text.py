@@ -163,6 +163,12 @@ class Doc:
         self.words = _WORD.findall(text)
         self.word_count = len(self.words)
         self._hits: dict[str, list[tuple[int, int, int]]] = {}
+        lower = text.lower()
+        # Lexicons are written in lower case; matching lower-cased text skips case folding per character.
+        # A few characters change length when lower-cased, which would shift offsets: fall back then.
+        self._scan = lower if len(lower) == len(text) else text
+        self._lex = rubric.lex_lower if self._scan is lower else rubric.lex
+        self._guards = rubric.guardrails_lower if self._scan is lower else rubric.guardrails
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
@@ -175,8 +181,8 @@ class Doc:
         """(start, end, sentence index) of every match of lexicon `name`."""
         got = self._hits.get(name)
         if got is None:
-            pattern = self.rubric.lex[name] if name in self.rubric.lex else self.rubric.guardrails[name[3:]]
-            got = [(m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self.text)]
+            pattern = self._lex[name] if name in self._lex else self._guards[name[3:]]
+            got = [(m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self._scan)]
             self._hits[name] = got
         return got
 
