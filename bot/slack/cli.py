@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     serve.add_argument("--port", type=int, help="port for --http (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address for --http to listen on")
     serve.add_argument("--no-scheduler", action="store_true",
-                       help="do not post daily prompts from this process (run one scheduler per database)")
+                       help="do not post daily prompts from this process (another process does)")
     serve.set_defaults(func=cmd_serve)
 
     post = subparsers.add_parser("post-prompt", help="post a prompt to a Slack channel now")
