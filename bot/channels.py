@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.schedule import Schedule, parse_time
-from bot.store.channels import ChannelConfig, now_utc
+from bot.store.channels import ChannelConfig
 from bot.store.db import session_scope
+from bot.store.models import utcnow
 
 FEEDBACK_MODES = ("thread", "ephemeral", "dm")
 DEFAULT_FEEDBACK_MODE = "thread"
@@ -63,7 +64,7 @@ def _update(
                 if config is None:
                     config = ChannelConfig(workspace=workspace, channel=channel, created_by=created_by)
                 change(config)
-                config.updated_at = now_utc()
+                config.updated_at = utcnow()
                 s.add(config)
                 s.flush()
                 return config
@@ -88,7 +89,7 @@ def set_schedule(
         if schedule.skip_dates:
             c.skip_dates = sorted(d.isoformat() for d in schedule.skip_dates)
         c.schedule_set_by = set_by
-        c.schedule_set_at = now or now_utc()
+        c.schedule_set_at = now or utcnow()
 
     return _update(db, workspace, channel, change, created_by=set_by)
 
@@ -102,7 +103,7 @@ def remove_schedule(db: Engine, workspace: str, channel: str) -> bool:
         config.schedule_at = config.schedule_tz = None
         config.schedule_days = []
         config.schedule_set_at = None
-        config.updated_at = now_utc()
+        config.updated_at = utcnow()
         s.add(config)
         return True
 

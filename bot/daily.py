@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 
 from bot.channels import get_config, list_schedules, schedule_of
 from bot.schedule import occurrences
-from bot.store.channels import DailyPost, PromptUse, as_utc, now_utc
+from bot.store.channels import DailyPost, PromptUse, as_utc
 from bot.store.db import session_scope
+from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def claim_daily_post(
                 col(DailyPost.slot) == slot,
                 col(DailyPost.status) == "failed",
             )
-            .values(status="claimed", attempts=DailyPost.attempts + 1, claimed_at=now_utc(), error="")
+            .values(status="claimed", attempts=DailyPost.attempts + 1, claimed_at=utcnow(), error="")
         )
         if taken.rowcount != 1:
             return None
@@ -224,7 +225,7 @@ def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, l
         row = s.get(DailyPost, post.id)
         assert row is not None
         row.status, row.prompt_id, row.message_ts = "posted", prompt.id, ts
-        row.posted_at, row.late = now_utc(), late
+        row.posted_at, row.late = utcnow(), late
         s.add(row)
         s.add(PromptUse(workspace=post.workspace, channel=post.channel, prompt_id=prompt.id, cycle=cycle,
                         daily_post_id=post.id))

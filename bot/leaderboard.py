@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.store.channels import DailyPost, as_utc, now_utc
+from bot.store.channels import DailyPost, as_utc
 from bot.store.db import session_scope
 from bot.store.models import GradeRecord, Interview, Person, PointEntry
 
@@ -295,7 +295,7 @@ def set_opt_out(db: Engine, workspace: str, user_id: str, opted_out: bool) -> No
                     select(Person).where(Person.workspace == workspace, Person.user_id == user_id)
                 ).first()
                 if person is None:
-                    person = Person(workspace=workspace, user_id=user_id, created_at=now_utc())
+                    person = Person(workspace=workspace, user_id=user_id)
                 person.opted_out = opted_out
                 s.add(person)
                 return

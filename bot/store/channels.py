@@ -7,10 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def now_utc() -> datetime:
-    """An aware UTC now: the installed SQLModel stores datetimes as UTC and refuses naive ones."""
-    return datetime.now(UTC)
+from bot.store.models import utcnow
 
 
 def as_utc(value: datetime) -> datetime:
@@ -37,8 +34,8 @@ class ChannelConfig(SQLModel, table=True):
     feedback_mode: str = Field(default="thread", max_length=16)  # thread | ephemeral | dm
     managers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=now_utc)
-    updated_at: datetime = Field(default_factory=now_utc)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class DailyPost(SQLModel, table=True):
@@ -60,7 +57,7 @@ class DailyPost(SQLModel, table=True):
     attempts: int = 1
     error: str = Field(default="", sa_column=Column(Text, nullable=False))
     late: bool = False  # posted after its scheduled time by the catch-up
-    claimed_at: datetime = Field(default_factory=now_utc)
+    claimed_at: datetime = Field(default_factory=utcnow)
     posted_at: datetime | None = None
 
 
@@ -73,4 +70,4 @@ class PromptUse(SQLModel, table=True):
     prompt_id: str = Field(max_length=100)
     cycle: int = 0
     daily_post_id: int | None = Field(default=None, foreign_key="dailypost.id")
-    used_at: datetime = Field(default_factory=now_utc)
+    used_at: datetime = Field(default_factory=utcnow)
