@@ -124,7 +124,7 @@ def parse_local_time(text: str) -> str:
 def _split_mentions(action: str, tokens: list[str]) -> tuple[str | None, tuple[str, ...]]:
     """An optional cohort name followed by one or more Slack mentions."""
     name = None
-    if tokens and not tokens[0].startswith("<"):
+    if tokens and not tokens[0].startswith(("<", "@")):
         name = _valid_name(action, tokens[0])
         tokens = tokens[1:]
     ids: list[str] = []
