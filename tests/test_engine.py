@@ -82,7 +82,8 @@ def test_a_hero_story_gets_the_who_else_was_paged_probe_graded_with_the_main_ans
     assert turn.next.round == "opening"
     assert "paged" in turn.next.text
     turn = engine.handle(q.interview_id, "Priya and Sam were paged too score=75")
-    assert grader.seen[-1] == ("opening", "I fixed it all alone flag=hero score=50\n\nPriya and Sam were paged too score=75")
+    combined = "I fixed it all alone flag=hero score=50\n\nPriya and Sam were paged too score=75"
+    assert grader.seen[-1] == ("opening", combined)
     assert turn.best_score == 75
     assert turn.next.round == "probe" and turn.next.probe_id is None
 
@@ -249,9 +250,9 @@ def test_a_one_round_sql_drill_can_be_started_directly(engine):
 
 def test_unknown_round_and_level_are_refused_with_the_valid_choices(engine):
     """Bad input to start() names what is allowed."""
-    with pytest.raises(InterviewError, match="Unknown round 'sq1'.*opening"):
+    with pytest.raises(InterviewError, match=r"Unknown round 'sq1'.*opening"):
         start(engine, only_round="sq1")
-    with pytest.raises(InterviewError, match="Unknown level 'principal'.*staff"):
+    with pytest.raises(InterviewError, match=r"Unknown level 'principal'.*staff"):
         start(engine, level="principal")
 
 
