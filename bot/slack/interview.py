@@ -4,7 +4,6 @@ the engine, render the turn and deliver it where the channel wants feedback."""
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 
 from slack_sdk import WebClient
 
@@ -15,13 +14,12 @@ from bot.slack.post import deliver, open_dm, post
 
 # One person's messages in one conversation are handled one at a time, so a retried delivery that
 # arrives while the first is still being graded sees the first's interview instead of starting another.
-_locks: defaultdict[tuple, threading.Lock] = defaultdict(threading.Lock)
-_locks_guard = threading.Lock()
+# A fixed set of striped locks keeps memory flat however many people and threads there are.
+_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 def _lock(*key: str | None) -> threading.Lock:
-    with _locks_guard:
-        return _locks[key]
+    return _LOCKS[hash(key) % len(_LOCKS)]
 
 
 # ---- drills in a DM -------------------------------------------------------------------------------
