@@ -24,12 +24,17 @@ def bar(score: int, maximum: int, width: int = 10) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
-def quote(span: str, limit: int = 160) -> str:
+def quote(span: str, limit: int = 240) -> str:
     span = " ".join(span.split())
     if len(span) > limit:
         cut = span[:limit].rsplit(" ", 1)[0]
         span = cut + " …"
     return f"“{span}”"
+
+
+def _quoted(span: str, indent: str, lead: str = "", limit: int = 240) -> str:
+    hanging = indent + " " * (len(lead) + 1)
+    return textwrap.fill(lead + quote(span, limit), WIDTH, initial_indent=indent, subsequent_indent=hanging)
 
 
 def format_question(q: Question) -> str:
@@ -56,16 +61,16 @@ def format_grade(grade: Grade, *, best_score: int | None = None, attempt: int = 
             continue
         lines.append(f"  {d.label:<34} {bar(d.score, d.max)} {d.score:>2}/{d.max}")
         for span in d.evidence[:2]:
-            lines.append(f"      {quote(span)}")
+            lines.append(_quoted(span, "      "))
         if d.hint:
             lines.append(_wrap(f"→ {d.hint}", indent="      "))
     for f in grade.flag_details:
         lines.append("")
-        lines.append(f"  ⚑ {f.name}: " + " ".join(f.message.split()))
+        lines.append(_wrap(f"⚑ {f.name}: {f.message}", indent="  "))
         if f.sentence:
-            lines.append(f"      You wrote: {quote(f.sentence, 240)}")
+            lines.append(_quoted(f.sentence, "      ", "You wrote: "))
         if f.rewrite:
-            lines.append(f"      Try:       {quote(f.rewrite, 240)}")
+            lines.append(_quoted(f.rewrite, "      ", "Try:       "))
     return "\n".join(lines)
 
 
