@@ -19,7 +19,7 @@ from bot.store.models import GradeRecord
 
 STUCK_ATTEMPTS = 3
 STUCK_MIN_GAIN = 0.05  # five percentage points: less than that is noise, not improvement
-MASTERY = 0.8  # a dimension at 80% or above is not "stuck", however flat
+MASTERY = 0.8  # a dimension whose latest attempt is at 80% or above is not "stuck", however flat
 RECENT = 5  # attempts that count towards "weakest now"
 
 
@@ -108,13 +108,14 @@ def member_progress(
 
 def is_stuck(fractions: Sequence[float], n: int = STUCK_ATTEMPTS, *, min_gain: float = STUCK_MIN_GAIN,
              mastery: float = MASTERY) -> bool:
-    """True when none of the last n-1 attempts beat the first of the last n by `min_gain`, below mastery."""
+    """True when none of the last n-1 attempts beat the first of the last n by `min_gain` and the latest
+    is below mastery (sliding back from a good score counts as stuck too)."""
     if n < 2:
         raise ValueError("stuck needs at least 2 attempts to compare")
     window = list(fractions)[-n:]
     if len(window) < n:
         return False
-    return max(window[1:]) < window[0] + min_gain and max(window) < mastery
+    return max(window[1:]) < window[0] + min_gain and window[-1] < mastery
 
 
 def stuck(progress: MemberProgress, n: int = STUCK_ATTEMPTS, *, min_gain: float = STUCK_MIN_GAIN,
