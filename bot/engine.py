@@ -17,7 +17,7 @@ from bot.content import Content, Probe, default_content, evaluate_condition
 from bot.rubric import grade as rubric_grade
 from bot.rubric.types import LEVELS, DimensionResult, Grade
 from bot.store.db import session_scope
-from bot.store.models import Answer, GradeRecord, Interview, PointEntry, utcnow
+from bot.store.models import Answer, GradeRecord, HandledEvent, Interview, PointEntry, utcnow
 
 COMMANDS = ("skip", "retry", "stop")
 # At most one follow-up question per round (a probe that sends the interview to another round, like
@@ -132,6 +132,18 @@ class InterviewEngine:
                 raise InterviewError(f"No interview #{interview_id}.")
             return interview
 
+    def find_latest(
+        self,
+        workspace: str,
+        user_id: str,
+        *,
+        source: str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> Interview | None:
+        """The person's newest interview in this place, whatever its status."""
+        return self._newest(workspace, user_id, None, source, channel, thread_ts)
+
     def find_active(
         self,
         workspace: str,
@@ -142,19 +154,26 @@ class InterviewEngine:
         thread_ts: str | None = None,
     ) -> Interview | None:
         """The person's newest active interview in this place (a thread, a DM, the terminal)."""
+        return self._newest(workspace, user_id, "active", source, channel, thread_ts)
+
+    def _newest(self, workspace, user_id, status, source, channel, thread_ts) -> Interview | None:
         with Session(self.db) as s:
-            q = select(Interview).where(
-                Interview.workspace == workspace,
-                Interview.user_id == user_id,
-                Interview.status == "active",
-            )
-            if source is not None:
-                q = q.where(Interview.source == source)
-            if channel is not None:
-                q = q.where(Interview.channel == channel)
-            if thread_ts is not None:
-                q = q.where(Interview.thread_ts == thread_ts)
+            q = select(Interview).where(Interview.workspace == workspace, Interview.user_id == user_id)
+            for column, value in (
+                (Interview.status, status), (Interview.source, source), (Interview.channel, channel),
+                (Interview.thread_ts, thread_ts),
+            ):
+                if value is not None:
+                    q = q.where(column == value)
             return s.exec(q.order_by(col(Interview.id).desc())).first()
+
+    def seen_event(self, event_id: str) -> bool:
+        """Whether a delivery with this event id was already taken (as an answer or a command)."""
+        with Session(self.db) as s:
+            return (
+                s.exec(select(Answer.id).where(Answer.event_id == event_id)).first() is not None
+                or s.get(HandledEvent, event_id) is not None
+            )
 
     def current_question(self, interview_id: int) -> Question:
         interview = self.get(interview_id)
@@ -170,11 +189,21 @@ class InterviewEngine:
         """Take one message: a command (skip, retry, stop) or an answer to the open question."""
         command = text.strip().lower().lstrip("!/")
         if command in COMMANDS:
+            if event_id is not None and not self._claim_event(event_id):
+                return Turn(interview_id=interview_id, duplicate=True)
             return getattr(self, command)(interview_id)
         answer_id = self.record_answer(interview_id, text, event_id=event_id, message_ts=message_ts)
         if answer_id is None:
             return Turn(interview_id=interview_id, duplicate=True)
         return self.grade_answer(answer_id)
+
+    def _claim_event(self, event_id: str) -> bool:
+        try:
+            with session_scope(self.db) as s:
+                s.add(HandledEvent(event_id=event_id))
+            return True
+        except IntegrityError:
+            return False
 
     def record_answer(
         self, interview_id: int, text: str, *, event_id: str | None = None, message_ts: str | None = None

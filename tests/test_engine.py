@@ -264,3 +264,23 @@ def test_interviews_are_kept_apart_by_workspace_and_place(engine):
     assert len({a.interview_id, b.interview_id, c.interview_id}) == 3
     assert engine.find_active("T2", "U1", thread_ts="1.0").id == b.interview_id
     assert engine.find_active("T1", "U1", thread_ts="9.0").id == c.interview_id
+
+
+def test_a_redelivered_command_is_applied_once(engine):
+    """A retried `skip` (same event id) skips one round, not two."""
+    q = start(engine, source="thread", channel="C1", thread_ts="1.0")
+    first = engine.handle(q.interview_id, "skip", event_id="EvSKIP")
+    again = engine.handle(q.interview_id, "skip", event_id="EvSKIP")
+    assert first.next.round == "probe"
+    assert again.duplicate
+    assert engine.current_question(q.interview_id).round == "probe"
+    assert engine.seen_event("EvSKIP") and not engine.seen_event("EvOTHER")
+
+
+def test_the_latest_interview_is_found_whatever_its_status(engine):
+    """find_latest sees a finished interview where find_active sees none."""
+    q = start(engine, source="thread", channel="C1", thread_ts="1.0", only_round="sql")
+    engine.handle(q.interview_id, "score=50")
+    assert engine.find_active("T1", "U1", thread_ts="1.0") is None
+    latest = engine.find_latest("T1", "U1", thread_ts="1.0")
+    assert latest.id == q.interview_id and latest.status == "finished" and latest.score == 50

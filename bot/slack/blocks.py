@@ -204,6 +204,13 @@ def turn_text(turn: Turn) -> str:
     return turn.notice or "Incident Gauntlet"
 
 
+def interview_over_text(status: str, score: int | None) -> str:
+    """For someone who replies again in a thread whose interview they already finished."""
+    result = f" ({score:02d}/100)" if score is not None else ""
+    return (f"Your interview in this thread is {status}{result}. One interview per prompt: practise "
+            "more with `/gauntlet drill`, or answer tomorrow's prompt.")
+
+
 def scorecard_blocks(card: Scorecard, *, user_id: str | None = None,
                      rank_note: str | None = None) -> list[Block]:
     title = "Scorecard" if card.status == "finished" else f"Scorecard ({card.status})"

@@ -66,10 +66,16 @@ def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_
     if prompt is None:
         return  # a thread the gauntlet did not start
     with _lock(workspace, user, channel, thread_ts):
-        active = g.engine.find_active(workspace, user, source="thread", channel=channel, thread_ts=thread_ts)
+        latest = g.engine.find_latest(workspace, user, source="thread", channel=channel, thread_ts=thread_ts)
+        if latest is not None and latest.status != "active":
+            if not (event_id and g.engine.seen_event(event_id)):
+                # One interview per person per prompt; more replies get a pointer, not a new interview.
+                deliver(client, mode="ephemeral", channel=channel, user=user, thread_ts=thread_ts,
+                        blocks=bk.sections(bk.interview_over_text(latest.status, latest.score)),
+                        text="Your interview in this thread is over.")
+            return
+        active = latest
         if active is None:
-            if event_id and _already_recorded(g, event_id):
-                return  # a redelivery of the answer that finished the interview
             question = g.engine.start(workspace=workspace, user_id=user, source="thread", channel=channel,
                                       thread_ts=thread_ts, prompt_id=prompt.prompt_id)
             interview_id = question.interview_id
@@ -117,15 +123,6 @@ def _feedback_mode(g, workspace: str, channel: str | None) -> str:
     if channel is None:
         return "thread"
     return channels.feedback_mode(g.db, workspace, channel)
-
-
-def _already_recorded(g, event_id: str) -> bool:
-    from sqlmodel import Session, select
-
-    from bot.store.models import Answer
-
-    with Session(g.db) as session:
-        return session.exec(select(Answer.id).where(Answer.event_id == event_id)).first() is not None
 
 
 def resume_pending(g, client: WebClient) -> int:

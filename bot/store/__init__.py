@@ -1,11 +1,12 @@
 """Persistence: SQLModel tables and the data functions over them."""
 
 from bot.store.db import init_db, make_engine, session_scope
-from bot.store.models import Answer, GradeRecord, Interview, Person, PointEntry
+from bot.store.models import Answer, GradeRecord, HandledEvent, Interview, Person, PointEntry
 
 __all__ = [
     "Answer",
     "GradeRecord",
+    "HandledEvent",
     "Interview",
     "Person",
     "PointEntry",

@@ -95,3 +95,10 @@ class PointEntry(SQLModel, table=True):
     points: int = 0
     channel: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class HandledEvent(SQLModel, table=True):
+    """A Slack event id that carried a command (skip, retry, stop): handled at most once."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

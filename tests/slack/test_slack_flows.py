@@ -33,6 +33,13 @@ def test_daily_prompt_to_full_thread_interview_to_scorecard_to_leaderboard(slack
     assert "Practise next" in card.text and "By dimension" in card.text
     assert all(c.args["channel"] == "CPRACTICE" for c in posts)
 
+    # Replying again after the scorecard gets a private pointer, not a second interview.
+    send_event(slack, R.message("one more thought", user="UALICE", thread_ts=thread_ts))
+    note = fake.wait_for_call("chat.postEphemeral", where=lambda c: c.args.get("user") == "UALICE")[-1]
+    assert "interview in this thread is finished" in note.text
+    with Session(slack_db) as s:
+        assert len(s.exec(select(Interview)).all()) == 1
+
     status, _, path = send_command(slack, fake, "leaderboard week")
     assert status == 200
     board = response(fake, path)
