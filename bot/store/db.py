@@ -49,8 +49,9 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
 
 def init_db(engine: Engine) -> None:
     """Create any missing tables."""
-    import bot.store.channels  # noqa: F401  (channel settings, daily posts, prompt rotation)
-    import bot.store.cohorts  # noqa: F401  (registers the tables on SQLModel.metadata)
+    # Importing the table modules registers their tables on SQLModel.metadata.
+    import bot.store.channels
+    import bot.store.cohorts
     import bot.store.models  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

@@ -40,8 +40,9 @@ class Interview(SQLModel, table=True):
     round: str = Field(max_length=32)  # the round being asked now (or last asked)
     probe_id: str | None = Field(default=None, max_length=100)  # set while a follow-up probe is open
     asked_probes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    path: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # rounds asked, in order
-    done: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # rounds answered or skipped
+    # Rounds asked, in order; and rounds answered or skipped (a retry can go back to one of those).
+    path: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    done: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     score: int | None = None  # final score, when finished
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
