@@ -249,8 +249,11 @@ class _Stmt(NamedTuple):
     text: str  # verbatim slice of the answer, trimmed
 
 
-def _split(text: str, start: int, end: int) -> list[_Stmt]:
-    """Split text[start:end] into statements at top-level semicolons and at new lines opening a statement."""
+def _split(text: str, start: int, end: int, comments: list[tuple[int, int]] | None = None) -> list[_Stmt]:
+    """Split text[start:end] into statements at top-level semicolons and at new lines opening a statement.
+
+    The spans of SQL comments are appended to `comments` when it is given.
+    """
     out: list[_Stmt] = []
     seg = start
     depth = 0
@@ -271,6 +274,8 @@ def _split(text: str, start: int, end: int) -> list[_Stmt]:
             break
         tok = m.group(0)
         pos = m.end()
+        if comments is not None and tok[:2] in ("--", "/*"):
+            comments.append((m.start(), pos))
         if tok == "(":
             depth += 1
         elif tok == ")":
@@ -316,24 +321,26 @@ def _blank(chars: list[str], start: int, end: int) -> None:
 
 
 def _find_statements(text: str) -> tuple[list[_Stmt], str]:
-    """Statements in reading order, and the text with every SQL region blanked out (same offsets)."""
+    """Statements in reading order, and the words of the answer: the text with every SQL region blanked out
+    except the SQL comments (same offsets), since a comment like "-- backfill in batches" describes a step."""
     if not text or not _PRECHECK_RE.search(text):
         return [], text
     found: list[_Stmt] = []
+    comments: list[tuple[int, int]] = []
     chars = list(text)
     for m in _FENCE_RE.finditer(text):
         lang = m.group(1).lower()
         body_start, body_end = m.start(2), m.end(2)
         untagged = not lang or lang in {"text", "txt", "plain"}
         if lang in _SQL_LANGS or (untagged and _looks_like_sql(m.group(2))):
-            found.extend(_split(text, body_start, body_end))
+            found.extend(_split(text, body_start, body_end, comments))
             _blank(chars, m.start(), m.end())
         elif lang:
             _blank(chars, m.start(), m.end())  # other languages' code is neither SQL nor prose
     masked = "".join(chars)
     for m in _INLINE_RE.finditer(masked):
         if _looks_like_sql(m.group(1)):
-            found.extend(_split(text, m.start(1), m.end(1)))
+            found.extend(_split(text, m.start(1), m.end(1), comments))
             _blank(chars, m.start(), m.end())
     masked = "".join(chars)
     pos = 0
@@ -352,6 +359,9 @@ def _find_statements(text: str) -> tuple[list[_Stmt], str]:
             _blank(chars, m.start(), m.start() + len(body))
         pos = max(end, m.end())
     found.sort(key=lambda s: s.start)
+    # Comments come back only now, so a statement quoted inside a comment is never taken for real SQL.
+    for c_start, c_end in comments:
+        chars[c_start:c_end] = text[c_start:c_end]
     return found, "".join(chars)
 
 
@@ -540,6 +550,18 @@ _ALTER_OR_INDEX_RE = re.compile(r"^(?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX
 _TABLE_COL_RE = re.compile(
     r"\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(" + _IDENT + r")\s+ADD\s+(?:COLUMN\s+)?"
     r"(?:IF\s+NOT\s+EXISTS\s+)?(" + _IDENT + ")", re.I)
+_NAME = r"(\"[^\"\n]{1,63}\"|[A-Za-z_][\w$]*)"
+_ALTER_TABLE_NAME_RE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(" + _IDENT + ")", re.I)
+_ADDED_COL_RE = re.compile(
+    r"\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|CHECK\b|FOREIGN\b"
+    r"|EXCLUDE\b)" + _NAME + r"\s+\w", re.I)
+_DROPPED_COL_RE = re.compile(
+    r"\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?(?!CONSTRAINT\b|DEFAULT\b|NOT\b|IDENTITY\b|EXPRESSION\b"
+    r"|COLUMN\b)" + _NAME, re.I)
+_SET_NOT_NULL_COL_RE = re.compile(r"\bALTER\s+(?:COLUMN\s+)?" + _NAME + r"\s+SET\s+NOT\s+NULL\b", re.I)
+_VALIDATE_NAME_RE = re.compile(r"\bVALIDATE\s+CONSTRAINT\s+" + _NAME, re.I)
+_CHECK_DEF_RE = re.compile(r"\bADD\s+CONSTRAINT\s+" + _NAME + r"\s+CHECK\s*\((.*)\)", _F)
+_WORD_RE = re.compile(r"\"[^\"\n]{1,63}\"|[A-Za-z_][\w$]*")
 
 # Built-in checks named like squawk's rules, for when squawk cannot run on a statement.
 _FALLBACK_CHECKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -574,6 +596,8 @@ def _statement_checks(stmts: list[_Stmt], use_fallback: set[int], prose_backfill
     seen_lock_timeout = False
     lock_timeout_reported = False
     nullable_adds: list[int] = []
+    new_columns: set[str] = set()  # nullable columns added so far
+    enforce: str | None = None  # the first statement enforcing NOT NULL on one of them
     has_update = any(_UPDATE_RE.search(t) for t in texts)
     for i, t in enumerate(texts):
         is_add = bool(_ADD_COLUMN_RE.search(t))
@@ -588,6 +612,11 @@ def _statement_checks(stmts: list[_Stmt], use_fallback: set[int], prose_backfill
                                     "A volatile default rewrites every row under an ACCESS EXCLUSIVE lock."))
         elif is_add and not _DEFAULT_RE.search(t):
             nullable_adds.append(i)
+            new_columns.update(_norm(c) for c in _ADDED_COL_RE.findall(t))
+        elif new_columns and enforce is None and (_SET_NOT_NULL_RE.search(t) or _VALIDATE_RE.search(t)):
+            cols = _enforced_columns(t, texts[:i])
+            if cols is None or cols & new_columns:
+                enforce = t
         if _LOCK_TIMEOUT_RE.search(t):
             seen_lock_timeout = True
         if i in use_fallback:
@@ -612,18 +641,68 @@ def _statement_checks(stmts: list[_Stmt], use_fallback: set[int], prose_backfill
             out.append(_finding("check-not-validated", t,
                                 "A NOT VALID constraint is not checked for existing rows until it "
                                 "is validated."))
-    if nullable_adds and not has_update and not prose_backfill:
-        enforce = next((t for t in texts[nullable_adds[0] + 1:]
-                        if _SET_NOT_NULL_RE.search(t) or _VALIDATE_RE.search(t)), None)
-        if enforce:
-            out.append(_finding("missing-backfill", enforce,
-                                "Existing rows are still NULL, so enforcing NOT NULL fails without "
-                                "a backfill."))
+    if enforce and not has_update and not prose_backfill:
+        # Only a backfill missing everywhere (SQL, comment or prose) is a failure; a described one counts.
+        out.append(_finding("missing-backfill", enforce,
+                            "Existing rows are still NULL, so enforcing NOT NULL fails without a backfill."))
     if nullable_adds and has_update and not any(
             _SET_NOT_NULL_RE.search(t) or _CHECK_NOT_VALID_RE.search(t) for t in texts):
         out.append(_finding("missing-not-null", texts[nullable_adds[0]],
                             "Nothing enforces that the column is filled once the backfill ends."))
     return out
+
+
+def _norm(name: str) -> str:
+    """A name as PostgreSQL resolves it, minus the schema: unquoted names fold to lower case."""
+    last = _WORD_RE.findall(name)[-1] if _WORD_RE.search(name) else name
+    return last[1:-1] if last.startswith('"') else last.lower()
+
+
+def _enforced_columns(stmt: str, before: list[str]) -> set[str] | None:
+    """Columns a SET NOT NULL / VALIDATE CONSTRAINT statement enforces; None when that can't be told."""
+    m = _SET_NOT_NULL_COL_RE.search(stmt)
+    if m:
+        return {_norm(m.group(1))}
+    m = _VALIDATE_NAME_RE.search(stmt)
+    if m:
+        name = _norm(m.group(1))
+        for prev in reversed(before):
+            d = _CHECK_DEF_RE.search(prev)
+            if d and _norm(d.group(1)) == name:
+                return {_norm(w) for w in _WORD_RE.findall(d.group(2))}
+    return None
+
+
+_DROP_RE = re.compile(r"\bDROP\b", re.I)
+
+
+def _contract_drops(texts: list[str], backfill_described: bool) -> set[str]:
+    """DROP COLUMN statements that are the contract phase: a separate statement, after a new column was added
+    to the same table and backfilled (in SQL before it, or described anywhere), dropping a column that is not
+    one of the new ones. Any other DROP COLUMN removes a column that is still in use."""
+    added: dict[str, set[str]] = {}  # table -> columns added so far
+    all_added = {_norm(c) for t in texts if _ADD_COLUMN_RE.search(t) for c in _ADDED_COL_RE.findall(t)}
+    contract: set[str] = set()
+    in_use: set[str] = set()
+    backfilled = backfill_described
+    for t in texts:
+        table_m = _ALTER_TABLE_NAME_RE.search(t)
+        table = _norm(table_m.group(1)) if table_m else None
+        if _ADD_COLUMN_RE.search(t):
+            if table:
+                added.setdefault(table, set()).update(_norm(c) for c in _ADDED_COL_RE.findall(t))
+            if _DROP_RE.search(t):
+                in_use.add(t)  # added and dropped in one statement: no code could have switched over yet
+            continue
+        if _UPDATE_RE.search(t):
+            backfilled = True
+        if table and _DROP_RE.search(t):
+            dropped = {_norm(c) for c in _DROPPED_COL_RE.findall(t)}
+            if dropped and added.get(table) and backfilled and not dropped & all_added:
+                contract.add(t)
+            else:
+                in_use.add(t)
+    return contract - in_use
 
 
 def _finding(rule: str, statement: str, message: str, help_text: str | None = None) -> SqlFinding:
@@ -658,6 +737,10 @@ _PROSE_STEPS: dict[str, re.Pattern[str]] = {
         r"|\bstart\w*\s+writing\b|\bcode\s+(?:that|which)\s+(?:writes|populates|fills|sets)\b"
         r"|\bwrit\w*\s+(?:to\s+)?both\b", re.I),
 }
+_NEGATABLE = frozenset({"backfill", "batched", "lock_timeout"})
+_NEGATION_RE = re.compile(
+    r"(?:\bno|\bwithout|\bskip\w*|\bforgot\w*|\bnever|n't|\bnot|\bomit\w*)\s+(?:(?:a|an|the|any|to|need|needed"
+    r"|needs|for|do|doing|run|ran|running|bother\w*|in|with|use|using)\s+){0,3}\Z", re.I)
 _SCHEMA_RE = re.compile(
     r"\b(?:migrations?|migrat(?:e|ed|ing)\s+(?:the\s+)?(?:db|database|schema|table)|schema\s+(?:change|migration"
     r"|update)s?|(?:database|db)\s+schema|DDL|ALTER\s+TABLE|(?:add|added|adding)\s+(?:a\s+|an\s+|the\s+)?"
@@ -676,6 +759,7 @@ def mentions_schema_change(text: str) -> bool:
         return False
 
 
+_EDGE_JUNK_RE = re.compile(r"\A[\s`]*(?:(?:--+|/\*+)\s*)?|\s*(?:\*/)?[\s`]*\Z")
 _CLAUSE_END_RE = re.compile(r"[.!?;,](?=\s|$)|\n")
 
 
@@ -685,7 +769,8 @@ def _sentence(text: str, start: int, end: int) -> str:
     left = left + 1 if left >= 0 else max(0, start - 200)
     m = _CLAUSE_END_RE.search(text, end, min(len(text), end + 200))
     right = m.start() if m else min(len(text), end + 200)
-    stripped = text[left:right].strip()
+    # Fence backticks and comment markers at the edges are not part of what was said.
+    stripped = _EDGE_JUNK_RE.sub("", text[left:right])
     return stripped[:_MAX_EVIDENCE] if stripped else text[start:end]
 
 
@@ -716,6 +801,8 @@ def _analyse(text: str) -> SqlAnalysis:
     prose_steps: dict[str, str | None] = {}
     for key, pattern in _PROSE_STEPS.items():
         m = pattern.search(prose)
+        while m and key in _NEGATABLE and _NEGATION_RE.search(prose, max(0, m.start() - 40), m.start()):
+            m = pattern.search(prose, m.end())  # "no backfill needed" is not a backfill
         prose_steps[key] = _sentence(text, m.start(), m.end()) if m else None
 
     syntax: dict[int, SqlFinding] = {}
@@ -766,13 +853,12 @@ def _analyse(text: str) -> SqlAnalysis:
     else:
         ok = []
 
-    # Dropping the old column after an expand and a backfill is the contract step, not an accident.
+    # Dropping the old column after the new one is added and backfilled is the contract step, not an accident.
     sql_steps = _sql_steps([s.text for s in ok])
-    if sql_steps["expand"] and sql_steps["backfill"]:
-        findings = [f if f.rule != "ban-drop-column" else SqlFinding(
-            f.rule, "advice", f.statement, f.message + " As the contract step it is fine once no "
-                                                       "deployed code "
-            "reads the column.", f.hint) for f in findings]
+    contract = _contract_drops([s.text for s in ok], prose_steps["backfill"] is not None)
+    findings = [f if f.rule != "ban-drop-column" or f.statement not in contract else SqlFinding(
+        f.rule, "advice", f.statement, f.message + " As the contract step it is fine once no deployed code "
+        "reads the column.", f.hint) for f in findings]
     findings = _dedupe(findings)
     syntax_errors = tuple(syntax[i] for i in sorted(syntax))
     unsafe = any(f.severity == "failure" for f in findings)
@@ -793,7 +879,7 @@ def _analyse(text: str) -> SqlAnalysis:
                      "per-row values needs the expand-and-contract steps.")
 
     score = _score(has_sql, bool(ok), unsafe, len(syntax), sql_steps, prose_steps, core_prose, findings,
-                   schema, constant_default_path)
+                   schema, constant_default_path, bool(contract))
 
     evidence: list[str] = []
     for f in findings:
@@ -851,7 +937,8 @@ def _sql_steps(texts: list[str]) -> dict[str, str | None]:
 
 
 def _score(has_sql: bool, any_ok: bool, unsafe: bool, n_syntax: int, sql_steps: dict, prose_steps: dict,
-           core_prose: int, findings: list[SqlFinding], schema: bool, constant_path: bool) -> float:
+           core_prose: int, findings: list[SqlFinding], schema: bool, constant_path: bool,
+           contract: bool = False) -> float:
     extras = sum(1 for k in ("batched", "lock_timeout", "deploy_code", "check_not_valid", "validate")
                  if prose_steps[k])
     if core_prose == 3:
@@ -872,13 +959,16 @@ def _score(has_sql: bool, any_ok: bool, unsafe: bool, n_syntax: int, sql_steps: 
             credit += weight
         elif constant_path and key in ("backfill", "check_not_valid", "validate"):
             credit += weight * 0.5  # the constant default already fills existing rows
-        elif prose_steps.get(key):
+        elif prose_steps.get(key) or (contract and key in ("check_not_valid", "validate")):
+            # A contract-phase drop closes a column replacement, which needs no NOT NULL of its own.
             credit += weight * 0.5
     if unsafe:
         return min(0.2, 0.05 + 0.15 * credit)
     if not any_ok:  # every statement is broken
         return min(0.3, 0.1 + 0.4 * prose_score)
-    penalties = sum(RULES.get(r, _DEFAULT_RULE).penalty for r in {f.rule for f in findings})
+    # A failure rule downgraded to advice (the contract-phase drop) costs nothing: there it is the right move.
+    penalties = sum(RULES.get(r, _DEFAULT_RULE).penalty for r in {
+        f.rule for f in findings if RULES.get(f.rule, _DEFAULT_RULE).severity == f.severity})
     score = _SQL_BASE + credit - penalties
     if n_syntax:
         score = min(0.8, score - 0.1 * n_syntax)
