@@ -31,6 +31,20 @@ ALTER TABLE orders ALTER COLUMN region SET NOT NULL;
 The backfill repeats in batches of ten thousand until no rows change, watching replication lag between
 batches. We deploy the code that writes the new column before the backfill starts."""
 
+# A column replacement: the backfill only described in a comment, then the contract-phase drop.
+WITH_CONTRACT = """Renaming in place broke the old workers, so this time it's expand and contract:
+
+```sql
+SET lock_timeout = '2s';
+ALTER TABLE shipments ADD COLUMN carrier_code text;
+-- release 1 writes both; a job backfills carrier_code in batches of 20k ids
+ALTER TABLE shipments ADD CONSTRAINT shipments_carrier_code_nn CHECK (carrier_code IS NOT NULL) NOT VALID;
+ALTER TABLE shipments VALIDATE CONSTRAINT shipments_carrier_code_nn;
+```
+
+Release 2 reads carrier_code only; a week later, once nothing queries the old column, the contract phase
+runs `ALTER TABLE shipments DROP COLUMN carrier;`."""
+
 WITHOUT_SQL = """At 14:02 the checkout error rate alert fired: 12% of payments were failing for EU customers.
 I was on call, so I opened the incident channel, paged the payments owner and took incident command.
 My first hypothesis was the new payment provider SDK, which turned out wrong: the errors started before
@@ -61,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = max(1, args.runs)
     first = analyse_sql(WITH_SQL)  # warm-up: imports, regex compilation, the page cache for squawk
-    print(f"squawk linted: {first.linted}; score of the SQL answer: {first.score}")
-    for label, text in (("with SQL", WITH_SQL), ("without SQL", WITHOUT_SQL)):
+    print(f"squawk linted: {first.linted}; score of the SQL answer: {first.score}; "
+          f"of the contract answer: {analyse_sql(WITH_CONTRACT).score}")
+    for label, text in (("with SQL", WITH_SQL), ("contract", WITH_CONTRACT), ("without SQL", WITHOUT_SQL)):
         samples = _time(text, runs)
         median = statistics.median(samples)
         print(f"{label:12} runs={runs}  median={median:.2f} ms  p95={_p95(samples):.2f} ms")

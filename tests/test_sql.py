@@ -325,3 +325,216 @@ def test_do_block_loop_is_one_statement_and_counts_as_batched_backfill():
     assert a.statements[2].startswith("DO $$") and a.statements[2].endswith("END $$;")
     assert a.steps["backfill"] == a.steps["batched"] == a.statements[2]
     assert not a.unsafe and a.score >= 0.9
+
+
+# --- a backfill described beside the SQL --------------------------------------------------------------------
+COMMENTED_BACKFILL = """Here's how I'd add `tier` to accounts without locking it:
+
+```sql
+SET lock_timeout = '1500ms';
+ALTER TABLE accounts ADD COLUMN tier text;
+-- app release 41 writes tier on signup; then a worker backfills old accounts, 2k ids per batch
+ALTER TABLE accounts ADD CONSTRAINT accounts_tier_present CHECK (tier IS NOT NULL) NOT VALID;
+ALTER TABLE accounts VALIDATE CONSTRAINT accounts_tier_present;
+```"""
+
+BLOCK_COMMENT_BACKFILL = """```postgresql
+set lock_timeout to '2s';
+alter table tickets add column priority smallint;
+/* backfill: populate existing rows from the legacy severity field, 10k rows at a time */
+alter table tickets alter column priority set not null;
+```"""
+
+PROSE_BACKFILL_AFTER_FENCE = """```sql
+SET lock_timeout = '3s';
+ALTER TABLE payouts ADD COLUMN iban_hash text;
+ALTER TABLE payouts ADD CONSTRAINT payouts_iban_hash_nn CHECK (iban_hash IS NOT NULL) NOT VALID;
+ALTER TABLE payouts VALIDATE CONSTRAINT payouts_iban_hash_nn;
+```
+Between the ADD COLUMN and the constraint, a job backfills the old payouts in chunks of 20,000 ids."""
+
+
+@pytest.mark.parametrize("text", [COMMENTED_BACKFILL, BLOCK_COMMENT_BACKFILL, PROSE_BACKFILL_AFTER_FENCE])
+def test_described_backfill_is_never_missing_backfill(text):
+    """A backfill written as a -- or /* */ comment, or as a sentence beside the fence, is no failure."""
+    a = S.analyse_sql(text)
+    assert not a.unsafe
+    assert not any(f.rule == "missing-backfill" for f in a.findings)
+    assert a.steps["backfill"] is not None
+    assert "backfill" in a.steps["backfill"]
+    _assert_verbatim(a, text)
+
+
+def test_commented_backfill_is_quoted_without_comment_markers():
+    """The comment is the backfill's evidence, quoted verbatim without the leading --."""
+    a = S.analyse_sql(COMMENTED_BACKFILL)
+    assert a.steps["backfill"] == "then a worker backfills old accounts"
+    assert a.steps["backfill"] in a.evidence
+    assert a.steps["batched"] is not None and a.steps["batched"] in COMMENTED_BACKFILL
+
+
+def test_described_backfill_scores_below_real_update_but_as_a_strong_answer():
+    """A described backfill earns part of the step: strong (>= 0.8), yet below the same SQL with an UPDATE."""
+    described = S.analyse_sql(COMMENTED_BACKFILL)
+    written = S.analyse_sql(COMMENTED_BACKFILL.replace(
+        "-- app release 41 writes tier on signup; then a worker backfills old accounts, 2k ids per batch",
+        "UPDATE accounts SET tier = 'free' WHERE id BETWEEN 1 AND 2000 AND tier IS NULL;"))
+    assert written.steps["backfill"].startswith("UPDATE accounts")
+    assert 0.8 <= described.score < written.score
+
+
+def test_comment_backfill_counts_without_squawk(no_squawk):
+    """The built-in checks credit a commented backfill the same way squawk's path does."""
+    a = S.analyse_sql(COMMENTED_BACKFILL)
+    assert not a.linted
+    assert not a.unsafe
+    assert not any(f.rule == "missing-backfill" for f in a.findings)
+
+
+def test_sql_written_inside_a_comment_is_not_a_statement():
+    """A statement quoted in a comment is read as words, never linted as SQL."""
+    text = ("```sql\nALTER TABLE accounts ADD COLUMN tier text;\n"
+            "-- later: ALTER TABLE accounts DROP COLUMN plan_name once nothing reads it\n```")
+    assert S.extract_sql(text) == ["ALTER TABLE accounts ADD COLUMN tier text;"]
+    assert not S.analyse_sql(text).unsafe
+
+
+@pytest.mark.parametrize("words", [
+    "-- no backfill needed, the table is tiny",
+    "-- we skip the backfill here",
+    "-- without a backfill: rows fill themselves as users log in",
+])
+def test_negated_backfill_is_still_missing(words):
+    """Saying there is no backfill is not one: enforcing NOT NULL stays the missing-backfill failure."""
+    text = (f"```sql\nALTER TABLE accounts ADD COLUMN tier text;\n{words}\n"
+            "ALTER TABLE accounts ALTER COLUMN tier SET NOT NULL;\n```")
+    a = S.analyse_sql(text)
+    assert a.unsafe
+    assert any(f.rule == "missing-backfill" and f.severity == "failure" for f in a.findings)
+    assert a.steps["backfill"] is None
+
+
+def test_missing_backfill_needs_not_null_on_the_new_column():
+    """SET NOT NULL on a column other than the one just added is not a missing backfill of the new column."""
+    text = ("```sql\nSET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN nickname text;\n"
+            "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n```")
+    a = S.analyse_sql(text)
+    assert not any(f.rule == "missing-backfill" for f in a.findings)
+
+
+def test_validating_a_check_on_the_new_column_without_any_backfill_fails():
+    """CHECK NOT VALID then VALIDATE on a new column with no backfill anywhere is the failure."""
+    text = ("```sql\nSET lock_timeout = '2s';\nALTER TABLE accounts ADD COLUMN tier text;\n"
+            "ALTER TABLE accounts ADD CONSTRAINT tier_nn CHECK (tier IS NOT NULL) NOT VALID;\n"
+            "ALTER TABLE accounts VALIDATE CONSTRAINT tier_nn;\n```")
+    a = S.analyse_sql(text)
+    assert a.unsafe
+    failure = next(f for f in a.findings if f.severity == "failure")
+    assert failure.rule == "missing-backfill"
+    assert failure.statement == "ALTER TABLE accounts VALIDATE CONSTRAINT tier_nn;"
+
+
+def test_negated_lock_timeout_is_not_a_lock_timeout():
+    """"No lock timeout" in the words does not earn the lock_timeout step."""
+    a = S.analyse_sql("We ran `ALTER TABLE accounts ADD COLUMN tier text DEFAULT 'free';` with no lock "
+                      "timeout.")
+    assert a.steps["lock_timeout"] is None
+
+
+# --- the contract phase -------------------------------------------------------------------------------------
+CONTRACT_ANSWER = """The incident was a rename of `shipments.carrier` done in place. Done safely it's
+expand and contract over several deploys:
+
+```sql
+SET lock_timeout = '2s';
+ALTER TABLE shipments ADD COLUMN carrier_code text;
+```
+Deploy 1 writes both columns. Then the backfill, one range at a time:
+```sql
+UPDATE shipments SET carrier_code = carrier
+WHERE id >= 1 AND id < 20001 AND carrier_code IS NULL;
+ALTER TABLE shipments ADD CONSTRAINT shipments_carrier_code_nn CHECK (carrier_code IS NOT NULL) NOT VALID;
+ALTER TABLE shipments VALIDATE CONSTRAINT shipments_carrier_code_nn;
+```
+Deploy 2 reads carrier_code only. A week later, once no query touches the old column, the contract phase:
+```sql
+SET lock_timeout = '2s';
+ALTER TABLE shipments DROP COLUMN carrier;
+```"""
+
+
+def test_contract_phase_drop_scores_like_the_full_pattern():
+    """Expand, backfill, validate and then DROP COLUMN of the old column scores >= 0.85, not unsafe."""
+    a = S.analyse_sql(CONTRACT_ANSWER)
+    assert not a.unsafe
+    drop = next(f for f in a.findings if f.rule == "ban-drop-column")
+    assert drop.severity == "advice"
+    assert drop.statement == "ALTER TABLE shipments DROP COLUMN carrier;"
+    assert a.score >= 0.85
+    _assert_verbatim(a, CONTRACT_ANSWER)
+
+
+def test_contract_phase_drop_costs_nothing():
+    """The same answer with and without its contract-phase drop scores the same."""
+    without = CONTRACT_ANSWER.rsplit("```sql", 1)[0]
+    assert S.analyse_sql(CONTRACT_ANSWER).score == S.analyse_sql(without).score
+
+
+def test_contract_phase_drop_without_squawk(no_squawk):
+    """The built-in drop-column check reaches the same verdict on the contract phase."""
+    a = S.analyse_sql(CONTRACT_ANSWER)
+    assert not a.linted and not a.unsafe
+    assert a.score >= 0.85
+
+
+def test_contract_drop_after_a_described_backfill_is_the_contract_step():
+    """A backfill described in words also makes the later drop of the old column the contract step."""
+    text = ("```sql\nSET lock_timeout = '1s';\nALTER TABLE invoices ADD COLUMN total_cents bigint;\n"
+            "-- backfill total_cents from total in batches of 5,000 ids, then switch reads\n"
+            "ALTER TABLE invoices DROP COLUMN total;\n```")
+    a = S.analyse_sql(text)
+    assert not a.unsafe
+    assert next(f for f in a.findings if f.rule == "ban-drop-column").severity == "advice"
+
+
+def test_column_replacement_ending_in_a_contract_drop_is_a_complete_pattern():
+    """Add, batched backfill and a contract drop, with no NOT NULL of its own, beat the partial SQL."""
+    text = ("```sql\nSET lock_timeout = '2s';\nALTER TABLE invoices ADD COLUMN total_cents bigint;\n"
+            "UPDATE invoices SET total_cents = round(total * 100) WHERE id BETWEEN 1 AND 5000;\n"
+            "ALTER TABLE invoices DROP COLUMN total;\n```")
+    partial = S.analyse_sql(text.replace("ALTER TABLE invoices DROP COLUMN total;\n", ""))
+    a = S.analyse_sql(text)
+    assert not a.unsafe
+    assert a.score > partial.score
+    assert a.score >= 0.7
+
+
+@pytest.mark.parametrize("sql", [
+    # nothing was expanded before the drop
+    "SET lock_timeout = '2s';\nALTER TABLE shipments DROP COLUMN carrier;\n"
+    "ALTER TABLE shipments ADD COLUMN carrier_code text;\n"
+    "UPDATE shipments SET carrier_code = 'x' WHERE id BETWEEN 1 AND 5000;",
+    # dropping the column that was just added
+    "SET lock_timeout = '2s';\nALTER TABLE shipments ADD COLUMN carrier_code text;\n"
+    "UPDATE shipments SET carrier_code = carrier WHERE id BETWEEN 1 AND 5000;\n"
+    "ALTER TABLE shipments DROP COLUMN carrier_code;",
+    # the expand happened on another table
+    "SET lock_timeout = '2s';\nALTER TABLE shipments ADD COLUMN carrier_code text;\n"
+    "UPDATE shipments SET carrier_code = 'x' WHERE id BETWEEN 1 AND 5000;\n"
+    "ALTER TABLE parcels DROP COLUMN carrier;",
+    # no backfill anywhere: the new column is empty, so code cannot have switched to it
+    "SET lock_timeout = '2s';\nALTER TABLE shipments ADD COLUMN carrier_code text;\n"
+    "ALTER TABLE shipments DROP COLUMN carrier;",
+    # expand and drop in the same statement
+    "SET lock_timeout = '2s';\n"
+    "ALTER TABLE shipments ADD COLUMN carrier_code text, DROP COLUMN carrier;\n"
+    "UPDATE shipments SET carrier_code = 'x' WHERE id BETWEEN 1 AND 5000;",
+])
+def test_dropping_a_column_still_in_use_stays_a_failure(sql):
+    """A DROP COLUMN that is not a separate contract step after expand and backfill is unsafe."""
+    text = f"```sql\n{sql}\n```"
+    a = S.analyse_sql(text)
+    assert a.unsafe
+    assert a.score <= 0.2
+    assert any(f.rule == "ban-drop-column" and f.severity == "failure" for f in a.findings)
+    _assert_verbatim(a, text)

@@ -598,9 +598,13 @@ def _statement_checks(stmts: list[_Stmt], use_fallback: set[int], prose_backfill
     nullable_adds: list[int] = []
     new_columns: set[str] = set()  # nullable columns added so far
     enforce: str | None = None  # the first statement enforcing NOT NULL on one of them
+    checks: dict[str, set[str]] = {}  # CHECK constraint name -> the words of its condition
     has_update = any(_UPDATE_RE.search(t) for t in texts)
     for i, t in enumerate(texts):
         is_add = bool(_ADD_COLUMN_RE.search(t))
+        check = _CHECK_DEF_RE.search(t)
+        if check:
+            checks[_norm(check.group(1))] = {_norm(w) for w in _WORD_RE.findall(check.group(2))}
         if is_add and _NOT_NULL_RE.search(t) and not _DEFAULT_RE.search(t):
             if i in use_fallback:
                 out.append(_finding("adding-required-field", t,
@@ -614,7 +618,7 @@ def _statement_checks(stmts: list[_Stmt], use_fallback: set[int], prose_backfill
             nullable_adds.append(i)
             new_columns.update(_norm(c) for c in _ADDED_COL_RE.findall(t))
         elif new_columns and enforce is None and (_SET_NOT_NULL_RE.search(t) or _VALIDATE_RE.search(t)):
-            cols = _enforced_columns(t, texts[:i])
+            cols = _enforced_columns(t, checks)
             if cols is None or cols & new_columns:
                 enforce = t
         if _LOCK_TIMEOUT_RE.search(t):
@@ -658,19 +662,13 @@ def _norm(name: str) -> str:
     return last[1:-1] if last.startswith('"') else last.lower()
 
 
-def _enforced_columns(stmt: str, before: list[str]) -> set[str] | None:
+def _enforced_columns(stmt: str, checks: dict[str, set[str]]) -> set[str] | None:
     """Columns a SET NOT NULL / VALIDATE CONSTRAINT statement enforces; None when that can't be told."""
     m = _SET_NOT_NULL_COL_RE.search(stmt)
     if m:
         return {_norm(m.group(1))}
     m = _VALIDATE_NAME_RE.search(stmt)
-    if m:
-        name = _norm(m.group(1))
-        for prev in reversed(before):
-            d = _CHECK_DEF_RE.search(prev)
-            if d and _norm(d.group(1)) == name:
-                return {_norm(w) for w in _WORD_RE.findall(d.group(2))}
-    return None
+    return checks.get(_norm(m.group(1))) if m else None
 
 
 _DROP_RE = re.compile(r"\bDROP\b", re.I)
