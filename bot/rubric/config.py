@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .scan import LexiconIndex
 from .types import FLAGS, LEVELS, VERDICTS
 
 RUBRIC_FILE = Path(__file__).resolve().parents[2] / "content" / "rubric.yml"
@@ -109,6 +110,7 @@ REQUIRED_LEXICONS = (
     "sql_hint",
     "expand_contract",
 )
+CLAUSE_ONLY = ("event_verb",)
 REQUIRED_CAPS = ("gaming", "too_short", "off_topic", "staff_without_org_change")
 REQUIRED_THRESHOLDS = (
     "too_short_words",
@@ -299,6 +301,7 @@ class Rubric:
     caps: dict[str, float]
     thresholds: dict[str, float]
     levels: dict[str, dict]
+    index: LexiconIndex  # every scanned lexicon and guardrail ("gr:KIND"), found in one pass
 
     def hint(self, dim: str, key: str) -> str:
         return self.hints[dim][key]
@@ -319,7 +322,12 @@ def compile_rubric(data: dict) -> Rubric:
     def comp(entries: list[str], flags: int = flags) -> re.Pattern:
         return re.compile(_wrap([_expand(e, fragments) for e in entries]), flags)
 
+    sources = {name: _wrap([_expand(e, fragments) for e in entries]) for name, entries in data["lexicons"].items()}
+    sources.update({"gr:" + k: _wrap([_expand(v, fragments)]) for k, v in data["guardrails"].items()})
+    # event_verb is only ever searched inside a clause, never scanned over the answer
+    scanned = {name: re.compile(src) for name, src in sources.items() if name not in CLAUSE_ONLY}
     return Rubric(
+        index=LexiconIndex(scanned, sources),
         labels={k: v["label"] for k, v in data["dimensions"].items()},
         hints={k: dict(v["hints"]) for k, v in data["dimensions"].items()},
         lex={name: comp(entries) for name, entries in data["lexicons"].items()},

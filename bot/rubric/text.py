@@ -7,8 +7,16 @@ import re
 
 from .config import Rubric
 
-# Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space, or a newline.
-_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|\s*\n\s*")
+# Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space; a blank
+# line; or a line break before a list bullet, a clock time or "T+n". A single line break inside a
+# sentence (text pasted from an editor) is just a space.
+_SPLIT = re.compile(
+    r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+"
+    r"|[ \t]*\n[ \t]*(?:\n\s*)+"
+    r"|(?<=[:;])[ \t]*\n\s*"
+    r"|[ \t]*\n\s*(?=(?:[-*•>#]+|\d{1,2}[.)]|\d{1,2}:\d{2}|[tT]\s?\+\s?\d)\s?)"
+)
+_SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2028\u2029"})
 _LEAD = re.compile(r"^(?:[-*•>#]+|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d.,:]*%?")
 MAX_QUOTE = 260
@@ -162,13 +170,14 @@ class Doc:
         self.starts = [s for s, _ in self.spans]
         self.words = _WORD.findall(text)
         self.word_count = len(self.words)
-        self._hits: dict[str, list[tuple[int, int, int]]] = {}
+        self._hits: dict[str, list[tuple[int, int, int]]] | None = None
+        self._fallback: dict[str, list[tuple[int, int, int]]] = {}
         lower = text.lower()
-        # Lexicons are written in lower case; matching lower-cased text skips case folding per character.
-        # A few characters change length when lower-cased, which would shift offsets: fall back then.
-        self._scan = lower if len(lower) == len(text) else text
-        self._lex = rubric.lex_lower if self._scan is lower else rubric.lex
-        self._guards = rubric.guardrails_lower if self._scan is lower else rubric.guardrails
+        # Lexicons are written in lower case and whitespace is one space in the scanned text, so the
+        # index can find every lexicon in one pass. A few characters change length when lower-cased,
+        # which would shift offsets: those rare texts are scanned case-insensitively, lexicon by lexicon.
+        self._exact = len(lower) == len(text)
+        self._scan = lower.translate(_SPACES) if self._exact else text
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
@@ -179,12 +188,21 @@ class Doc:
 
     def hits(self, name: str) -> list[tuple[int, int, int]]:
         """(start, end, sentence index) of every match of lexicon `name`."""
-        got = self._hits.get(name)
-        if got is None:
-            pattern = self._lex[name] if name in self._lex else self._guards[name[3:]]
-            got = [(m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self._scan)]
-            self._hits[name] = got
-        return got
+        if not self._exact:
+            got = self._fallback.get(name)
+            if got is None:
+                lex = self.rubric.lex
+                pattern = lex[name] if name in lex else self.rubric.guardrails[name[3:]]
+                got = [(m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self._scan)]
+                self._fallback[name] = got
+            return got
+        if self._hits is None:
+            starts, where = self.starts, bisect.bisect_right
+            self._hits = {
+                lex: [(s, e, max(0, where(starts, s) - 1)) for s, e in spans]
+                for lex, spans in self.rubric.index.scan(self._scan).items()
+            }
+        return self._hits[name]
 
     def sents(self, name: str) -> list[int]:
         """Indices of the sentences where lexicon `name` matches, in order, without repeats."""
