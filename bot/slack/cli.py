@@ -31,6 +31,10 @@ def register(subparsers) -> None:
                       help="post an extra prompt even if today's is already out")
     post.set_defaults(func=cmd_post_prompt)
 
+    from bot.slack import health
+
+    health.register(subparsers)
+
 
 def _settings(*, http: bool = False, socket_mode: bool = False):
     from bot.slack.config import SettingsError, load_settings

@@ -67,14 +67,19 @@ def serve_http(app: App, port: int, host: str = "0.0.0.0") -> None:
 def serve_socket_mode(app: App, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.slack.health import Heartbeat, heartbeat_path
+
     handler = SocketModeHandler(app, app_token)
     stopped = threading.Event()
     _stop_on_sigterm(stopped.set)
     handler.connect()
     log.info("Connected to Slack over Socket Mode")
+    # No port to probe in Socket Mode: `gauntlet health` reads this file, fresh only while connected.
+    heartbeat = Heartbeat(heartbeat_path(), handler.client.is_connected).start()
     try:
         stopped.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        heartbeat.stop()
         handler.close()
