@@ -101,6 +101,14 @@ REQUIRED_LEXICONS = (
     "blame_weak",
     "meta_terms",
     "blame_causal",
+    "factor_change",
+    "factor_test",
+    "factor_process",
+    "factor_monitoring",
+    "causal",
+    "chain",
+    "no_change_needed",
+    "who_cause",
     "third_party",
     "self_actor",
     "negation",
@@ -110,7 +118,7 @@ REQUIRED_LEXICONS = (
     "sql_hint",
     "expand_contract",
 )
-CLAUSE_ONLY = ("event_verb",)
+CLAUSE_ONLY = ("event_verb", "who_cause")  # matched against one clause or sentence, never scanned
 REQUIRED_CAPS = ("gaming", "too_short", "off_topic", "staff_without_org_change")
 REQUIRED_THRESHOLDS = (
     "too_short_words",

@@ -337,12 +337,42 @@ def ownership(doc: Doc, level: str, others: list[int], hero: list[int], cross_te
 # ---------------------------------------------------------------- diagnosis
 
 
+_FACTORS = ("factor_change", "factor_test", "factor_process", "factor_monitoring")
+
+
+def contributing_factors(doc: Doc) -> dict[str, int]:
+    """Distinct contributing factors explained causally: {factor: first sentence that explains it}.
+
+    A factor counts where a sentence names it (the change, the tests, the deploy process, the
+    monitoring) together with a causal or gap link ("because", "never", "no lock timeout", "so every
+    write queued") and something concrete (a number, a system, a name), not the category name alone.
+    """
+    found: dict[str, int] = {}
+    causal = set(doc.sents("causal"))
+    for factor in _FACTORS:
+        for si in doc.sents(factor):
+            if si in causal and doc.concrete(si) and si not in found.values():
+                found[factor] = si
+                break
+    return found
+
+
 def diagnosis(doc: Doc) -> Partial:
     wrong = doc.sents("wrong_turn")
     hyp = doc.sents("hypothesis")
     ev = doc.sents("diag_evidence")
     fraction = (0.45 if wrong else 0) + (0.3 if hyp else 0) + (0.25 if ev else 0)
     evidence = _first([*wrong[:1], *hyp[:1], *ev[:1]], 3)
+    factors = contributing_factors(doc)
+    if factors:
+        # the failure chain: several contributing factors, each linked to what it let happen
+        chain = {1: 0.3, 2: 0.6, 3: 0.8}.get(len(factors), 0.9) + (0.1 if doc.hits("chain") else 0.0)
+        if chain > fraction:
+            evidence = _first([*factors.values(), *evidence], 3)
+        fraction = max(fraction, chain) + (0.1 if fraction and chain else 0.0)
+        fraction = min(fraction, 1.0)
+        if len(factors) >= 2 and fraction >= 0.8:
+            return Partial(round(fraction, 2), evidence, None if fraction >= 1 else "no_wrong_turn")
     hint = None
     if not wrong:
         hint = "no_wrong_turn" if (hyp or ev) else "none"

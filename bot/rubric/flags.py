@@ -121,15 +121,29 @@ def find_blame(doc: Doc) -> BlameHit | None:
         if actor == "third" or (actor is None and "human" in phrase):
             return BlameHit(si, start)
     for start, _end, si in doc.hits("blame_endorse"):
-        # endorsing personal blame ("I'd agree with the CTO", "the process was fine") needs no named act
-        if not _excused(doc, si, start, reported_ok=False):
-            return BlameHit(si, start)
+        # endorsing personal blame ("I'd agree with the CTO", "the process was fine") needs no named act;
+        # agreeing on a point in order to disagree about the conclusion is push-back, not endorsement
+        if doc.has("pushback", si) or _excused(doc, si, start, reported_ok=False):
+            continue
+        return BlameHit(si, start)
+    who = doc.rubric.lex["who_cause"]
+    for si in range(len(doc.spans)):
+        # the cause answered as a who: "Honestly, the contractors." — a sentence that is only a group
+        s, e = doc.spans[si]
+        if e - s <= 60 and who.fullmatch(doc.text[s:e].strip()) and _asks_cause(doc, si):
+            return BlameHit(si, s)
     for start, _end, si in doc.hits("blame_weak"):
         if _excused(doc, si, start) or doc.has("system_gap", si) or not doc.has("blame_causal", si):
             continue
         if _actor_before(doc, si, start) == "third":
             return BlameHit(si, start)
     return None
+
+
+def _asks_cause(doc: Doc, si: int) -> bool:
+    """The answer is about the cause: the bare who stands in for "what caused it"."""
+    near = range(max(0, si - 2), min(len(doc.spans), si + 2))
+    return any(doc.has("cause", i) or doc.has("blame_causal", i) for i in near) or si == 0
 
 
 def blame_rewrite(doc: Doc, hit: BlameHit) -> str:
@@ -143,7 +157,8 @@ def blame_rewrite(doc: Doc, hit: BlameHit) -> str:
 def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     """'Nobody was at fault' with no specific cause named anywhere."""
     shrugs = set(doc.sents("blameless_shrug"))
-    if not shrugs or doc.hits("system_gap") or guard_kinds:
+    # a gap named inside the shrug itself ("there's no root cause") is a denial, not a cause
+    if not shrugs or guard_kinds or any(h[2] not in shrugs for h in doc.hits("system_gap")):
         return False
     # "because" alone names no cause ("because we've all moved on"); a negated cause is no cause either
     specific = {

@@ -153,7 +153,9 @@ def grade(
     # A story round (it weighs mitigation/fix/prevention) that ends at the restore or the fix.
     story = "mitigation_fix_prevention" in weights
     on_story = doc.word_count >= rubric.thresholds["too_short_words"]
-    if story and on_story and not rem.prevention and (rem.mitigation or rem.restored or rem.fix):
+    # "nothing else needed to change, it was a one-off" declines prevention outright
+    declined = bool(doc.hits("no_change_needed")) and not dims.guardrail_sentences(doc)
+    if story and on_story and (declined or (not rem.prevention and (rem.mitigation or rem.restored or rem.fix))):
         flag_details.append(_flag(rubric, "no_prevention"))
     if remedy_round and rem.conflated:
         flag_details.append(_flag(rubric, "conflated_fix"))

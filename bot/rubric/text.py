@@ -20,6 +20,10 @@ _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2028\u2029"})
 _LEAD = re.compile(r"^(?:[-*•>#]+|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d.,:]*%?")
 MAX_QUOTE = 260
+# Concreteness: digits, code-like names (snake_case, dotted, slashed), or a capitalised word after a
+# lower-case one (a product, a system, a person), as opposed to category names ("the test gap").
+_CONCRETE = re.compile(r"\d|\b\w+_\w+\b|\b[a-z]+\.[a-z]{2,}\b|#[\w-]+|\b[A-Z]{2,}\b|`")
+_PROPER = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 
 # English function words: keyword salad has almost none of them, connected prose has plenty.
 FUNCTION_WORDS = frozenset(
@@ -213,6 +217,13 @@ class Doc:
 
     def has(self, name: str, i: int) -> bool:
         return any(h[2] == i for h in self.hits(name))
+
+    def concrete(self, i: int) -> bool:
+        """Sentence `i` names something concrete: a number, a system or code name, or a proper noun."""
+        s, e = self.spans[i]
+        if _CONCRETE.search(self.text, s, e) or _PROPER.search(self.text, s + 1, e):
+            return True
+        return self.has("jargon", i) or self.has("sql_hint", i)
 
     def quote(self, i: int, around: int | None = None) -> str:
         """Sentence `i` verbatim (bullet markers dropped); a window around `around` when it is long."""
