@@ -369,3 +369,143 @@ def test_builtin_rubric_is_valid_and_validator_reports_paths():
     assert ("dimensions", "timeline", "hints", "few") in paths
     assert ("levels", "mid", "bands", "Hire") in paths
     assert validate_rubric_data([]) == [((), "expected a mapping of rubric settings")]
+
+
+# ---------------------------------------------------------------- generalisation: new phrasings
+
+_STORY = "The orders API returned errors for 25 minutes after a deploy and I rolled it back at 10:14. "
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The guy who wrote that script clearly didn't know what he was doing.",
+        "Frankly she shouldn't have been allowed near the billing database.",
+        "The contractors never wrote tests for anything they shipped, which is why it broke.",
+        "The offshore team doesn't understand how our queue works, and that caused the outage.",
+        "Their code quality was always bad, so the outage was coming sooner or later.",
+        "The agency that built the app was clueless about caching.",
+    ],
+)
+def test_blame_as_judgement_of_a_person_or_group(sentence):
+    """A judgement of a person's or group's competence or care is blame, whatever the wording."""
+    text = _STORY + sentence + " We restored service and wrote the postmortem the next day."
+    g = grade(text, "probe")
+    assert "blame" in g.flags, sentence
+    assert next(f for f in g.flag_details if f.name == "blame").sentence in text
+
+
+def test_root_cause_answered_as_a_who_is_blame():
+    """Naming a group as the whole root cause ("Honestly, the contractors.") is blame."""
+    text = (
+        "What was the root cause? Honestly, the contractors. The payment page failed for 40 minutes "
+        "and we rolled the release back after support escalated it."
+    )
+    assert "blame" in grade(text, "probe").flags
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The review process never looked at migrations, so nothing caught the table rewrite.",
+        "I should have checked the lock the migration needed before approving it.",
+        "My colleague Ana started the backfill at 09:50 and paged me when latency rose.",
+        'The CTO called it "human error"; I disagreed, because no check stopped an ordinary change.',
+    ],
+)
+def test_blame_hard_negatives(sentence):
+    """Criticising a process, oneself, a neutral fact or a quoted label to push back is not blame."""
+    assert "blame" not in grade(_STORY + sentence, "probe").flags, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I didn't bother paging anyone; it was faster to handle it myself.",
+        "Everyone froze on the call, so I took over and fixed the config.",
+        "I rescued it on my own while the others were still reading the alert.",
+    ],
+)
+def test_hero_new_phrasings(sentence):
+    """Declining help, taking over from a frozen team, or rescuing it alone reads as a solo hero."""
+    text = "Checkout failed for 30 minutes at peak after a config push. " + sentence
+    assert "hero" in grade(text, "opening").flags, sentence
+
+
+def test_own_judgement_is_not_hero():
+    """'On my own judgement' is reflection, not a solo-hero story."""
+    text = (
+        "Priya shipped the linter and Marco added the alert. On my own judgement: I waited too long to "
+        "declare the incident, and next time I would declare it within five minutes."
+    )
+    assert "hero" not in grade(text, "synthesis").flags
+
+
+def test_denial_and_luck_is_blameless_to_a_fault():
+    """Denying any failure and calling it luck, with no gap named, is blameless to a fault."""
+    text = (
+        "There's no root cause here and nobody is responsible; it was just bad luck. The monitoring "
+        "was fine and the deploy process was fine, the database simply had a bad day for an hour."
+    )
+    assert "blameless_to_a_fault" in grade(text, "curveball").flags
+
+
+def test_one_off_declines_prevention():
+    """'Nothing else needed to change, it was a one-off' raises no_prevention."""
+    text = (
+        "Search was down for 35 minutes after a bad index rebuild. I rolled the index back and "
+        "service was restored. Nothing else needed to change — it was a one-off."
+    )
+    assert "no_prevention" in grade(text, "opening").flags
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Afterwards we added a pipeline rule that blocks any migration without a lock timeout.",
+        "Going forward every schema change needs a second approval from a database reviewer.",
+        "Since then the runner sets a default statement timeout of five seconds on every job.",
+    ],
+)
+def test_prevention_shapes_with_other_nouns(sentence):
+    """A new rule, approval or default that blocks or catches the failure counts as prevention."""
+    text = (
+        "Login failed for 20 minutes after a migration locked the users table; I rolled it back and "
+        "the fix was to rewrite it in batches. " + sentence
+    )
+    g = grade(text, "opening")
+    assert "no_prevention" not in g.flags, sentence
+    assert grade(text, "curveball").dimension("prevention").score > 0, sentence
+
+
+def test_failure_chain_earns_diagnosis():
+    """Several contributing factors, each causally linked and concrete, earn most of diagnosis."""
+    text = (
+        "The trigger was a config change that set the cache TTL to 0 on the session service. "
+        "Our tests never covered TTL values, because the test fixtures hard-code 300 seconds. "
+        "The deploy pipeline pushed config to all 12 regions at once, so there was no canary to stop it. "
+        "We only alerted on login errors, not on cache hit rate, which is why it took 20 minutes to see."
+    )
+    assert grade(text, "probe").dimension("diagnosis").fraction >= 0.8
+
+
+def test_templated_category_answer_earns_little_diagnosis():
+    """Category names with no concrete systems or numbers do not count as a failure chain."""
+    text = (
+        "Contributing factor one: the change itself. Contributing factor two: the test gap, in that "
+        "the tests did not cover it. Contributing factor three: the process gap, because the process "
+        "did not stop it. Contributing factor four: the monitoring gap, since monitoring did not catch it."
+    )
+    assert grade(text, "probe").dimension("diagnosis").fraction < 0.5
+
+
+def test_line_breaks_inside_a_sentence_do_not_clip_evidence():
+    """A single newline inside a sentence is a space: the quoted sentence runs to its full stop."""
+    text = (
+        "The alert fired at 02:10 and I rolled back the\nrelease at 02:14, before customers noticed.\n\n"
+        "- Impact: 9% of checkouts failed for 11 minutes.\n- Detection: the error-rate alert paged me."
+    )
+    g = grade(text, "opening")
+    quotes = [s for d in g.dimensions for s in d.evidence]
+    assert any("rolled back the\nrelease at 02:14" in q for q in quotes)
+    assert all(q in text for q in quotes)

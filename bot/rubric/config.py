@@ -330,7 +330,9 @@ def compile_rubric(data: dict) -> Rubric:
     def comp(entries: list[str], flags: int = flags) -> re.Pattern:
         return re.compile(_wrap([_expand(e, fragments) for e in entries]), flags)
 
-    sources = {name: _wrap([_expand(e, fragments) for e in entries]) for name, entries in data["lexicons"].items()}
+    sources = {
+        name: _wrap([_expand(e, fragments) for e in entries]) for name, entries in data["lexicons"].items()
+    }
     sources.update({"gr:" + k: _wrap([_expand(v, fragments)]) for k, v in data["guardrails"].items()})
     # event_verb is only ever searched inside a clause, never scanned over the answer
     scanned = {name: re.compile(src) for name, src in sources.items() if name not in CLAUSE_ONLY}

@@ -121,9 +121,10 @@ def find_blame(doc: Doc) -> BlameHit | None:
         if actor == "third" or (actor is None and "human" in phrase):
             return BlameHit(si, start)
     for start, _end, si in doc.hits("blame_endorse"):
-        # endorsing personal blame ("I'd agree with the CTO", "the process was fine") needs no named act;
-        # agreeing on a point in order to disagree about the conclusion is push-back, not endorsement
-        if doc.has("pushback", si) or _excused(doc, si, start, reported_ok=False):
+        # Endorsing personal blame ("I'd agree with the CTO") needs no named act. Agreeing on a point in
+        # order to disagree is push-back; "the process was fine" with nobody named is a shrug, not blame.
+        shrug = doc.has("blameless_shrug", si) and _actor_before(doc, si, start) != "third"
+        if shrug or doc.has("pushback", si) or _excused(doc, si, start, reported_ok=False):
             continue
         return BlameHit(si, start)
     who = doc.rubric.lex["who_cause"]
@@ -230,6 +231,7 @@ def off_topic(doc: Doc) -> bool:
     if doc.word_count < doc.rubric.thresholds["too_short_words"]:
         return False
     th = doc.rubric.thresholds
-    return len(doc.hits("incident_core")) < th["off_topic_min_hits"] and len(
-        doc.hits("incident")
-    ) <= th["off_topic_max_broad"]
+    return (
+        len(doc.hits("incident_core")) < th["off_topic_min_hits"]
+        and len(doc.hits("incident")) <= th["off_topic_max_broad"]
+    )

@@ -155,7 +155,11 @@ def grade(
     on_story = doc.word_count >= rubric.thresholds["too_short_words"]
     # "nothing else needed to change, it was a one-off" declines prevention outright
     declined = bool(doc.hits("no_change_needed")) and not dims.guardrail_sentences(doc)
-    if story and on_story and (declined or (not rem.prevention and (rem.mitigation or rem.restored or rem.fix))):
+    if (
+        story
+        and on_story
+        and (declined or (not rem.prevention and (rem.mitigation or rem.restored or rem.fix)))
+    ):
         flag_details.append(_flag(rubric, "no_prevention"))
     if remedy_round and rem.conflated:
         flag_details.append(_flag(rubric, "conflated_fix"))

@@ -142,7 +142,7 @@ class LexiconIndex:
                     last_end[i] = hit.end()
         for i in self.always:
             found[i] = [mm.span() for mm in patterns[i].finditer(text)]
-        return dict(zip(self.names, found))
+        return dict(zip(self.names, found, strict=True))
 
 
 def build_index(patterns: dict[str, re.Pattern], sources: dict[str, str]) -> LexiconIndex:

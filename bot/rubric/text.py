@@ -197,7 +197,9 @@ class Doc:
             if got is None:
                 lex = self.rubric.lex
                 pattern = lex[name] if name in lex else self.rubric.guardrails[name[3:]]
-                got = [(m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self._scan)]
+                got = [
+                    (m.start(), m.end(), self.sentence_of(m.start())) for m in pattern.finditer(self._scan)
+                ]
                 self._fallback[name] = got
             return got
         if self._hits is None:
