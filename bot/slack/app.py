@@ -8,17 +8,33 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
+from bot.slack.interview import AnswerSaved
 
 log = logging.getLogger("gauntlet.slack")
 
 # Grading a long answer takes a moment; a prompt thread can get a burst of replies right after it
 # is posted. More workers than Bolt's default five keep ack()s on commands well inside three seconds.
 LISTENER_WORKERS = 16
+
+TRY_AGAIN = ("I couldn't reach my database just now, so I didn't take that message. "
+             "Please send it again in a minute.")
+SAVED = ("Your answer is saved, but grading it hit a database hiccup. You'll get your feedback here "
+         "as soon as the database is back; no need to send it again.")
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """A failure to reach the database (as opposed to a bug): worth a "try again", not an apology."""
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 @dataclass
@@ -52,13 +68,40 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         return next()
 
     @app.error
-    def _on_error(error: Exception, body: dict, logger: logging.Logger):
+    def _on_error(error: Exception, body: dict, logger: logging.Logger, client: WebClient):
         # One place for unexpected failures; bodies can hold people's answers, so only ids are logged.
         kind = body.get("type") or body.get("command") or "request"
         logger.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
+        if isinstance(error, AnswerSaved):
+            tell_person(client, body, SAVED)
+        elif is_database_outage(error):
+            tell_person(client, body, TRY_AGAIN)
 
     from bot.slack.listeners import register
 
     register(app)
     app.gauntlet = gauntlet  # type: ignore[attr-defined]  # for the scheduler and tests
     return app
+
+
+def tell_person(client: WebClient, body: dict, text: str) -> None:
+    """Say `text` to whoever sent this request: the command's response_url, or beside their message."""
+    try:
+        if body.get("response_url"):
+            from slack_sdk.webhook import WebhookClient
+
+            WebhookClient(body["response_url"]).send(text=text, response_type="ephemeral",
+                                                     replace_original=False)
+            return
+        event = body.get("event") or {}
+        user, channel = event.get("user"), event.get("channel")
+        if body.get("type") == "block_actions":
+            user = (body.get("user") or {}).get("id")
+            channel = client.conversations_open(users=user)["channel"]["id"] if user else None
+            client.chat_postMessage(channel=channel, text=text)
+        elif channel and user and event.get("channel_type") == "im":
+            client.chat_postMessage(channel=channel, text=text)
+        elif channel and user:
+            client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=event.get("thread_ts"))
+    except Exception as exc:  # the reply is best effort: the original failure is already logged
+        log.warning("could not tell the person about a failure: %s", exc.__class__.__name__)

@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     from bot.slack.app import build_app
-    from bot.slack.interview import resume_pending
+    from bot.slack.interview import resume_pending, start_pending_sweep
     from bot.slack.server import serve_http, serve_socket_mode
 
     db = _database(settings)
@@ -70,6 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     resumed = resume_pending(g, app.client)
     if resumed:
         log.info("Graded %d answer(s) left over from the last run", resumed)
+    # And answers left ungraded by a database outage while running are graded once it is back.
+    sweep = start_pending_sweep(g, app.client)
     scheduler = None if args.no_scheduler else _start_scheduler(g, app.client)
     try:
         if args.http:
@@ -77,6 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             serve_socket_mode(app, settings.app_token)
     finally:
+        sweep.set()
         if scheduler is not None:
             scheduler.shutdown()
     return 0

@@ -3,14 +3,19 @@ the engine, render the turn and deliver it where the channel wants feedback."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from datetime import timedelta
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import channels, daily, leaderboard
-from bot.engine import Question, Turn
+from bot.engine import COMMANDS, Question, Turn
 from bot.slack import blocks as bk
 from bot.slack.post import deliver, open_dm, post
+from bot.store.channels import as_utc
+from bot.store.models import utcnow
 
 # One person's messages in one conversation are handled one at a time, so a retried delivery that
 # arrives while the first is still being graded sees the first's interview instead of starting another.
@@ -18,8 +23,33 @@ from bot.slack.post import deliver, open_dm, post
 _LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
+log = logging.getLogger("gauntlet.slack")
+
+
 def _lock(*key: str | None) -> threading.Lock:
     return _LOCKS[hash(key) % len(_LOCKS)]
+
+
+class AnswerSaved(Exception):
+    """The answer is on record but grading it failed (the database went away in between): it is graded
+    and answered by the pending-answer sweep once the database is back, so the person need not resend."""
+
+    def __init__(self, answer_id: int):
+        super().__init__(f"answer #{answer_id} recorded, grading deferred")
+        self.answer_id = answer_id
+
+
+def _take(g, interview_id: int, text: str, *, event_id: str | None, message_ts: str | None) -> Turn:
+    """The engine's handle(), split so a failure after the answer is recorded is told apart."""
+    if text.strip().lower().lstrip("!/") in COMMANDS:
+        return g.engine.handle(interview_id, text, event_id=event_id, message_ts=message_ts)
+    answer_id = g.engine.record_answer(interview_id, text, event_id=event_id, message_ts=message_ts)
+    if answer_id is None:
+        return Turn(interview_id=interview_id, duplicate=True)
+    try:
+        return g.engine.grade_answer(answer_id)
+    except DBAPIError as exc:
+        raise AnswerSaved(answer_id) from exc
 
 
 # ---- drills in a DM -------------------------------------------------------------------------------
@@ -51,7 +81,7 @@ def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id:
                 "No drill is running. Start one with `/gauntlet drill` (or `/gauntlet drill sql` "
                 "for one round), or with the button on my Home tab."), text="No drill is running.")
             return
-        turn = g.engine.handle(active.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+        turn = _take(g, active.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if turn.duplicate:
         return
     _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
@@ -81,7 +111,7 @@ def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_
             interview_id = question.interview_id
         else:
             interview_id = active.id
-        turn = g.engine.handle(interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+        turn = _take(g, interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if turn.duplicate:
         return
     _say_turn(g, client, turn, mode=_feedback_mode(g, workspace, channel), channel=channel,
@@ -125,14 +155,22 @@ def _feedback_mode(g, workspace: str, channel: str | None) -> str:
     return channels.feedback_mode(g.db, workspace, channel)
 
 
-def resume_pending(g, client: WebClient) -> int:
-    """Grade answers recorded but never graded (the process stopped in between) and answer them."""
+def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None) -> int:
+    """Grade answers recorded but never graded (the process stopped in between) and answer them.
+
+    `older_than` leaves alone answers a listener may be grading right now."""
     done = 0
+    cutoff = utcnow() - older_than if older_than is not None else None
     for answer in g.engine.pending_answers():
+        if cutoff is not None and as_utc(answer.created_at) > cutoff:
+            continue
         interview = g.engine.get(answer.interview_id)
         if interview.source not in ("thread", "dm") or interview.channel is None:
             continue  # the terminal drill's leftovers are its own to resume
-        turn = g.engine.grade_answer(answer.id)
+        try:
+            turn = g.engine.grade_answer(answer.id)
+        except IntegrityError:
+            continue  # another replica graded it at the same moment (the grade is unique per answer)
         if turn.duplicate:
             continue
         in_thread = interview.source == "thread"
@@ -142,6 +180,25 @@ def resume_pending(g, client: WebClient) -> int:
                   workspace=interview.workspace, mention=in_thread)
         done += 1
     return done
+
+
+def start_pending_sweep(g, client: WebClient, *, every: float = 60.0,
+                        older_than: timedelta = timedelta(seconds=30)) -> threading.Event:
+    """Every `every` seconds, grade answers left ungraded by a database outage; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                resumed = resume_pending(g, client, older_than=older_than)
+            except Exception:
+                log.exception("grading left-over answers failed; trying again in %.0f s", every)
+                continue
+            if resumed:
+                log.info("Graded %d answer(s) left over from a database outage", resumed)
+
+    threading.Thread(target=loop, name="pending-sweep", daemon=True).start()
+    return stop
 
 
 def prompt_poster(client: WebClient):
