@@ -1,0 +1,361 @@
+"""Cohorts in Slack: the `/gauntlet cohort …`, `share`, `forget-me` and season-board commands, answers to
+cohort drills in the DM, and the jobs that send due drills, reminders and weekly digests.
+
+Thin glue: parsing, permissions, cadence and the digest's numbers are the domain's (`bot.cohorts`,
+`bot.digest`, `bot.export`, `bot.privacy`, `bot.seasons`). Job functions take the clock as an argument
+so tests run weeks of cadence in seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot import cohorts, privacy, seasons
+from bot.cohorts import CohortCommand, CohortCommandError, CohortError, DueDigest, DueDrill, DueReminder
+from bot.digest import build_digest, render_chart
+from bot.export import export_cohort
+from bot.rubric.config import rubric_from
+from bot.slack import blocks as bk
+from bot.slack import cohort_blocks as cb
+from bot.slack.interview import _lock, _say_turn
+from bot.slack.post import open_dm, post
+
+log = logging.getLogger("gauntlet.slack.cohorts")
+
+SOURCE = "cohort"  # Interview.source of a cohort drill
+COHORT_JOBS = "cohort-jobs"
+BOARD_KINDS = ("cohort", "channel", "improvement", "season")
+SLACK_FAILURES = (SlackApiError, SlackRequestError, OSError)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def user_tz(client: WebClient, user_id: str) -> str:
+    """The person's IANA timezone from users.info (UTC when Slack has none or one we do not know)."""
+    tz = (client.users_info(user=user_id)["user"] or {}).get("tz") or "UTC"
+    try:
+        return cohorts.check_tz(tz)
+    except CohortError:
+        return "UTC"
+
+
+# ---- `/gauntlet cohort …` ---------------------------------------------------------------------------
+
+def _say(req, text: str) -> None:
+    """Text we composed from validated names and ids: mentions must stay mentions, so no escaping."""
+    req.say(bk.sections(text), text)
+
+
+def cohort_command(req) -> None:
+    """Route `/gauntlet cohort ACTION …`; every refusal is the domain's own explanation."""
+    try:
+        cmd = cohorts.parse_cohort_command(" ".join(req.args))
+    except CohortCommandError as exc:
+        req.tell(str(exc))  # it may quote what the person typed, so it is escaped
+        return
+    try:
+        ACTIONS[cmd.action](req, cmd)
+    except CohortError as exc:
+        _say(req, str(exc))
+
+
+def _help(req, cmd: CohortCommand) -> None:
+    req.tell(cohorts.usage())
+
+
+def _create(req, cmd: CohortCommand) -> None:
+    assert cmd.name is not None
+    cohort = cohorts.create_cohort(
+        req.gauntlet.db, workspace=req.workspace, name=cmd.name, created_by=req.user, now=_now(),
+        weekdays=cmd.weekdays, local_time=cmd.local_time, creator_tz=user_tz(req.client, req.user),
+    )
+    req.tell(f"Cohort {cohort.name} is ready. Drills go out {cohorts.describe_cadence(cohort)}; your digest "
+             f"arrives in our DM on Mondays. Add people: /gauntlet cohort add {cohort.name} @person")
+
+
+def _add(req, cmd: CohortCommand) -> None:
+    db = req.gauntlet.db
+    cohort = cohorts.resolve_cohort(db, req.workspace, req.user, cmd.name)
+    cohorts.require_manager(db, cohort, req.user)  # before asking Slack about anyone
+    zones = {uid: user_tz(req.client, uid) for uid in cmd.user_ids}
+    added = cohorts.add_members(db, cohort, req.user, zones, now=_now())
+    for uid in cmd.user_ids:
+        if uid not in added:
+            cohorts.update_timezone(db, req.workspace, uid, zones[uid])  # a re-add refreshes the timezone
+    cadence = cohorts.describe_cadence(cohort)
+    for uid in added:
+        try:
+            post(req.client, channel=open_dm(req.client, uid), text=f"You joined the cohort {cohort.name}",
+                 blocks=cb.joined_blocks(cohort.name, cadence, req.user))
+        except SlackApiError as exc:
+            log.warning("could not tell %s they joined: %s", uid, exc.response.get("error"))
+    lines = []
+    if added:
+        lines.append(f"Added {', '.join(bk.mention(u) + f' ({zones[u]})' for u in added)} to {cohort.name}.")
+    already = [u for u in cmd.user_ids if u not in added]
+    if already:
+        lines.append(f"Already in {cohort.name}: {', '.join(bk.mention(u) for u in already)} "
+                     "(timezone refreshed).")
+    lines.append(f"Drills: {cadence}.")
+    _say(req, " ".join(lines))
+
+
+def _remove(req, cmd: CohortCommand) -> None:
+    cohort = cohorts.resolve_cohort(req.gauntlet.db, req.workspace, req.user, cmd.name)
+    (uid,) = cmd.user_ids
+    if cohorts.remove_member(req.gauntlet.db, cohort, req.user, uid):
+        _say(req, f"Removed {bk.mention(uid)} from {cohort.name}; no more drills for them. Their history "
+                  "stays theirs.")
+    else:
+        _say(req, f"{bk.mention(uid)} is not in {cohort.name}.")
+
+
+def _pause(req, cmd: CohortCommand) -> None:
+    cohort = cohorts.resolve_cohort(req.gauntlet.db, req.workspace, req.user, cmd.name)
+    (uid,) = cmd.user_ids
+    cohorts.pause_member(req.gauntlet.db, cohort, req.user, uid, cmd.until)
+    if cmd.until is None:
+        _say(req, f"{bk.mention(uid)} gets {cohort.name} drills again from the next one.")
+    else:
+        _say(req, f"No {cohort.name} drills for {bk.mention(uid)} before {cmd.until:%a %d %b %Y} "
+                  "(their local date).")
+
+
+def _manager(req, cmd: CohortCommand) -> None:
+    db = req.gauntlet.db
+    cohort = cohorts.resolve_cohort(db, req.workspace, req.user, cmd.name)
+    cohorts.require_manager(db, cohort, req.user)
+    done = []
+    for uid in cmd.user_ids:
+        if cohorts.add_manager(db, cohort, req.user, uid, now=_now(), tz=user_tz(req.client, uid)):
+            done.append(bk.mention(uid))
+    _say(req, f"{', '.join(done)} now run{'s' if len(done) == 1 else ''} {cohort.name} and get its weekly "
+             "digest." if done else f"They already run {cohort.name}.")
+
+
+def _cadence(req, cmd: CohortCommand) -> None:
+    assert cmd.weekdays is not None and cmd.local_time is not None
+    cohort = cohorts.resolve_cohort(req.gauntlet.db, req.workspace, req.user, cmd.name)
+    cohort = cohorts.set_cadence(req.gauntlet.db, cohort, req.user, cmd.weekdays, cmd.local_time)
+    req.tell(f"{cohort.name} drills now go out {cohorts.describe_cadence(cohort)}.")
+
+
+def _list(req, cmd: CohortCommand) -> None:
+    summaries = cohorts.list_cohorts(req.gauntlet.db, req.workspace, req.user)
+    req.say(cb.cohort_list_blocks(summaries), "Your cohorts")
+
+
+def _export(req, cmd: CohortCommand) -> None:
+    db = req.gauntlet.db
+    cohort = cohorts.resolve_cohort(db, req.workspace, req.user, cmd.name)
+    cohorts.require_manager(db, cohort, req.user)
+    now = _now()
+    payload = export_cohort(db, req.workspace, cohort.name, "csv", now=now, viewer=req.user)
+    rows = sum(1 for _ in csv.reader(io.StringIO(payload.decode("utf-8-sig")))) - 1
+    # The file goes to the manager's DM, not the channel: it can hold shared transcripts.
+    req.client.files_upload_v2(
+        channel=open_dm(req.client, req.user), content=payload, filename=f"{cohort.name}-{now:%Y-%m-%d}.csv",
+        title=f"Cohort {cohort.name}: graded answers to {now:%d %b %Y}",
+        initial_comment=f"Cohort {cohort.name}: {rows} graded answers, one per row. Answer text only for "
+                        "members who agreed to share it.",
+    )
+    req.tell(f"The export of {cohort.name} ({rows} graded answers, CSV) is in our DM.")
+
+
+ACTIONS = {
+    "help": _help, "create": _create, "add": _add, "remove": _remove, "pause": _pause, "resume": _pause,
+    "manager": _manager, "cadence": _cadence, "list": _list, "export": _export,
+}
+
+
+# ---- privacy commands -------------------------------------------------------------------------------
+
+def share(req) -> None:
+    """`/gauntlet share on|off`: the member's consent to let their cohort managers read their answers."""
+    choice = req.args[0].lower() if req.args else ""
+    if choice not in ("on", "off"):
+        shared = privacy.shares_transcripts(req.gauntlet.db, req.workspace, req.user)
+        req.tell(f"Your cohort managers {'can' if shared else 'cannot'} read your answers. Change it with "
+                 "`/gauntlet share on` or `/gauntlet share off`; they always see your scores.")
+        return
+    privacy.set_share_transcripts(req.gauntlet.db, req.workspace, req.user, choice == "on")
+    if choice == "on":
+        req.tell("Your cohort managers can now read your answers (in exports). "
+                 "`/gauntlet share off` stops it.")
+    else:
+        req.tell("Your answers are private again: managers see your scores only.")
+
+
+def forget_me(req) -> None:
+    """`/gauntlet forget-me`: nothing is deleted until the person presses the danger button."""
+    req.say(cb.forget_confirm_blocks(), "Forget me? Confirm with the button.")
+
+
+def on_forget_confirm(ack, body: dict, context, client: WebClient, respond) -> None:
+    """Delete everything about the person who pressed the button (never anyone named in the payload)."""
+    ack()
+    g = context["gauntlet"]
+    workspace = context.team_id or (body.get("team") or {}).get("id") or ""
+    counts = privacy.forget_person(g.db, workspace, body["user"]["id"])
+    text = cb.forgotten_text(counts)
+    _answer_button(body, client, respond, text)
+
+
+def on_forget_cancel(ack, body: dict, client: WebClient, respond) -> None:
+    ack()
+    _answer_button(body, client, respond, "Nothing was deleted.")
+
+
+def _answer_button(body: dict, client: WebClient, respond, text: str) -> None:
+    if body.get("response_url"):
+        respond(text=text, replace_original=True, response_type="ephemeral")
+    else:
+        post(client, channel=open_dm(client, body["user"]["id"]), blocks=bk.sections(text), text=text)
+
+
+# ---- season boards ----------------------------------------------------------------------------------
+
+def board(req) -> None:
+    """`/gauntlet board cohort NAME | channel | improvement | season [YYYY-MM]`."""
+    kind, rest = req.args[0].lower(), req.args[1:]
+    db, now = req.gauntlet.db, _now()
+    name = None
+    if kind == "cohort":
+        if not rest:
+            req.tell("Which cohort? `/gauntlet board cohort NAME [YYYY-MM]`")
+            return
+        name, rest = rest[0].lower(), rest[1:]
+    try:
+        season = seasons.season_by_key(rest[0]) if rest else seasons.season_of(now)
+        if kind == "improvement":
+            rows = seasons.improvement_board(db, req.workspace, season)
+            title = f"Most improved — {season.title}"
+        elif kind == "channel":
+            rows = seasons.season_board(db, req.workspace, season, channel=req.channel)
+            title = f"This channel — {season.title}"
+        else:
+            rows = seasons.season_board(db, req.workspace, season, cohort=name)
+            title = f"Cohort {name} — {season.title}" if name else f"Season {season.title}"
+    except (ValueError, CohortError) as exc:
+        req.tell(str(exc))
+        return
+    past = seasons.past_seasons(db, req.workspace, now) if kind == "season" else ()
+    req.say(cb.season_board_blocks(title, rows, improvement=kind == "improvement", you=req.user, past=past),
+            title)
+
+
+# ---- answers in the DM ------------------------------------------------------------------------------
+
+def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> bool:
+    """Give a DM message to the person's open cohort drill when that is their newest open interview there.
+    Returns False to leave the message to the on-demand drill."""
+    user, channel = event["user"], event["channel"]
+    with _lock(workspace, user, "dm"):
+        drill = g.engine.find_active(workspace, user, source=SOURCE)
+        if drill is None:
+            return False
+        own = g.engine.find_active(workspace, user, source="dm")
+        if own is not None and own.id > drill.id:
+            return False  # they started a drill of their own after the cohort's: that one is answered
+        turn = g.engine.handle(drill.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+    if not turn.duplicate:
+        _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
+                  workspace=workspace, mention=False)
+    return True
+
+
+# ---- jobs -------------------------------------------------------------------------------------------
+
+def send_due_drills(g, client: WebClient, *, now: datetime) -> list[DueDrill]:
+    """Start and DM every drill whose local time has come; returns the drills sent.
+
+    A drill whose message fails stays claimed but unsent, so the domain hands it out again later."""
+    labels = rubric_from(None).labels
+    sent = []
+    for due in cohorts.due_drills(g.db, now, content=g.engine.content):
+        try:
+            dm = open_dm(client, due.user_id)
+            with _lock(due.workspace, due.user_id, "dm"):
+                previous = g.engine.find_active(due.workspace, due.user_id, source=SOURCE)
+                question = g.engine.start(workspace=due.workspace, user_id=due.user_id, source=SOURCE,
+                                          only_round=due.target_round, channel=dm)
+                if previous is not None:
+                    g.engine.stop(previous.id)  # the new drill replaces an unanswered older one
+            post(client, channel=dm, blocks=cb.drill_blocks(question, due, labels),
+                 text=cb.drill_text(question, due.cohort))
+        except SLACK_FAILURES as exc:
+            log.warning("cohort drill for %s not sent, will retry: %s", due.user_id, exc)
+            continue
+        cohorts.mark_drill_sent(g.db, due.drill_id, interview_id=question.interview_id, now=now)
+        sent.append(due)
+    return sent
+
+
+def send_reminders(g, client: WebClient, *, now: datetime) -> list[DueReminder]:
+    """One nudge per drill still unanswered after the cohort's reminder delay."""
+    sent = []
+    for due in cohorts.due_reminders(g.db, now):
+        if due.interview_id is None:
+            continue
+        interview = g.engine.get(due.interview_id)
+        if interview.status != "active":
+            continue  # stopped by the member or replaced by a newer drill: nothing to nudge
+        question = g.engine.current_question(interview.id)
+        try:
+            post(client, channel=interview.channel or open_dm(client, due.user_id),
+                 blocks=cb.reminder_blocks(question, due.cohort), text=f"Reminder: {question.title}")
+        except SLACK_FAILURES as exc:
+            log.warning("cohort reminder for %s failed: %s", due.user_id, exc)
+            continue
+        sent.append(due)
+    return sent
+
+
+def send_digests(g, client: WebClient, *, now: datetime) -> list[DueDigest]:
+    """Each manager's weekly digest in their DM: Block Kit summary, then the chart as a PNG upload."""
+    sent = []
+    for due in cohorts.due_digests(g.db, now):
+        try:
+            data = build_digest(g.db, due.workspace, due.cohort, now=now)
+            dm = open_dm(client, due.manager_id)
+            post(client, channel=dm, blocks=cb.digest_blocks(data), text=cb.digest_text(data))
+            with tempfile.TemporaryDirectory(prefix="gauntlet-chart-") as tmp:
+                png = render_chart(data, Path(tmp) / "chart.png").read_bytes()
+            client.files_upload_v2(
+                channel=dm, content=png, filename=f"{data.cohort}-{due.week_start:%Y-%m-%d}.png",
+                title=f"Cohort {data.cohort}: rubric dimensions per week",
+                alt_txt=f"Line chart of each rubric dimension's weekly average for cohort {data.cohort}",
+            )
+        except (*SLACK_FAILURES, CohortError) as exc:
+            log.warning("digest of %s for %s failed: %s", due.cohort, due.manager_id, exc)
+            continue
+        cohorts.mark_digest_sent(g.db, due.digest_id, now=now)
+        sent.append(due)
+    return sent
+
+
+def run_cohort_jobs(g, client: WebClient, *, now: datetime | None = None) -> None:
+    """The every-minute job: drills, then reminders, then digests."""
+    at = now or _now()
+    send_due_drills(g, client, now=at)
+    send_reminders(g, client, now=at)
+    send_digests(g, client, now=at)
+
+
+def schedule_jobs(scheduler, g, client: WebClient) -> None:
+    """Add the cohort job to an APScheduler scheduler: every minute, once at start, never overlapping."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler.add_job(run_cohort_jobs, IntervalTrigger(minutes=1, timezone=UTC), args=(g, client),
+                      id=COHORT_JOBS, next_run_time=_now(), coalesce=True, max_instances=1,
+                      replace_existing=True)
