@@ -5,7 +5,9 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.slack import cohorts as cohort_slack
 from bot.slack.blocks import START_DRILL_ACTION
+from bot.slack.cohort_blocks import FORGET_CANCEL_ACTION, FORGET_CONFIRM_ACTION
 from bot.slack.interview import start_drill
 
 
@@ -20,3 +22,5 @@ def on_start_drill(ack: Ack, body: dict, action: dict, context: BoltContext, cli
 
 def register(app: App) -> None:
     app.action(START_DRILL_ACTION)(on_start_drill)
+    app.action(FORGET_CONFIRM_ACTION)(cohort_slack.on_forget_confirm)
+    app.action(FORGET_CANCEL_ACTION)(cohort_slack.on_forget_cancel)

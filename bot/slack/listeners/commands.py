@@ -14,6 +14,7 @@ from bot.engine import InterviewError
 from bot.rubric.types import LEVELS
 from bot.schedule import ScheduleError, describe, parse_schedule
 from bot.slack import blocks as bk
+from bot.slack import cohorts as cohort_slack
 from bot.slack.interview import start_drill
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
@@ -89,6 +90,14 @@ def show_leaderboard(req: Request) -> None:
         return
     rows = leaderboard.board(req.gauntlet.db, req.workspace, period)
     req.say(bk.leaderboard_blocks(rows, period=period, you=req.user), f"Leaderboard ({period})")
+
+
+def board(req: Request) -> None:
+    """`board cohort NAME|channel|improvement|season …` are season boards; anything else a period board."""
+    if req.args and req.args[0].lower() in cohort_slack.BOARD_KINDS:
+        cohort_slack.board(req)
+    else:
+        show_leaderboard(req)
 
 
 def me(req: Request) -> None:
@@ -199,13 +208,17 @@ SUBCOMMANDS: dict[str, Callable[[Request], None]] = {
     "help": lambda req: None,
     "drill": drill,
     "leaderboard": show_leaderboard,
-    "board": show_leaderboard,
+    "board": board,
     "me": me,
     "stats": me,
     "optout": optout,
     "optin": optin,
     "schedule": schedule,
     "feedback": feedback,
+    "cohort": cohort_slack.cohort_command,
+    "share": cohort_slack.share,
+    "forget-me": cohort_slack.forget_me,
+    "forgetme": cohort_slack.forget_me,
 }
 
 

@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack import interview
+from bot.slack import cohorts, interview
 
 
 def on_message(event: dict, body: dict, context: BoltContext, client: WebClient, logger: logging.Logger):
@@ -22,6 +22,9 @@ def on_message(event: dict, body: dict, context: BoltContext, client: WebClient,
     workspace = context.team_id or body.get("team_id") or ""
     event_id = body.get("event_id")
     if event.get("channel_type") == "im":
+        if cohorts.on_dm_answer(context["gauntlet"], client, workspace=workspace, event=event,
+                                event_id=event_id):
+            return
         interview.on_dm_answer(context["gauntlet"], client, workspace=workspace, event=event,
                                event_id=event_id)
         return
