@@ -87,9 +87,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _start_scheduler(g, client):
     from bot.scheduler import PromptScheduler
+    from bot.slack.cohorts import schedule_jobs as schedule_cohort_jobs
     from bot.slack.interview import prompt_poster
 
     scheduler = PromptScheduler(g.db, g.engine.content, prompt_poster(client))
+    # Cohort drills, reminders and digests ride on the same scheduler, every minute.
+    schedule_cohort_jobs(scheduler.scheduler, g, client)
     scheduler.start()
     g.schedules_changed = scheduler.reload
     return scheduler
