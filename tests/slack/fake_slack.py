@@ -1,5 +1,6 @@
 """A fake Slack Web API: a stdlib HTTP server in a thread that records every call and answers with
-plausible responses. It also receives `response_url` posts, and can answer 429 with Retry-After."""
+plausible responses. It also receives `response_url` posts, can answer 429 with Retry-After, and takes
+files the way `files_upload_v2` sends them (get an upload URL, POST the bytes there, complete)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
 
@@ -23,6 +26,8 @@ class Call:
     headers: dict
     path: str = ""
     response: dict = field(default_factory=dict)  # what the fake answered
+    at: datetime | None = None  # the test's simulated clock when the call arrived, if it set one
+    body: bytes = b""  # the raw bytes of a file upload
 
     @property
     def text(self) -> str:
@@ -47,9 +52,25 @@ def _texts(node):
 
 
 @dataclass
+class Upload:
+    """A file that went through all three steps of files_upload_v2."""
+
+    file_id: str
+    filename: str
+    title: str
+    data: bytes
+    channel: str | None
+    initial_comment: str | None
+    at: datetime | None
+
+
+@dataclass
 class FakeSlack:
     admins: set[str] = field(default_factory=set)
     user_tz: str = "Europe/Berlin"
+    user_tzs: dict[str, str] = field(default_factory=dict)  # users.info `tz` per user (else user_tz)
+    clock: Callable[[], datetime] | None = None  # stamps each recorded call with simulated time
+    _pending_files: dict[str, dict] = field(default_factory=dict)  # file id → name, length, bytes
     calls: list[Call] = field(default_factory=list)
     rate_limits: dict[str, list[int]] = field(default_factory=dict)  # method → Retry-After values
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,7 +86,20 @@ class FakeSlack:
 
     def record(self, call: Call) -> None:
         with self._lock:
+            if self.clock is not None:
+                call.at = self.clock()
             self.calls.append(call)
+
+    def uploads(self) -> list[Upload]:
+        """Files whose upload was completed, oldest first."""
+        out = []
+        for call in self.of("files.completeUploadExternal"):
+            for f in json.loads(call.args["files"]):
+                pending = self._pending_files[f["id"]]
+                out.append(Upload(file_id=f["id"], filename=pending["filename"], title=f.get("title", ""),
+                                  data=pending["data"], channel=call.args.get("channel_id"),
+                                  initial_comment=call.args.get("initial_comment"), at=call.at))
+        return out
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -108,13 +142,38 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
         if method == "users.info":
             user = args.get("user")
-            return {"ok": True, "user": {"id": user, "name": str(user).lower(), "tz": self.user_tz,
+            tz = self.user_tzs.get(str(user), self.user_tz)
+            return {"ok": True, "user": {"id": user, "name": str(user).lower(), "tz": tz,
                                          "is_admin": user in self.admins, "is_owner": False,
                                          "is_bot": False}}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         if method == "response_url":
             return {"ok": True}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            with self._lock:
+                self._pending_files[file_id] = {"filename": args.get("filename"),
+                                                "length": int(args.get("length") or 0), "data": None}
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(args.get("files") or "[]")
+            with self._lock:
+                unknown = [f["id"] for f in files
+                           if (self._pending_files.get(f["id"]) or {}).get("data") is None]
+            if not files or unknown:
+                return {"ok": False, "error": "invalid_file_id"}  # the bytes never arrived
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"),
+                                           "name": self._pending_files[f["id"]]["filename"]} for f in files]}
+
+    def receive_file(self, file_id: str, data: bytes) -> tuple[int, str]:
+        """Step two of files_upload_v2: the raw bytes POSTed to the upload URL."""
+        with self._lock:
+            pending = self._pending_files.get(file_id)
+            if pending is None or pending["length"] != len(data):
+                return 400, "bad upload"
+            pending["data"] = data
+        return 200, "OK - " + str(len(data))
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -125,8 +184,16 @@ def _handler(fake: FakeSlack):
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode("utf-8")
+            data = self.rfile.read(length)
             parsed = urlparse(self.path)
+            if parsed.path.startswith("/upload/"):
+                file_id = parsed.path.rsplit("/", 1)[-1]
+                status, text = fake.receive_file(file_id, data)
+                fake.record(Call(method="file_upload", args={"file_id": file_id}, headers=dict(self.headers),
+                                 path=parsed.path, body=data))
+                self._send_text(status, text)
+                return
+            raw = data.decode("utf-8")
             if parsed.path.startswith("/response/"):
                 method = "response_url"
             else:
@@ -150,6 +217,14 @@ def _handler(fake: FakeSlack):
             fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
                              response=answer))
             self._send(200, answer)
+
+        def _send_text(self, status: int, text: str):
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _send(self, status: int, body: dict, headers: dict | None = None):
             data = json.dumps(body).encode()
