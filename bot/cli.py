@@ -6,6 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,10 +15,18 @@ from bot.rubric.types import LEVELS
 
 
 def _engine_db(url: str | None):
-    from bot.store.db import init_db, make_engine
+    """The drill's database, ready to use. The default ./gauntlet.db is the person's own file, so an
+    older schema there is upgraded on the spot; a database named by flag or DATABASE_URL may be shared
+    with a running app, and is left to `gauntlet db upgrade` (SchemaError says so)."""
+    from bot.store.db import make_engine
+    from bot.store.schema import require_current_schema
 
+    private = url is None and not os.environ.get("DATABASE_URL")
     db = make_engine(url)
-    init_db(db)
+    status = require_current_schema(db, upgrade_if_behind=private)
+    if status.state == "behind":
+        print(f"Upgraded your drill database from schema revision {status.current} to {status.head}.",
+              file=sys.stderr)
     return db
 
 
@@ -31,7 +40,14 @@ def cmd_drill(args: argparse.Namespace) -> int:
         print(f"gauntlet drill: unknown round '{args.round}'. Choose one of: "
               f"{', '.join(content.rounds)}.", file=sys.stderr)
         return 2
-    engine = InterviewEngine(_engine_db(args.database_url), content)
+    from bot.store.schema import SchemaError
+
+    try:
+        db = _engine_db(args.database_url)
+    except SchemaError as exc:
+        print(f"gauntlet drill: {exc}", file=sys.stderr)
+        return 1
+    engine = InterviewEngine(db, content)
     try:
         return run_drill(engine, round_id=args.round, level=args.level, resume=args.resume)
     except KeyboardInterrupt:
@@ -174,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub) -> None:
     """Commands that live with other parts of the app (Slack, cohorts) register themselves."""
-    for module in ("bot.slack.cli", "bot.cohort_cli"):
+    for module in ("bot.slack.cli", "bot.cohort_cli", "bot.db_cli"):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).register(sub)
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -47,14 +47,28 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
         cur.close()
 
 
-def init_db(engine: Engine) -> None:
-    """Create any missing tables."""
-    # Importing the table modules registers their tables on SQLModel.metadata.
+def load_tables() -> MetaData:
+    """SQLModel.metadata with every table on it (importing the table modules registers them)."""
     import bot.store.channels
     import bot.store.cohorts
     import bot.store.models  # noqa: F401
 
-    SQLModel.metadata.create_all(engine)
+    return SQLModel.metadata
+
+
+def init_db(engine: Engine) -> None:
+    """Create the schema of an empty database and record its revision; leave any other database alone.
+
+    A database holding the app's tables but no revision is refused (SchemaError): nothing says what
+    shape those tables are in. Start-up checks (`bot.store.schema.require_current_schema`) catch a
+    database that is behind or ahead of the app."""
+    from bot.store.schema import SchemaError, check_schema, create_schema
+
+    status = check_schema(engine)
+    if status.state == "empty":
+        create_schema(engine)
+    elif status.state == "unknown":
+        raise SchemaError(status.problem())
 
 
 @contextmanager
