@@ -47,10 +47,18 @@ def _settings(*, http: bool = False, socket_mode: bool = False):
 
 
 def _database(settings):
-    from bot.store.db import init_db, make_engine
+    """The app's database, or None after saying which command fixes its schema. An empty database
+    is created, so a fresh install just works; an older or newer schema is refused."""
+    from bot.store.db import make_engine
+    from bot.store.schema import SchemaError, require_current_schema
 
     db = make_engine(settings.database_url)
-    init_db(db)
+    try:
+        require_current_schema(db)
+    except SchemaError as exc:
+        db.dispose()
+        print(f"gauntlet: {exc}", file=sys.stderr)
+        return None
     return db
 
 
@@ -59,11 +67,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(http=args.http, socket_mode=not args.http)
     if settings is None:
         return 2
+    db = _database(settings)
+    if db is None:
+        return 1
     from bot.slack.app import build_app
     from bot.slack.interview import resume_pending, start_pending_sweep
     from bot.slack.server import serve_http, serve_socket_mode
 
-    db = _database(settings)
     app = build_app(settings, db=db, socket_mode=not args.http)
     g = app.gauntlet
     # Answers recorded before a crash or restart are graded and answered now.
@@ -103,6 +113,9 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return 2
+    db = _database(settings)
+    if db is None:
+        return 1
     from bot import daily
     from bot.content import default_content
     from bot.slack.client import make_client
@@ -110,7 +123,7 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
 
     client = make_client(settings.bot_token, settings.api_url)
     workspace = client.auth_test()["team_id"]
-    result = daily.post_now(_database(settings), default_content(), workspace, args.channel,
+    result = daily.post_now(db, default_content(), workspace, args.channel,
                             prompt_poster(client), force=args.force)
     print(result.message, file=sys.stdout if result.status != "failed" else sys.stderr)
     return 1 if result.status == "failed" else 0
