@@ -37,6 +37,7 @@ class Graded:
     row: dict
     score: int
     flags: frozenset[str]
+    verdict: str = ""
 
 
 def load_set(name: str) -> list[dict]:
@@ -53,7 +54,8 @@ def grade_rows(rows: list[dict], grade) -> tuple[list[Graded], list[tuple[str, s
         except Exception as exc:  # the bench reports grader crashes as results, not as its own failure
             errors.append((row["id"], f"{type(exc).__name__}: {exc}"))
             continue
-        graded.append(Graded(row=row, score=int(result.score), flags=frozenset(result.flags)))
+        graded.append(Graded(row=row, score=int(result.score), flags=frozenset(result.flags),
+                             verdict=result.verdict))
     return graded, errors
 
 
@@ -142,6 +144,25 @@ def tier_means(graded: list[Graded]) -> dict:
     return {tier: round(sum(s) / len(s), 1) for tier in TIER_RANK if (s := scores.get(tier))}
 
 
+# Calibration: the verdicts an interviewer would expect for each tier. A grader can order answers
+# perfectly and still be useless if a strong story reads "Lean No Hire".
+EXPECTED_VERDICTS = {
+    "strong": {"Strong Hire", "Hire"},
+    "medium": {"Hire", "Lean Hire", "Lean No Hire"},
+    "weak": {"Lean No Hire", "No Hire"},
+}
+
+
+def verdict_agreement(graded: list[Graded]) -> dict:
+    """Per tier, the share of answers whose verdict is one an interviewer would expect for that tier."""
+    out = {}
+    for tier, expected in EXPECTED_VERDICTS.items():
+        rows = [g for g in graded if g.row["tier"] == tier]
+        if rows:
+            out[tier] = {"agree": sum(g.verdict in expected for g in rows), "of": len(rows)}
+    return out
+
+
 def length_baseline(graded: list[Graded]) -> float | None:
     """Pairwise accuracy of word count alone: the number a grader has to beat to be worth anything."""
     by_length = [Graded(row=g.row, score=len(g.row["text"].split()), flags=g.flags) for g in graded]
@@ -157,6 +178,7 @@ def evaluate(graded: list[Graded], flag_names: tuple[str, ...]) -> dict:
         "strong_false_positives": strong_false_positives(graded),
         "gaming_below_honest_medium": gaming_below_medium(graded),
         "mean_score_per_tier": tier_means(graded),
+        "verdict_agreement": verdict_agreement(graded),
     }
 
 
@@ -194,6 +216,11 @@ def render(name: str, report: dict, errors: list[tuple[str, str]], show_ids: boo
     lines.append(f"gaming below every honest medium of its round: {share} ({gm['below']}/{gm['of']})")
     means = report["mean_score_per_tier"]
     lines.append("mean score per tier: " + ", ".join(f"{tier} {mean}" for tier, mean in means.items()))
+    agreement = report["verdict_agreement"]
+    lines.append("verdict as expected for the tier: " + ", ".join(
+        f"{tier} {_pct(_share(a['agree'], a['of']))} ({a['agree']}/{a['of']})"
+        for tier, a in agreement.items()
+    ))
     if errors:
         lines.append(f"grader raised on {len(errors)} answers:")
         lines.extend(f"  {rid}: {msg}" for rid, msg in errors)
