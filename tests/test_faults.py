@@ -1,0 +1,264 @@
+"""Faults injected into a real app: the database going away, Slack answering 429 and 5xx, and the
+process killed in the middle of grading. Each test says what the person sees and what the store holds."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import event, func
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
+
+import slack_requests as R
+from fake_slack import TEAM, FakeSlack, FakeSlackServer, _handler
+from slack_bolt.request import BoltRequest
+
+from bot import channels, daily
+from bot.content import default_content
+from bot.schedule import parse_schedule
+from bot.scheduler import PromptScheduler
+from bot.slack.app import SAVED, TRY_AGAIN, build_app
+from bot.slack.client import make_client
+from bot.slack.config import Settings
+from bot.slack.interview import prompt_poster, start_pending_sweep
+from bot.store.channels import DailyPost
+from bot.store.models import Answer, GradeRecord, Interview, PointEntry
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "xoxb-test-0000-not-a-real-token"
+OPENING = ("I was the incident commander when checkout started failing at 14:05; our error-rate alert "
+           "paged me, about 30% of orders failed for 40 minutes, and I rolled back the deploy first.")
+
+
+class DatabaseFault:
+    """Makes statements fail the way a lost database connection does, while switched on."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.matching: str | None = None
+        event.listen(engine, "before_cursor_execute", self._check)
+
+    def down(self, matching: str = "") -> None:
+        """Every statement (or only those containing `matching`) fails from now on."""
+        self.matching = matching.lower()
+
+    def up(self) -> None:
+        self.matching = None
+
+    def remove(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._check)
+
+    def _check(self, conn, cursor, statement, parameters, context, executemany):
+        if self.matching is not None and self.matching in statement.lower():
+            raise OperationalError(statement, parameters, ConnectionRefusedError("database unavailable"))
+
+
+@pytest.fixture
+def fake():
+    with FakeSlackServer(FakeSlack(admins={"UADMIN"})) as fake:
+        yield fake
+
+
+def _app(fake, db):
+    return build_app(Settings(bot_token=TOKEN, signing_secret=R.SECRET, api_url=fake.url), db=db)
+
+
+def _send(app, inner: dict) -> None:
+    body = R.event(inner)
+    resp = app.dispatch(BoltRequest(body=body, headers={k: [v] for k, v in R.signed_headers(body).items()}))
+    assert resp.status == 200
+
+
+def _count(db, table: type[SQLModel]) -> int:
+    with Session(db) as s:
+        return s.exec(select(func.count()).select_from(table)).one()
+
+
+def _thread_feedback(fake, thread_ts: str) -> list:
+    return [c for c in fake.of("chat.postMessage")
+            if c.args.get("thread_ts") == thread_ts and "/100" in c.text]
+
+
+def _prompt(app, db) -> str:
+    result = daily.post_now(db, default_content(), TEAM, "CPRACTICE", prompt_poster(app.client))
+    assert result.status == "posted"
+    return result.message_ts
+
+
+# ---- the database unavailable -----------------------------------------------------------------------
+
+def test_an_answer_during_an_outage_gets_try_again_and_nothing_is_written(fake, sqlite_db):
+    """While the database is down a thread answer gets "send it again" and no row; once back, it is graded."""
+    app = _app(fake, sqlite_db)
+    thread_ts = _prompt(app, sqlite_db)
+    fault = DatabaseFault(sqlite_db)
+    fault.down()
+    _send(app, R.message(OPENING, user="UALICE", thread_ts=thread_ts))
+    [told] = fake.wait_for_call("chat.postEphemeral")
+    assert told.args["user"] == "UALICE" and told.args["thread_ts"] == thread_ts
+    assert TRY_AGAIN in told.text
+    fault.up()
+    assert (_count(sqlite_db, Interview), _count(sqlite_db, Answer)) == (0, 0)
+
+    _send(app, R.message(OPENING, user="UALICE", thread_ts=thread_ts))
+    fake.wait_for(lambda calls: _thread_feedback(fake, thread_ts), what="graded feedback")
+    assert _count(sqlite_db, GradeRecord) == 1
+
+
+def test_a_command_during_an_outage_is_answered_with_try_again(fake, sqlite_db):
+    """A slash command whose database work fails answers through its response_url instead of going quiet."""
+    app = _app(fake, sqlite_db)
+    fault = DatabaseFault(sqlite_db)
+    fault.down()
+    body = R.command("me", response_url=fake.url + "response/outage")
+    resp = app.dispatch(BoltRequest(body=body, headers={
+        k: [v] for k, v in R.signed_headers(body, content_type=R.FORM).items()}))
+    assert resp.status == 200
+    [answer] = fake.wait_for_call("response_url", where=lambda c: c.path == "/response/outage")
+    assert TRY_AGAIN in answer.text
+
+
+def test_an_outage_mid_grading_rolls_back_the_grade_and_the_sweep_answers_later(fake, db):
+    """Grading cut off by the database keeps no partial grade; the person is told it is saved and the
+    pending-answer sweep grades and answers it once the database is back."""
+    app = _app(fake, db)
+    thread_ts = _prompt(app, db)
+    fault = DatabaseFault(db)
+    # The grade's last statement fails: the grade record and answer update before it must roll back.
+    fault.down("insert into pointentry")
+    _send(app, R.message(OPENING, user="UALICE", thread_ts=thread_ts))
+    [told] = fake.wait_for_call("chat.postEphemeral")
+    assert SAVED in told.text
+    with Session(db) as s:
+        [answer] = s.exec(select(Answer)).all()
+        [interview] = s.exec(select(Interview)).all()
+    assert answer.status == "received"
+    assert (interview.round, interview.done, interview.asked_probes) == ("opening", [], [])
+    assert (_count(db, GradeRecord), _count(db, PointEntry)) == (0, 0)
+    assert _thread_feedback(fake, thread_ts) == []
+
+    fault.up()
+    stop = start_pending_sweep(app.gauntlet, app.client, every=0.1, older_than=timedelta(0))
+    try:
+        [feedback] = fake.wait_for(lambda calls: _thread_feedback(fake, thread_ts), what="late feedback")
+    finally:
+        stop.set()
+    assert "<@UALICE>" in feedback.text
+    assert (_count(db, GradeRecord), _count(db, PointEntry)) == (1, 1)
+    time.sleep(0.3)  # a few more sweeps: the answer is not graded or answered twice
+    assert len(_thread_feedback(fake, thread_ts)) == 1
+
+
+def test_the_scheduler_catches_up_after_an_outage_inside_its_grace_window(fake, sqlite_db):
+    """A prompt due while the database was down is posted (marked late) when it comes back within grace."""
+    due = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
+    channels.set_schedule(sqlite_db, TEAM, "CPRACTICE", parse_schedule("09:30 UTC daily"), set_by="UADMIN",
+                          now=due - timedelta(days=1))
+    clock = {"now": due + timedelta(seconds=5)}
+    scheduler = PromptScheduler(sqlite_db, default_content(), prompt_poster(make_client(TOKEN, fake.url)),
+                                grace=timedelta(minutes=60), clock=lambda: clock["now"])
+    fault = DatabaseFault(sqlite_db)
+    fault.down()
+    with pytest.raises(OperationalError):
+        scheduler.fire(TEAM, "CPRACTICE")  # APScheduler logs this and runs the catch-up again later
+    fault.up()
+    assert _count(sqlite_db, DailyPost) == 0  # no claim left behind to block the retry
+
+    clock["now"] = due + timedelta(minutes=25)
+    [result] = scheduler.catch_up()
+    assert result.status == "posted" and result.late
+    assert scheduler.catch_up() == []
+    assert len(fake.of("chat.postMessage")) == 1
+
+
+# ---- Slack answering 429 and 5xx --------------------------------------------------------------------
+
+class FlakySlack(FakeSlack):
+    """The fake Web API, plus scripted 503s and a record of when each call arrived."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.server_errors: dict[str, int] = {}  # channel → how many 503s it gets before succeeding
+        self.arrivals: list[tuple[float, str]] = []  # (time, outcome: 429 | 503 | ok)
+
+
+def _flaky_handler(fake: FlakySlack):
+    base = _handler(fake)
+
+    class Handler(base):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            method = urlparse(self.path).path.rsplit("/", 1)[-1]
+            channel = str(json.loads(raw or b"{}").get("channel", "")) if b"{" in raw[:1] else ""
+            if not channel:
+                from urllib.parse import parse_qs
+
+                channel = (parse_qs(raw.decode()).get("channel") or [""])[0]
+            with fake._lock:
+                failing = fake.server_errors.get(channel, 0)
+                if failing:
+                    fake.server_errors[channel] = failing - 1
+                outcome = "503" if failing else "429" if fake.rate_limits.get(method) else "ok"
+                fake.arrivals.append((time.monotonic(), outcome))
+            if failing:
+                self._send(503, {"ok": False, "error": "service_unavailable"})
+                return
+            # Hand the body back to the base handler, which reads it itself.
+            import io
+
+            self.rfile = io.BytesIO(raw)
+            super().do_POST()
+
+    return Handler
+
+
+@pytest.fixture
+def flaky():
+    fake = FlakySlack()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _flaky_handler(fake))
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_port}/"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_fan_out_to_500_channels_survives_429s_and_5xxs_with_none_dropped(flaky, sqlite_db):
+    """500 channels due at once, with 429s (Retry-After honoured) and 503s on the way: each channel gets
+    exactly one prompt, and one whose retries ran out is posted by the next catch-up."""
+    due = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    schedule = parse_schedule("09:30 UTC daily")
+    names = [f"C{n:05d}" for n in range(500)]
+    for name in names:
+        channels.set_schedule(sqlite_db, TEAM, name, schedule, set_by="UADMIN", now=due - timedelta(days=1))
+    flaky.rate_limit("chat.postMessage", retry_after=1, times=2)
+    flaky.server_errors.update({"C00100": 1, "C00200": 2, "C00300": 9})  # C00300 outlasts the retries
+    scheduler = PromptScheduler(sqlite_db, default_content(), prompt_poster(make_client(TOKEN, flaky.url)),
+                                clock=lambda: due + timedelta(seconds=1))
+    results = scheduler.catch_up()
+    assert len(results) == 500
+    failed = [r.channel for r in results if r.status == "failed"]
+    assert failed == ["C00300"]
+
+    flaky.server_errors["C00300"] = 0
+    [retried] = scheduler.catch_up()
+    assert (retried.channel, retried.status) == ("C00300", "posted")
+    posted = [c.args["channel"] for c in flaky.of("chat.postMessage")]
+    assert sorted(posted) == names  # every channel exactly once
+    # Each 429 was followed by a wait of at least its Retry-After before the next call went out.
+    limited = [i for i, (_, outcome) in enumerate(flaky.arrivals) if outcome == "429"]
+    assert len(limited) == 2
+    assert all(flaky.arrivals[i + 1][0] - flaky.arrivals[i][0] >= 1.0 for i in limited)
