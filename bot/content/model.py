@@ -5,21 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Stable keys from docs/DESIGN.md: content may only weigh and test these.
-DIMENSIONS = (
-    "blameless",
-    "timeline",
-    "mitigation_fix_prevention",
-    "detection",
-    "impact",
-    "ownership",
-    "diagnosis",
-    "communication",
-    "prevention",
-    "measurement",
-    "altitude",
-    "migration_safety",
-)
+from bot.rubric.types import DIMENSIONS  # noqa: F401  (re-exported: content may only weigh these)
+
 SIGNALS = ("schema_change", "has_sql", "expand_contract", "no_detection", "restart_only", "solo_hero")
 CONDITIONS = ("all", "any", "dimension_below", "flag", "no_signal", "not", "score_below", "signal")
 

@@ -8,6 +8,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 LEVELS = ("junior", "mid", "senior", "staff")
+
+# The rubric dimensions (stable keys: content weighs them, stored grades and exports name them).
+DIMENSIONS = (
+    "blameless",
+    "timeline",
+    "mitigation_fix_prevention",
+    "detection",
+    "impact",
+    "ownership",
+    "diagnosis",
+    "communication",
+    "prevention",
+    "measurement",
+    "altitude",
+    "migration_safety",
+)
 VERDICTS = ("Strong Hire", "Hire", "Lean Hire", "Lean No Hire", "No Hire")
 
 # The flag names are part of the contract: the Slack app and the tests rely on them.
