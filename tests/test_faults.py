@@ -4,9 +4,14 @@ process killed in the middle of grading. Each test says what the person sees and
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +37,7 @@ from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.interview import prompt_poster, start_pending_sweep
 from bot.store.channels import DailyPost
+from bot.store.db import init_db, make_engine
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
 
 REPO = Path(__file__).resolve().parents[1]
@@ -262,3 +268,86 @@ def test_a_fan_out_to_500_channels_survives_429s_and_5xxs_with_none_dropped(flak
     limited = [i for i, (_, outcome) in enumerate(flaky.arrivals) if outcome == "429"]
     assert len(limited) == 2
     assert all(flaky.arrivals[i + 1][0] - flaky.arrivals[i][0] >= 1.0 for i in limited)
+
+
+# ---- the process killed mid-grading -----------------------------------------------------------------
+
+# Loaded into the first child process only: grading announces itself, then hangs until the kill.
+HANG_IN_GRADING = '''
+import os, time
+from pathlib import Path
+import bot.engine
+def grade_answer(self, answer_id):
+    Path(os.environ["GAUNTLET_TEST_MARK"]).write_text(str(answer_id))
+    time.sleep(3600)
+bot.engine.InterviewEngine.grade_answer = grade_answer
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(env: dict[str, str], cwd: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    with open(log, "a") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http", "--port", str(port),
+                                 "--no-scheduler"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1):
+                return proc, base
+        except OSError:
+            assert time.monotonic() < deadline, "gauntlet serve did not start"
+            time.sleep(0.1)
+
+
+def _post_signed(base: str, body: str) -> int:
+    req = urllib.request.Request(base + "/slack/events", data=body.encode(), method="POST",
+                                 headers=R.signed_headers(body))
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status
+
+
+def test_an_answer_whose_process_was_killed_mid_grading_is_graded_after_restart(fake, tmp_path):
+    """SIGKILL while grading leaves the answer on record; the restarted process grades it and answers once."""
+    url = f"sqlite:///{tmp_path / 'gauntlet.db'}"
+    db = make_engine(url)
+    init_db(db)
+    thread_ts = _prompt(_app(fake, db), db)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HANG_IN_GRADING)
+    mark = tmp_path / "grading-started"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(REPO),
+           "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": R.SECRET, "SLACK_API_URL": fake.url,
+           "DATABASE_URL": url}
+    first, base = _serve({**env, "PYTHONPATH": f"{hook}{os.pathsep}{REPO}",
+                          "GAUNTLET_TEST_MARK": str(mark)}, tmp_path, tmp_path / "serve.log")
+    try:
+        assert _post_signed(base, R.event(R.message(OPENING, user="UALICE", thread_ts=thread_ts))) == 200
+        deadline = time.monotonic() + 20
+        while not mark.exists():
+            assert time.monotonic() < deadline, "grading never started"
+            time.sleep(0.05)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    with Session(db) as s:
+        [answer] = s.exec(select(Answer)).all()
+    assert answer.status == "received" and _thread_feedback(fake, thread_ts) == []
+
+    second, _ = _serve(env, tmp_path, tmp_path / "serve.log")
+    try:
+        [feedback] = fake.wait_for(lambda calls: _thread_feedback(fake, thread_ts), what="feedback")
+    finally:
+        second.terminate()
+        second.wait(timeout=15)
+    assert "<@UALICE>" in feedback.text
+    assert _count(db, GradeRecord) == 1
+    db.dispose()
