@@ -67,7 +67,7 @@ def drill_text(question: Question, cohort: str) -> str:
 def reminder_blocks(question: Question, cohort: str) -> list[Block]:
     """The one nudge for a drill still unanswered a few hours later: the question again."""
     return [
-        *sections(f"A reminder from *cohort {escape(cohort)}*: today's drill is still open. "
+        *sections(f"A reminder from *cohort {escape(cohort)}*: your drill is still waiting for you. "
                   "A short answer is better than none."),
         *question_blocks(question),
         context("Reply here to answer · `skip` · `stop`"),
