@@ -45,14 +45,22 @@ class Gauntlet:
     engine: InterviewEngine
     # Called after a command changes a schedule, so a running scheduler picks it up at once.
     schedules_changed: Callable[[], None] | None = None
+    # With OAuth, a client holding a given workspace's token for work no request started.
+    client_for: Callable[[str], WebClient] | None = None
 
 
 def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None = None,
               socket_mode: bool = False) -> App:
     client = make_client(settings.bot_token, settings.api_url)
+    oauth = None
+    if settings.oauth:
+        from bot.slack.oauth import oauth_settings
+
+        oauth = oauth_settings(settings.client_id, settings.client_secret, db)
     app = App(
         name="incident-gauntlet",
         client=client,
+        oauth_settings=oauth,
         signing_secret=settings.signing_secret or "",
         # Socket Mode requests arrive over an authenticated websocket, not signed HTTP.
         request_verification_enabled=not socket_mode,
@@ -61,6 +69,10 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         logger=log,
     )
     gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
+    if oauth is not None:
+        from bot.slack.oauth import client_for
+
+        gauntlet.client_for = client_for(oauth.installation_store, settings.api_url)
 
     @app.middleware
     def _inject(context: BoltContext, next):

@@ -100,7 +100,13 @@ def _start_scheduler(g, client):
     from bot.slack.cohorts import schedule_jobs as schedule_cohort_jobs
     from bot.slack.interview import prompt_poster
 
-    scheduler = PromptScheduler(g.db, g.engine.content, prompt_poster(client))
+    if g.client_for is not None:  # many workspaces: each prompt goes out with its workspace's token
+        from bot.slack.oauth import channel_poster
+
+        poster = channel_poster(g.db, g.client_for)
+    else:
+        poster = prompt_poster(client)
+    scheduler = PromptScheduler(g.db, g.engine.content, poster)
     # Cohort drills, reminders and digests ride on the same scheduler, every minute.
     schedule_cohort_jobs(scheduler.scheduler, g, client)
     scheduler.start()

@@ -15,6 +15,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 WHERE = {
     "SLACK_BOT_TOKEN": "OAuth & Permissions → OAuth Tokens → Bot User OAuth Token (starts with xoxb-)",
     "SLACK_SIGNING_SECRET": "Basic Information → App Credentials → Signing Secret",
+    "SLACK_CLIENT_ID": "Basic Information → App Credentials → Client ID and Client Secret",
     "SLACK_APP_TOKEN": (
         "Basic Information → App-Level Tokens → Generate Token and Scopes, with the "
         "connections:write scope (starts with xapp-)"
@@ -28,12 +29,18 @@ class SettingsError(RuntimeError):
 
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str = field(repr=False)
+    bot_token: str | None = field(repr=False)  # None when workspaces install through OAuth
     signing_secret: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)  # may carry a password
     api_url: str = DEFAULT_API_URL
     port: int = 3000
+    client_id: str | None = None  # with client_secret: the OAuth install flow for many workspaces
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def oauth(self) -> bool:
+        return self.client_id is not None
 
 
 def _missing(name: str, why: str) -> SettingsError:
@@ -60,10 +67,22 @@ def load_settings(*, http: bool = False, socket_mode: bool = False, env: dict[st
         value = (env.get(name) or "").strip()
         return value or None
 
+    client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+    if (client_id is None) != (client_secret is None):
+        raise SettingsError(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET turn on installing in many workspaces and go "
+            f"together: set both (from {WHERE['SLACK_CLIENT_ID']}) or neither."
+        )
+    if client_id is not None and socket_mode:
+        raise SettingsError(
+            "Installing through OAuth (SLACK_CLIENT_ID) needs a public address for Slack's redirect: "
+            "run `gauntlet serve --http`."
+        )
     bot_token = get("SLACK_BOT_TOKEN")
-    if bot_token is None:
+    if bot_token is None and not (http and client_id is not None):
+        # With OAuth each workspace's token comes from its installation; anything else needs one.
         raise _missing("SLACK_BOT_TOKEN", "needed to post messages")
-    if not bot_token.startswith("xoxb-"):
+    if bot_token is not None and not bot_token.startswith("xoxb-"):
         raise SettingsError(
             "SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-): "
             f"copy it from {WHERE['SLACK_BOT_TOKEN']}."
@@ -95,4 +114,6 @@ def load_settings(*, http: bool = False, socket_mode: bool = False, env: dict[st
         database_url=get("DATABASE_URL"),
         api_url=api_url,
         port=port,
+        client_id=client_id,
+        client_secret=client_secret,
     )

@@ -173,9 +173,10 @@ def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None)
             continue  # another replica graded it at the same moment (the grade is unique per answer)
         if turn.duplicate:
             continue
+        client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
         in_thread = interview.source == "thread"
         mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
-        _say_turn(g, client, turn, mode=mode, channel=interview.channel,
+        _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
                   thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
                   workspace=interview.workspace, mention=in_thread)
         done += 1

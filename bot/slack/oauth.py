@@ -1,0 +1,86 @@
+"""Installing the app in many workspaces: Slack's OAuth flow with Bolt's SQLAlchemy stores.
+
+Turned on by SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (HTTP mode). Each workspace's bot token lives in
+the installation tables of the app's own database; requests are authorised with the token of the
+workspace they come from, and every record the app keeps is keyed by that workspace's team id.
+Background work (daily prompts, answers graded after an outage) looks the token up the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.slack.client import make_client
+from bot.store.channels import ChannelConfig
+
+# The bot scopes of deploy/manifest.yml (a test keeps the two the same).
+BOT_SCOPES = (
+    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "groups:history",
+    "groups:read", "im:history", "im:read", "im:write", "users:read",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_EXPIRES_SECONDS = 600
+
+
+class NotInstalled(LookupError):
+    """No installation of the app for this workspace (it was never installed, or was removed)."""
+
+
+def installation_store(client_id: str, db: Engine) -> SQLAlchemyInstallationStore:
+    store = SQLAlchemyInstallationStore(client_id=client_id, engine=db)
+    store.create_tables()  # Bolt's own tables, next to the app's; creating is a no-op when present
+    return store
+
+
+def oauth_settings(client_id: str, client_secret: str, db: Engine) -> OAuthSettings:
+    state_store = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRES_SECONDS, engine=db)
+    state_store.metadata.create_all(db)
+    return OAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=installation_store(client_id, db),
+        state_store=state_store,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        # /slack/install goes straight to Slack's consent page instead of rendering a button page.
+        install_page_rendering_enabled=False,
+    )
+
+
+def client_for(store: SQLAlchemyInstallationStore, api_url: str) -> Callable[[str], WebClient]:
+    """A Web API client holding the bot token of one workspace, for work no request started."""
+
+    def lookup(workspace: str) -> WebClient:
+        bot = store.find_bot(enterprise_id=None, team_id=workspace)
+        if bot is None or not bot.bot_token:
+            raise NotInstalled(f"Incident Gauntlet is not installed in workspace {workspace}.")
+        return make_client(bot.bot_token, api_url)
+
+    return lookup
+
+
+def channel_poster(db: Engine, clients: Callable[[str], WebClient]):
+    """The daily-prompt poster for many workspaces: a channel's workspace comes from its settings
+    (Slack channel ids are unique across workspaces), its token from that workspace's installation."""
+    from bot.slack.interview import prompt_poster
+
+    def poster(channel: str, prompt) -> str:
+        with Session(db) as s:
+            workspace = s.exec(
+                select(ChannelConfig.workspace).where(ChannelConfig.channel == channel)
+                .order_by(col(ChannelConfig.updated_at).desc())
+            ).first()
+        if workspace is None:
+            raise NotInstalled(f"No workspace has settings for channel {channel}.")
+        return prompt_poster(clients(workspace))(channel, prompt)
+
+    return poster
