@@ -10,17 +10,22 @@ are in).
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
-from sqlalchemy.engine import Connection, Engine
+# Alembic logs its plugins at INFO while being imported, and its dialect on every schema check: noise
+# in `gauntlet serve`'s log, where the app says what happened itself. So quieten it before importing.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
-from bot.store.db import load_tables, make_engine
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import inspect  # noqa: E402
+from sqlalchemy.engine import Connection, Engine  # noqa: E402
+
+from bot.store.db import load_tables, make_engine  # noqa: E402
 
 # Tests point this at a copy with extra revisions to play a newer app against an older database.
 SCRIPT_LOCATION = str(Path(__file__).with_name("migrations"))
