@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.job import Job
@@ -21,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from bot.channels import list_schedules, schedule_of
-from bot.daily import DailyPostResult, HasPrompts, Poster, due_occurrences, post_daily_prompt
+from bot.daily import DailyPostResult, DuePost, HasPrompts, Poster, due_occurrences, post_daily_prompt
 from bot.schedule import cron_trigger
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ JOB_PREFIX = "daily-prompt:"
 CATCH_UP_JOB = "daily-prompt-catch-up"
 DEFAULT_GRACE = timedelta(minutes=60)
 DEFAULT_CATCH_UP_EVERY = timedelta(minutes=1)
+# Sends in flight at once when many channels are due together; under the database pool's default size
+# (5 + 10 overflow), since each send briefly holds a connection for its claim and its record.
+POST_WORKERS = 10
 
 
 def run_due_posts(
@@ -41,17 +45,30 @@ def run_due_posts(
     grace: timedelta,
     workspace: str | None = None,
     channel: str | None = None,
+    workers: int = POST_WORKERS,
 ) -> list[DailyPostResult]:
-    """Post every occurrence due at `now` or missed within `grace`; the database claim decides who posts."""
-    results = []
-    for due, scheduled_for in due_occurrences(db, now, grace, workspace=workspace, channel=channel):
+    """Post every occurrence due at `now` or missed within `grace`; the database claim decides who posts.
+
+    Posts go out `workers` at a time: a send spends most of its time waiting on Slack, and hundreds of
+    channels scheduled for the same minute would otherwise go out one round trip after another. The
+    poster honours Slack's rate limits (a 429 waits its Retry-After in that worker). Results keep the
+    oldest-first order of the due occurrences."""
+    due = due_occurrences(db, now, grace, workspace=workspace, channel=channel)
+
+    def post_one(item: tuple[DuePost, datetime]) -> DailyPostResult:
+        occurrence, scheduled_for = item
         result = post_daily_prompt(
-            db, content, due.workspace, due.channel, due.day, poster, scheduled_for=scheduled_for, now=now
+            db, content, occurrence.workspace, occurrence.channel, occurrence.day, poster,
+            scheduled_for=scheduled_for, now=now,
         )
         if result.status != "already_posted":
             log.info("%s", result.message)
-        results.append(result)
-    return results
+        return result
+
+    if workers <= 1 or len(due) <= 1:
+        return [post_one(item) for item in due]
+    with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="daily-post") as pool:
+        return list(pool.map(post_one, due))
 
 
 def _job_id(workspace: str, channel: str) -> str:
