@@ -1,0 +1,184 @@
+"""Many workspaces: the OAuth install flow stores each workspace's bot token, requests are answered with
+the token of the workspace they came from, and no workspace sees another's data."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+import slack_requests as R
+import yaml
+from answers import OPENING
+from fake_slack import FakeSlack, FakeSlackServer
+from sqlmodel import Session, select
+
+from bot.slack.app import build_app
+from bot.slack.config import Settings, SettingsError, load_settings
+from bot.slack.oauth import BOT_SCOPES
+from bot.slack.server import make_http_server
+from bot.store.models import Interview, PointEntry
+
+TEAMS = ("TALPHA", "TBRAVO")
+MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "manifest.yml"
+
+
+class InstallingSlack(FakeSlack):
+    """The fake Web API plus oauth.v2.access: the code names the workspace being installed."""
+
+    def respond(self, method: str, args: dict) -> dict:
+        if method == "oauth.v2.access":
+            team = args["code"].removeprefix("code-")
+            return {"ok": True, "app_id": "AGAUNTLET", "authed_user": {"id": "UINSTALLER"},
+                    "scope": ",".join(BOT_SCOPES), "token_type": "bot", "access_token": token_of(team),
+                    "bot_user_id": f"UBOT{team}", "team": {"id": team, "name": team}, "enterprise": None,
+                    "is_enterprise_install": False}
+        return super().respond(method, args)
+
+
+def token_of(team: str) -> str:
+    return f"xoxb-{team.lower()}-installed-token"
+
+
+@pytest.fixture
+def installing():
+    with FakeSlackServer(InstallingSlack()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def server(installing, slack_db):
+    settings = Settings(bot_token=None, signing_secret=R.SECRET, api_url=installing.url,
+                        client_id="111.222", client_secret="oauth-client-secret-value")
+    app = build_app(settings, db=slack_db)
+    httpd = make_http_server(app, 0, "127.0.0.1")
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield app, httpd.server_port
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    resp = conn.getresponse()
+    resp.read()
+    return resp
+
+
+def _install(port: int, team: str) -> None:
+    start = _get(port, "/slack/install")
+    assert start.status == 302
+    authorize = urlparse(start.getheader("Location"))
+    query = parse_qs(authorize.query)
+    assert authorize.netloc == "slack.com" and query["client_id"] == ["111.222"]
+    assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
+    cookie = start.getheader("Set-Cookie").split(";")[0]
+    done = _get(port, f"/slack/oauth_redirect?code=code-{team}&state={query['state'][0]}",
+                headers={"Cookie": cookie})
+    assert done.status == 200
+
+
+def _post(port: int, body: str, content_type: str = "application/json") -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/slack/events", body=body.encode(),
+                 headers=R.signed_headers(body, content_type=content_type))
+    resp = conn.getresponse()
+    resp.read()
+    return resp.status
+
+
+def _command(port: int, fake, team: str, text: str, path: str, user: str = "UALICE") -> None:
+    body = urlencode({"team_id": team, "team_domain": team.lower(), "channel_id": "CPRACTICE",
+                      "user_id": user, "command": "/gauntlet", "text": text, "api_app_id": "AGAUNTLET",
+                      "response_url": fake.url + path.lstrip("/"), "trigger_id": f"t.{time.time()}"})
+    assert _post(port, body, R.FORM) == 200
+
+
+def _dm_answer(port: int, team: str, text: str, user: str = "UALICE") -> None:
+    body = json.dumps({
+        "team_id": team, "api_app_id": "AGAUNTLET", "type": "event_callback",
+        "event_id": f"Ev{team}{time.monotonic_ns()}", "event_time": int(time.time()),
+        "event": {"type": "message", "user": user, "text": text, "channel": "D" + user.lstrip("U"),
+                  "channel_type": "im", "ts": f"{time.time():.6f}", "team": team},
+        "authorizations": [{"team_id": team, "user_id": f"UBOT{team}", "is_bot": True}],
+    })
+    assert _post(port, body) == 200
+
+
+def _bearer(call) -> str:
+    return {k.lower(): v for k, v in call.headers.items()}.get("authorization", "")
+
+
+def test_each_installed_workspace_is_answered_with_its_own_token(server, installing):
+    """Two workspaces install through /slack/install; a drill started in each is posted with that
+    workspace's bot token, stored by Bolt's SQLAlchemy installation store."""
+    app, port = server
+    for team in TEAMS:
+        _install(port, team)
+    store = app.oauth_flow.settings.installation_store
+    assert {t: store.find_bot(enterprise_id=None, team_id=t).bot_token for t in TEAMS} == {
+        t: token_of(t) for t in TEAMS}
+    for team in TEAMS:
+        _command(port, installing, team, "drill", f"/response/drill-{team}")
+        installing.wait_for_call("response_url", where=lambda c, t=team: c.path == f"/response/drill-{t}")
+    questions = installing.wait_for_call("chat.postMessage", count=2)
+    assert sorted(_bearer(c) for c in questions) == sorted(f"Bearer {token_of(t)}" for t in TEAMS)
+
+
+def test_data_never_leaks_across_workspaces(server, installing, slack_db):
+    """The same user id practising in one workspace shows up on that workspace's board only."""
+    _, port = server
+    for team in TEAMS:
+        _install(port, team)
+    alpha, bravo = TEAMS
+    _command(port, installing, alpha, "drill opening", "/response/drill")
+    installing.wait_for_call("chat.postMessage")
+    _dm_answer(port, alpha, OPENING)
+    installing.wait_for(lambda calls: any("/100" in c.text for c in calls if c.method == "chat.postMessage"),
+                        what="the graded answer")
+    for team in TEAMS:
+        _command(port, installing, team, "leaderboard all", f"/response/board-{team}")
+    boards = {t: installing.wait_for_call("response_url",
+                                          where=lambda c, t=t: c.path == f"/response/board-{t}")[-1].text
+              for t in TEAMS}
+    assert "<@UALICE>" in boards[alpha]
+    assert "<@UALICE>" not in boards[bravo]
+    with Session(slack_db) as s:
+        assert {i.workspace for i in s.exec(select(Interview))} == {alpha}
+        assert {p.workspace for p in s.exec(select(PointEntry))} == {alpha}
+
+
+def test_an_uninstalled_workspace_gets_nothing(server, installing):
+    """A signed request from a workspace that never installed the app is refused without a Slack call."""
+    _, port = server
+    _install(port, TEAMS[0])
+    _command(port, installing, "TSTRANGER", "drill", "/response/stranger")
+    time.sleep(0.5)
+    assert installing.of("chat.postMessage") == []
+    assert installing.of("conversations.open") == []
+
+
+def test_the_oauth_scopes_are_the_manifests():
+    """The install flow asks for exactly the bot scopes the app manifest declares."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_oauth_settings_come_in_pairs_and_need_http():
+    """Client id without secret is refused; OAuth stands in for the bot token in HTTP mode only."""
+    both = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "oauthsecretvalue", "SLACK_SIGNING_SECRET": "x"}
+    with pytest.raises(SettingsError, match="go together"):
+        load_settings(http=True, env={"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "x"})
+    with pytest.raises(SettingsError, match="--http"):
+        load_settings(socket_mode=True, env={**both, "SLACK_APP_TOKEN": "xapp-1"})
+    settings = load_settings(http=True, env=both)
+    assert settings.oauth and settings.bot_token is None
+    assert "oauthsecretvalue" not in repr(settings)
+    with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN"):
+        load_settings(env=both)  # posting from the command line still needs a token
