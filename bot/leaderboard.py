@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import case
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -148,7 +149,16 @@ def _ranking(
 ) -> list[tuple[str, int, int]]:
     """[(user_id, points, rounds)] in rank order, opted-out people left out."""
     start, end = period_window(period, now)
-    q = select(PointEntry).where(PointEntry.workspace == workspace)
+    # Summed in the database: a board over a big history must not load every entry into Python.
+    # "Reached the total" is when the last entry that added points was made (the first entry's time
+    # when none did).
+    last_scoring = func.max(case((col(PointEntry.points) > 0, PointEntry.created_at)))
+    q = (
+        select(PointEntry.user_id, func.sum(PointEntry.points), func.count(), last_scoring,
+               func.min(PointEntry.created_at))
+        .where(PointEntry.workspace == workspace)
+        .group_by(PointEntry.user_id)
+    )
     if start is not None and end is not None:
         q = q.where(PointEntry.created_at >= start, PointEntry.created_at < end)
     if channel is not None:
@@ -156,17 +166,11 @@ def _ranking(
     if exclude_interview is not None:
         q = q.where(PointEntry.interview_id != exclude_interview)
     hidden = _opted_out(s, workspace)
-    per_user: dict[str, list[PointEntry]] = defaultdict(list)
-    for entry in s.exec(q.order_by(col(PointEntry.created_at), col(PointEntry.id))):
-        if entry.user_id not in hidden:
-            per_user[entry.user_id].append(entry)
-    rows = []
-    for user_id, entries in per_user.items():
-        total = sum(e.points for e in entries)
-        # When the running total first reached the final total: the last entry that added points.
-        scoring = [e for e in entries if e.points > 0]
-        reached = as_utc((scoring[-1] if scoring else entries[0]).created_at)
-        rows.append((user_id, total, len(entries), reached))
+    rows = [
+        (user_id, int(total), int(count), as_utc(scored if scored is not None else first))
+        for user_id, total, count, scored, first in s.exec(q)
+        if user_id not in hidden
+    ]
     rows.sort(key=lambda r: (-r[1], r[2], r[3], r[0]))
     return [(user_id, total, rounds) for user_id, total, rounds, _ in rows]
 
