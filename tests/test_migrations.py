@@ -20,13 +20,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import BACKENDS, _drop_postgres_schema, _postgres_engine
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from bot.cli import _engine_db, main
 from bot.store import schema
-from bot.store.db import init_db, load_tables, make_engine
+from bot.store.db import init_db, load_tables, make_engine, normalise_url
 from bot.store.schema import SchemaError, check_schema, create_schema, script_directory, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,9 +40,16 @@ HOW_TO_REVISE = (
 )
 
 
-@pytest.fixture(params=BACKENDS)
+def _on_admin_connection(sql: str) -> None:
+    admin = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    with admin.begin() as conn:
+        conn.execute(text(sql))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
 def empty_db(request, tmp_path) -> Iterator[Engine]:
-    """A database with nothing in it (no init_db), on each backend."""
+    """A database with nothing in it (no init_db), on each backend; PostgreSQL gets a fresh schema."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
         yield engine
@@ -52,12 +58,14 @@ def empty_db(request, tmp_path) -> Iterator[Engine]:
     if not os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("PostgreSQL runs only when TEST_DATABASE_URL is set")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    engine = _postgres_engine(name)
+    _on_admin_connection(f'CREATE SCHEMA "{name}"')
+    engine = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]),
+                           connect_args={"options": f"-csearch_path={name}"})
     try:
         yield engine
     finally:
         engine.dispose()
-        _drop_postgres_schema(name)
+        _on_admin_connection(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @pytest.fixture
