@@ -61,6 +61,20 @@ class SchemaStatus:
         return None
 
 
+def app_table_names() -> set[str]:
+    """The tables the app's own models define. Anything else on SQLModel.metadata (a table a test
+    declares, say) is never written into a revision nor compared against one."""
+    from sqlmodel.main import default_registry
+
+    load_tables()
+    return {m.local_table.name for m in default_registry.mappers if m.class_.__module__.startswith("bot.")}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter for autogenerate and comparisons: only the app's tables (and what is in them)."""
+    return type_ != "table" or name in app_table_names()
+
+
 def alembic_config(*, url: str | None = None, connection: Connection | None = None,
                    script_location: str | None = None, output_buffer=None) -> Config:
     """An Alembic Config built in code (no alembic.ini). Give it a live connection, or a URL (which

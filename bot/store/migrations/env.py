@@ -10,6 +10,7 @@ from alembic import context
 from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 from bot.store.db import load_tables
+from bot.store.schema import include_object
 
 config = context.config
 target_metadata = load_tables()
@@ -31,6 +32,7 @@ OPTIONS = {
     # one revision serves both backends whichever one it was generated against.
     "render_as_batch": True,
     "render_item": render_item,
+    "include_object": include_object,
     "compare_type": True,
 }
 
