@@ -101,3 +101,34 @@ def test_every_round_and_level_on_empty_text():
         for level in LEVELS:
             g = grade("", round_id, level)
             assert g.score == 0 and "too_short" in g.flags
+
+
+_scan_texts = st.one_of(
+    st.lists(_words, max_size=120).map(" ".join).map(str.lower),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 +:%$#-_.'", max_size=300),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(text=_scan_texts)
+def test_index_scan_matches_each_lexicon_scanned_alone(text):
+    """The one-pass word-start index finds exactly the spans each lexicon's own finditer finds."""
+    from bot.rubric.config import rubric_from
+
+    index = rubric_from(None).index
+    found = index.scan(text)
+    for name, pattern in zip(index.names, index.patterns, strict=True):
+        assert [(s, e) for s, e, _ in found[name]] == [m.span() for m in pattern.finditer(text)], name
+
+
+def test_index_scan_covers_numbers_and_word_prefixed_lexicons():
+    """Lexicons that start with a number or a word pattern are indexed, and still find their matches."""
+    from bot.rubric.config import rubric_from
+
+    index = rubric_from(None).index
+    assert index.always == []
+    text = "at 14:05 about 30% of the 1,200 users in us-east-1 region failed; the payments team's on-call paged"
+    found = index.scan(text)
+    assert [text[s:e] for s, e, _ in found["time_marker"]] == ["14:05"]
+    assert "30%" in [text[s:e] for s, e, _ in found["quantity"]]
+    assert found["severity"] and found["cross_team"]

@@ -132,6 +132,10 @@ def negated(doc: Doc, start: int, sent: int, window: int = 30) -> bool:
 
 def timeline_markers(doc: Doc) -> tuple[dict[str, int], int]:
     """Distinct time markers tied to an event ({normalised marker: sentence}) and the count of all."""
+    return doc.once("timeline_markers", _timeline_markers)
+
+
+def _timeline_markers(doc: Doc) -> tuple[dict[str, int], int]:
     tied: dict[str, int] = {}
     markers = doc.hits("time_marker")
     verb = doc.rubric.lex["event_verb"]
@@ -169,6 +173,10 @@ def timeline(doc: Doc) -> Partial:
 
 def guardrail_sentences(doc: Doc) -> dict[str, list[int]]:
     """Guardrail kinds the answer says were (or will be) put in place, not ones it says were missing."""
+    return doc.once("guardrails", _guardrail_sentences)
+
+
+def _guardrail_sentences(doc: Doc) -> dict[str, list[int]]:
     kinds: dict[str, list[int]] = {}
     for kind in doc.rubric.guardrails:
         for start, _end, si in doc.hits("gr:" + kind):
@@ -227,6 +235,10 @@ def mitigation_fix_prevention(doc: Doc, rem: Remedy) -> Partial:
 
 
 def detection(doc: Doc) -> Partial:
+    return doc.once("detection", _detection)
+
+
+def _detection(doc: Doc) -> Partial:
     alert = [
         si
         for start, _e, si in doc.hits("detect_source")
@@ -482,16 +494,35 @@ def measurement(doc: Doc) -> Partial:
 
 # ---------------------------------------------------------------- altitude
 
+# Characters without which a whitespace-separated token cannot hold a code-like match below.
+_CODE_HINT = frozenset("_/{}<>=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _CODEISH = re.compile(
     r"\b[a-z]+[A-Z]\w*\b|\b\w+_\w+\b|\b0x[0-9a-fA-F]+\b|(?<!\w)/[\w.-]+/[\w./-]+|\bv?\d+\.\d+\.\d+\b|[{}<>=]{1,2}"
 )
+
+
+def _code_sentences(doc: Doc) -> dict[int, int]:
+    """{sentence: code-like tokens in it} (camelCase, snake_case, paths, versions, operators).
+
+    Every such match lies inside one whitespace-free token, so plain prose (no token with a digit,
+    a capital, an underscore, a slash or an operator) skips the regex entirely.
+    """
+    text = doc.text
+    if text.isascii() and all(_CODE_HINT.isdisjoint(t) for t in text.split()):
+        return {}
+    out: dict[int, int] = {}
+    for m in _CODEISH.finditer(text):
+        si = doc.sentence_of(m.start())
+        out[si] = out.get(si, 0) + 1
+    return out
 
 
 def altitude(doc: Doc) -> Partial:
     words = doc.word_count
     if words == 0:
         return Partial(0.0, [], "too_short")
-    jargon = len(doc.hits("jargon")) + len(_CODEISH.findall(doc.text))
+    code = _code_sentences(doc)
+    jargon = len(doc.hits("jargon")) + sum(code.values())
     density = jargon / words
     vague = len(doc.hits("vague")) / words * 100
     specific = sum(1 for _ in _DIGIT.finditer(doc.text)) / words * 100
@@ -520,7 +551,7 @@ def altitude(doc: Doc) -> Partial:
     for i, (s, e) in enumerate(doc.spans):
         text = doc.text[s:e]
         n = len(text.split())
-        if 6 <= n <= 40 and not _CODEISH.search(text) and not doc.has("jargon", i):
+        if 6 <= n <= 40 and i not in code and not doc.has("jargon", i):
             plain.append((0 if _DIGIT.search(text) else 1, i))
     evidence = [i for _, i in sorted(plain)[:2]] or ([0] if doc.spans else [])
     if fraction >= 1:

@@ -3,10 +3,15 @@
 Scanning each lexicon's alternation over the whole text costs a regex attempt at every word start per
 lexicon, and that dominated grading time. Every lexicon pattern is anchored at a word start, and the
 characters a match can begin with are known from the pattern itself. So the index maps the first one
-or two characters of a word to the lexicons that can match there, and each word start tries only
+to six characters of a word to the lexicons that can match there, and each word start tries only
 those lexicons, with the lexicon's own compiled pattern. The result is exactly what `finditer` would
 return per lexicon (leftmost, non-overlapping), because a lexicon is never skipped at a position
 where it could match: the prefix sets are computed as supersets from the parsed pattern.
+
+Digits are folded to "0" in both the prefixes and the keys read from the text, so a pattern that
+starts with a number ("14:05", "30%") indexes under a handful of keys instead of thousands. The
+candidates for a six-character key are the union over its one- to six-character prefixes,
+worked out once per distinct key and remembered: words repeat, so most word starts cost one lookup.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ except ImportError:  # pragma: no cover - older interpreters keep them under sre
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
 
-PREFIX = 4  # characters of a word used as the index key
+PREFIX = 6  # characters of a word used as the index key
 _MAX_SET = 16  # a character class larger than this ends the known prefix
 _MAX_PREFIXES = 4000
-_WORD_START = re.compile(r"(?<!\w)\S")
+# A word start and the (up to) PREFIX characters read from it, without consuming them.
+_KEY_AT = re.compile(rf"(?<!\w)(?=(\S.{{0,{PREFIX - 1}}}))", re.DOTALL)
+_FOLD = str.maketrans("123456789", "000000000")
+_MEMO_MAX = 50_000
 
 
 class _Unbounded(Exception):
@@ -35,13 +43,16 @@ def _class_chars(items) -> set[str] | None:
     out: set[str] = set()
     for op, av in items:
         if op is _c.LITERAL:
-            out.add(chr(av))
+            out.add(chr(av).translate(_FOLD))
         elif op is _c.RANGE:
-            if av[1] - av[0] > _MAX_SET:
+            if av[1] - av[0] > 64:
                 return None
-            out |= {chr(i) for i in range(av[0], av[1] + 1)}
+            chars = {chr(i).translate(_FOLD) for i in range(av[0], av[1] + 1)}
+            if len(chars) > _MAX_SET:
+                return None
+            out |= chars
         elif op is _c.CATEGORY and av is _c.CATEGORY_DIGIT:
-            out |= set("0123456789")
+            out.add("0")
         elif op is _c.CATEGORY and av is _c.CATEGORY_SPACE:
             out.add(" ")  # the scanned text has every whitespace character turned into a space
         else:  # negation, \w, \s, or anything else: too broad
@@ -62,7 +73,7 @@ def _prefixes(seq: list, acc: str, k: int, out: set[str]) -> None:
     op, av = seq[0]
     rest = seq[1:]
     if op is _c.LITERAL:
-        _prefixes(rest, acc + chr(av), k, out)
+        _prefixes(rest, acc + chr(av).translate(_FOLD), k, out)
     elif op is _c.IN:
         chars = _class_chars(av)
         if chars is None:
@@ -113,35 +124,49 @@ class LexiconIndex:
                 continue
             for p in pre:
                 by_key.setdefault(p, set()).add(i)
-        self.keys = [
-            {key: tuple(sorted(v)) for key, v in by_key.items() if len(key) == size}
-            for size in range(1, PREFIX + 1)
-        ]
+        self.keys = by_key
+        self._memo: dict[str, tuple[int, ...]] = {}
 
-    def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
-        """{lexicon name: [(start, end), ...]} exactly as each pattern's finditer would find them."""
+    def candidates(self, key: str) -> tuple[int, ...]:
+        """Lexicons that may match at a word start whose (folded) next characters are `key`."""
+        got = self._memo.get(key)
+        if got is None:
+            found: set[int] = set()
+            for size in range(1, len(key) + 1):
+                found |= self.keys.get(key[:size], set())
+            got = tuple(sorted(found))
+            if len(self._memo) > _MEMO_MAX:  # an unbounded stream of new words: start over
+                self._memo.clear()
+            self._memo[key] = got
+        return got
+
+    def scan(self, text: str, where: list[int] | None = None) -> dict[str, list[tuple[int, int, int]]]:
+        """{lexicon name: [(start, end, where[start]), ...]} exactly as each pattern's finditer finds them.
+
+        `where` maps a character offset to its sentence; without it the third item is 0.
+        """
         n = len(self.names)
-        found: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        found: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
         last_end = [0] * n
         patterns = self.patterns
-        sized = list(enumerate(self.keys, start=1))
-        empty: tuple[int, ...] = ()
-        for m in _WORD_START.finditer(text):
+        memo, candidates = self._memo, self.candidates
+        at = where if where is not None else [0] * (len(text) + 1)
+        for m in _KEY_AT.finditer(text.translate(_FOLD)):
             p = m.start()
-            cands: tuple[int, ...] = ()
-            for size, keys in sized:
-                got = keys.get(text[p : p + size], empty)
-                if got:
-                    cands += got
+            cands = memo.get(m.group(1))
+            if cands is None:
+                cands = candidates(m.group(1))
             for i in cands:
                 if p < last_end[i]:
                     continue
                 hit = patterns[i].match(text, p)
-                if hit is not None and hit.end() > p:
-                    found[i].append((p, hit.end()))
-                    last_end[i] = hit.end()
+                if hit is not None:
+                    e = hit.end()
+                    if e > p:
+                        found[i].append((p, e, at[p]))
+                        last_end[i] = e
         for i in self.always:
-            found[i] = [mm.span() for mm in patterns[i].finditer(text)]
+            found[i] = [(mm.start(), mm.end(), at[mm.start()]) for mm in patterns[i].finditer(text)]
         return dict(zip(self.names, found, strict=True))
 
 

@@ -175,6 +175,8 @@ class Doc:
         self.words = _WORD.findall(text)
         self.word_count = len(self.words)
         self._hits: dict[str, list[tuple[int, int, int]]] | None = None
+        # results of detectors that several dimensions and flags ask for (see `Doc.once`)
+        self._once: dict[str, object] = {}
         self._fallback: dict[str, list[tuple[int, int, int]]] = {}
         lower = text.lower()
         # Lexicons are written in lower case and whitespace is one space in the scanned text, so the
@@ -182,6 +184,12 @@ class Doc:
         # which would shift offsets: those rare texts are scanned case-insensitively, lexicon by lexicon.
         self._exact = len(lower) == len(text)
         self._scan = lower.translate(_SPACES) if self._exact else text
+
+    def once(self, key: str, compute):
+        """`compute(self)`, worked out on the first call for `key` and remembered for this answer."""
+        if key not in self._once:
+            self._once[key] = compute(self)
+        return self._once[key]
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
@@ -203,12 +211,17 @@ class Doc:
                 self._fallback[name] = got
             return got
         if self._hits is None:
-            starts, where = self.starts, bisect.bisect_right
-            self._hits = {
-                lex: [(s, e, max(0, where(starts, s) - 1)) for s, e in spans]
-                for lex, spans in self.rubric.index.scan(self._scan).items()
-            }
+            self._hits = self.rubric.index.scan(self._scan, self._sentence_at())
         return self._hits[name]
+
+    def _sentence_at(self) -> list[int]:
+        """The sentence index of every character offset (text between sentences: the one before)."""
+        at: list[int] = []
+        spans = self.spans
+        for i, (s, _e) in enumerate(spans):
+            nxt = spans[i + 1][0] if i + 1 < len(spans) else len(self.text) + 1
+            at += [i] * (nxt - (s if i else 0))
+        return at or [0] * (len(self.text) + 1)
 
     def sents(self, name: str) -> list[int]:
         """Indices of the sentences where lexicon `name` matches, in order, without repeats."""
