@@ -127,7 +127,10 @@ def test_index_scan_covers_numbers_and_word_prefixed_lexicons():
 
     index = rubric_from(None).index
     assert index.always == []
-    text = "at 14:05 about 30% of the 1,200 users in us-east-1 region failed; the payments team's on-call paged"
+    text = (
+        "at 14:05 about 30% of the 1,200 users in us-east-1 region failed; "
+        "the payments team's on-call paged"
+    )
     found = index.scan(text)
     assert [text[s:e] for s, e, _ in found["time_marker"]] == ["14:05"]
     assert "30%" in [text[s:e] for s, e, _ in found["quantity"]]
