@@ -36,7 +36,15 @@ def wsgi_app(app: App):
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
-        return slack(environ, start_response)
+        try:
+            return slack(environ, start_response)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # Bolt parses the body before checking the signature (listeners run elsewhere and report
+            # their own errors): JSON that does not parse or is not an object is the sender's mistake
+            # (or a probe), answered 400 instead of a 500 and a traceback.
+            log.info("refused a malformed request to %s", environ.get("PATH_INFO"))
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"malformed request\n"]
 
     return application
 

@@ -16,8 +16,11 @@ def on_message(event: dict, body: dict, context: BoltContext, client: WebClient,
     if subtype == "message_changed":
         interview.on_edit(context["gauntlet"], client, event)
         return
-    # Bots (ourselves included), joins, deletions, file shares without text: not answers.
-    if subtype or event.get("bot_id") or not event.get("user") or not (event.get("text") or "").strip():
+    # Bots (ourselves included), joins, deletions, file shares without text: not answers. A payload
+    # missing its channel, or with fields of the wrong type, is not one either.
+    text, user, channel = event.get("text"), event.get("user"), event.get("channel")
+    well_formed = all(isinstance(v, str) and v.strip() for v in (text, user, channel))
+    if subtype or event.get("bot_id") or not well_formed:
         return
     workspace = context.team_id or body.get("team_id") or ""
     event_id = body.get("event_id")
