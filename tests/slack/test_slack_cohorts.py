@@ -32,6 +32,7 @@ from bot.slack.cohort_blocks import FORGET_CANCEL_ACTION, FORGET_CONFIRM_ACTION
 from bot.store.models import GradeRecord, Interview
 
 PNG = b"\x89PNG\r\n\x1a\n"
+GRADED = "/100* —"  # the head of a grade message (a scorecard's header has no asterisk)
 T0 = datetime(2026, 10, 12, 0, 0, tzinfo=UTC)  # a Monday
 ZONES = {"ULA": "America/Los_Angeles", "UBE": "Europe/Berlin", "UIN": "Asia/Kolkata",
          "UBOSS": "Europe/London", "UNY": "America/New_York"}
@@ -91,13 +92,16 @@ def answer_drill(slack, fake, engine: InterviewEngine, user: str, text: str) -> 
     """Answer the open cohort drill in the DM (follow-ups too) until its scorecard; the interview id."""
     interview = engine.find_active(TEAM, user, source="cohort")
     assert interview is not None, f"{user} has no open cohort drill"
+    cards = len(posts_to(fake, dm(user), "Scorecard"))
     for _ in range(6):
-        before = len(fake.of("chat.postMessage"))
+        before = len(posts_to(fake, dm(user), GRADED))
         send_event(slack, R.message(text, user=user, channel=dm(user), channel_type="im"))
-        fake.wait_for(lambda calls, before=before: len([c for c in calls if c.method == "chat.postMessage"])
-                      > before and posts_to(fake, dm(user), "/100"), what=f"feedback to {user}")
+        fake.wait_for(lambda calls, before=before: len(posts_to(fake, dm(user), GRADED)) > before,
+                      what=f"feedback to {user}")
         if engine.get(interview.id).status != "active":
-            fake.wait_for(lambda calls: posts_to(fake, dm(user), "Scorecard"), what="the scorecard")
+            # The scorecard is the turn's last message: once it is out, nothing of this turn is pending.
+            fake.wait_for(lambda calls: len(posts_to(fake, dm(user), "Scorecard")) > cards,
+                          what="the scorecard")
             return interview.id or 0
     raise AssertionError("the drill never finished")
 
@@ -238,9 +242,9 @@ def test_cohort_drill_answer_export_and_forget_me_through_the_http_server(served
     engine = InterviewEngine(slack_db)
     text = OPENING
     for _ in range(6):
-        before = len(posts_to(fake, dm("ULA"), "/100"))
+        before = len(posts_to(fake, dm("ULA"), GRADED))
         send_event(served, R.message(text, user="ULA", channel=dm("ULA"), channel_type="im"))
-        fake.wait_for(lambda calls, before=before: len(posts_to(fake, dm("ULA"), "/100")) > before,
+        fake.wait_for(lambda calls, before=before: len(posts_to(fake, dm("ULA"), GRADED)) > before,
                       what="feedback on the drill")
         active = engine.find_active(TEAM, "ULA", source="cohort")
         if active is None:
@@ -320,3 +324,24 @@ def test_season_cohort_channel_and_improvement_boards(slack_app, fake, slack_db)
     assert "<@ULA>" in season and "<@UBE>" in season
     assert "not a season" in say(slack, fake, "board season last-month", user="UBE")
     assert "Leaderboard" in say(slack, fake, "board week", user="UBE")  # the period boards still work
+
+
+def test_a_dm_answer_goes_to_the_newest_open_interview(slack_app, fake, slack_db):
+    """With a cohort drill open, a drill the member starts later takes their DM replies; once it is
+    stopped, replies go to the cohort drill again."""
+    slack = InProcess(slack_app)
+    engine = slack_app.gauntlet.engine
+    cohort_drill = engine.start(workspace=TEAM, user_id="ULA", source="cohort", only_round="opening",
+                                channel=dm("ULA"))
+    assert "waiting in our DM" in say(slack, fake, "drill sql", user="ULA")
+    own = engine.find_active(TEAM, "ULA", source="dm")
+    send_event(slack, R.message("stop", user="ULA", channel=dm("ULA"), channel_type="im"))
+    fake.wait_for(lambda calls: posts_to(fake, dm("ULA"), "Scorecard"), what="the stopped drill's card")
+    assert engine.get(own.id).status == "stopped"
+    assert engine.get(cohort_drill.interview_id).status == "active"
+
+    send_event(slack, R.message(OPENING, user="ULA", channel=dm("ULA"), channel_type="im"))
+    fake.wait_for(lambda calls: posts_to(fake, dm("ULA"), GRADED), what="the cohort drill's grade")
+    with Session(slack_db) as s:
+        graded_in = {r.interview_id for r in s.exec(select(GradeRecord))}
+    assert graded_in == {cohort_drill.interview_id}
