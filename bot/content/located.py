@@ -65,7 +65,13 @@ def parse_file(path: Path, display: str) -> tuple[Document | None, list[ContentE
 
 
 def parse_text(text: str, display: str) -> tuple[Document | None, list[ContentError]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks every character as the loader is built: a control character fails here.
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        return None, [ContentError(display, line, "", f"YAML syntax error: character {exc.character!r} "
+                                                      "is not allowed in YAML")]
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
