@@ -509,3 +509,54 @@ def test_line_breaks_inside_a_sentence_do_not_clip_evidence():
     quotes = [s for d in g.dimensions for s in d.evidence]
     assert any("rolled back the\nrelease at 02:14" in q for q in quotes)
     assert all(q in text for q in quotes)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The bulk-delete tool had no dry-run mode and no row-count confirmation.",
+        "Our release checklist doesn't mention feature flags at all.",
+        "Nothing stopped a deploy with a red canary from going out on a Friday evening.",
+        "Any one of our engineers could have made that same ordinary slip on a busy day.",
+    ],
+)
+def test_system_gaps_in_other_words(sentence):
+    """Gaps named as a missing mode, a tool that does not check, nothing that stopped it, or anyone's slip."""
+    base = "I'd push back: calling it human error ends the investigation too early. "
+    with_gap = grade(base + sentence, "curveball").dimension("blameless")
+    without = grade(base + "I would talk to the CTO about it calmly.", "curveball").dimension("blameless")
+    assert with_gap.score > without.score, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'd make the pipeline refuse to promote a build while its canary is red.",
+        "New flags default off and get ramped by 5% steps over an hour.",
+        "The review template gets a section on flags, and we wrote a test for empty carts.",
+    ],
+)
+def test_proposed_guardrails_count_as_prevention(sentence):
+    """A guardrail proposed with 'I'd make', a default-off flag, a ramp or a new test is prevention."""
+    text = "The engineer shipped the change, but the system let it through. " + sentence
+    assert grade(text, "curveball").dimension("prevention").score > 0, sentence
+
+
+def test_training_and_reminders_are_not_guardrails():
+    """Training sessions, onboarding and reminder emails earn at most the 'vague prevention' credit."""
+    text = (
+        "I'd agree we need people to be more careful. I'd propose a training session on production "
+        "safety, add it to onboarding, and send a reminder email to the whole team."
+    )
+    prevention = grade(text, "curveball").dimension("prevention")
+    assert prevention.fraction <= 0.15
+
+
+def test_measurement_in_other_words():
+    """'Held twice since', 'went from four a year to none' and 'my own lesson' earn measurement."""
+    text = (
+        "We shipped a freshness check on the export job in week two, owned by Tomas. It has held the "
+        "export three times since, each time for under five minutes. Stale exports went from four a "
+        "year to none in six months. My own lesson: I waited too long to call it a SEV-2."
+    )
+    assert grade(text, "synthesis").dimension("measurement").fraction >= 0.9
