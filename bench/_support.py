@@ -326,7 +326,10 @@ def child(args: list[str], *, env: dict[str, str] | None = None, cwd: str | None
                 proc.kill()
                 proc.wait(timeout=15)
         log.close()
-        os.unlink(log.name)
+        if os.environ.get("BENCH_KEEP_LOGS"):
+            print(f"{log_name} log: {log.name}", file=sys.stderr)
+        else:
+            os.unlink(log.name)
 
 
 @contextlib.contextmanager
