@@ -165,7 +165,7 @@ def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None)
         if cutoff is not None and as_utc(answer.created_at) > cutoff:
             continue
         interview = g.engine.get(answer.interview_id)
-        if interview.source not in ("thread", "dm") or interview.channel is None:
+        if interview.source not in ("thread", "dm", "cohort") or interview.channel is None:
             continue  # the terminal drill's leftovers are its own to resume
         try:
             turn = g.engine.grade_answer(answer.id)
@@ -174,7 +174,7 @@ def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None)
         if turn.duplicate:
             continue
         client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
-        in_thread = interview.source == "thread"
+        in_thread = interview.source == "thread"  # DM and cohort drills answer in their DM
         mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
         _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
                   thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,

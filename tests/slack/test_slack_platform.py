@@ -74,6 +74,19 @@ def test_answers_left_ungraded_by_a_crash_are_graded_and_answered_on_start(app, 
     assert engine.pending_answers() == []
 
 
+def test_a_cohort_drill_answer_left_ungraded_by_a_crash_is_graded_in_its_dm(app, fake, slack_db):
+    """Cohort drills live in the member's DM: a crash between recording and grading loses nothing."""
+    engine = InterviewEngine(slack_db)
+    question = engine.start(workspace=TEAM, user_id="UBOB", source="cohort", channel="DBOB",
+                            only_round="curveball")
+    engine.record_answer(question.interview_id, OPENING, event_id="EvCOHORTCRASH", message_ts="7.1")
+    assert resume_pending(app.gauntlet, app.client) == 1
+    in_dm = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage")
+                                         if c.args.get("channel") == "DBOB" and "Scorecard" in c.text])
+    assert all(not c.args.get("thread_ts") for c in in_dm)
+    assert engine.pending_answers() == []
+
+
 def test_thread_interview_runs_on_each_database_backend(db, fake, tmp_path):
     """The in-process scenario works on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
     slack = InProcess(build_app(settings_for(fake), db=db))
