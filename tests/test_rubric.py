@@ -560,3 +560,47 @@ def test_measurement_in_other_words():
         "year to none in six months. My own lesson: I waited too long to call it a SEV-2."
     )
     assert grade(text, "synthesis").dimension("measurement").fraction >= 0.9
+
+
+def test_numbered_list_items_stay_one_sentence():
+    """'1. The change: ...' is one item: the list number does not end a sentence of its own."""
+    text = (
+        "How it got through:\n1. The change: the importer accepted an empty currency code.\n"
+        "2. The test gap: our fixtures always set a currency, so the empty path never ran."
+    )
+    g = grade(text, "probe")
+    quotes = [q for d in g.dimensions for q in d.evidence]
+    assert "1." not in quotes and "2." not in quotes
+
+
+def test_labelled_failure_chain_with_specific_words_earns_diagnosis():
+    """Factors labelled with a colon and explained in specific words (no digits needed) form a chain."""
+    text = (
+        "The change: the importer accepted an empty currency code from the partner feed.\n"
+        "The test gap: our fixtures always supplied a currency, so the empty branch never executed.\n"
+        "The deploy gap: importer releases went to every region at once, with no canary.\n"
+        "The monitoring gap: we alerted on crashes, but malformed invoices only showed up as quiet "
+        "reconciliation mismatches days later."
+    )
+    assert grade(text, "probe").dimension("diagnosis").fraction >= 0.8
+
+
+def test_templated_labels_with_filler_words_are_not_a_chain():
+    """Category labels padded with filler ('really', 'properly', 'carefully') are not concrete factors."""
+    text = (
+        "Factor one: the change itself, which nobody really thought about carefully enough. "
+        "Factor two: the test gap, because the tests simply did not cover the change properly. "
+        "Factor three: the process gap, because the process did not stop the change. "
+        "Factor four: the monitoring gap, because monitoring never caught the failure."
+    )
+    assert grade(text, "probe").dimension("diagnosis").fraction < 0.5
+
+
+def test_semicolon_separated_factors_count_separately():
+    """One sentence listing factors between semicolons counts each factor once."""
+    text = (
+        "Why it got through: the cron change ran on two hosts because the lock file lived on local disk; "
+        "our tests only ran the job on one worker, so the double run never showed up; and nobody was "
+        "alerted, because no monitor watched duplicate invoice numbers."
+    )
+    assert grade(text, "probe").dimension("diagnosis").fraction >= 0.6

@@ -114,6 +114,7 @@ REQUIRED_LEXICONS = (
     "negation",
     "reported_speech",
     "jargon",
+    "generic_words",
     "vague",
     "sql_hint",
     "expand_contract",

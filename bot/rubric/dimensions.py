@@ -357,13 +357,24 @@ def contributing_factors(doc: Doc) -> dict[str, int]:
 
     A factor counts where a sentence names it (the change, the tests, the deploy process, the
     monitoring) together with a causal or gap link ("because", "never", "no lock timeout", "so every
-    write queued") and something concrete (a number, a system, a name), not the category name alone.
+    write queued", or a colon before its explanation) and something concrete (a number, a system, a
+    name, specific words), not the category name alone.
     """
     found: dict[str, int] = {}
+    used: set[tuple[int, int]] = set()  # (sentence, clause start): one factor per clause
     causal = set(doc.sents("causal"))
     for factor in _FACTORS:
-        for si in doc.sents(factor):
-            if si in causal and doc.concrete(si) and si not in found.values():
+        for start, end, si in doc.hits(factor):
+            # "The test gap: validation only checked types" explains the factor after the colon
+            labelled = doc.text.find(":", end, min(end + 25, doc.spans[si][1])) != -1
+            if not (si in causal or labelled) or not doc.concrete(si):
+                continue
+            # "the key expired unrecorded; the health check skipped it; no alert on delivery" lists
+            # several factors in one sentence, separated by semicolons
+            s, _e = doc.spans[si]
+            clause = (si, doc.text.rfind(";", s, start) + 1 or s)
+            if clause not in used:
+                used.add(clause)
                 found[factor] = si
                 break
     return found

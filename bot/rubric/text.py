@@ -7,11 +7,12 @@ import re
 
 from .config import Rubric
 
-# Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space; a blank
+# Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space, but not
+# the "1." that numbers a list item at the start of a line; a blank
 # line; or a line break before a list bullet, a clock time or "T+n". A single line break inside a
 # sentence (text pasted from an editor) is just a space.
 _SPLIT = re.compile(
-    r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+"
+    r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))(?<!^\d\.)(?<!\n\d\.)(?<!^\d\d\.)(?<!\n\d\d\.)\s+"
     r"|[ \t]*\n[ \t]*(?:\n\s*)+"
     r"|(?<=[:;])[ \t]*\n\s*"
     r"|[ \t]*\n\s*(?=(?:[-*•>#]+|\d{1,2}[.)]|\d{1,2}:\d{2}|[tT]\s?\+\s?\d)\s?)"
@@ -24,6 +25,7 @@ MAX_QUOTE = 260
 # lower-case one (a product, a system, a person), as opposed to category names ("the test gap").
 _CONCRETE = re.compile(r"\d|\b\w+_\w+\b|\b[a-z]+\.[a-z]{2,}\b|#[\w-]+|\b[A-Z]{2,}\b|`")
 _PROPER = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
+_LONG_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]{5,}(?![\w'’])")
 
 # English function words: keyword salad has almost none of them, connected prose has plenty.
 FUNCTION_WORDS = frozenset(
@@ -234,11 +236,24 @@ class Doc:
         return any(h[2] == i for h in self.hits(name))
 
     def concrete(self, i: int) -> bool:
-        """Sentence `i` names something concrete: a number, a system or code name, or a proper noun."""
+        """Sentence `i` names something concrete: a number, a system or code name, a proper noun, or
+        enough specific words ("validation checked types, not semantics") beyond category names."""
         s, e = self.spans[i]
         if _CONCRETE.search(self.text, s, e) or _PROPER.search(self.text, s + 1, e):
             return True
-        return self.has("jargon", i) or self.has("sql_hint", i)
+        return self.has("jargon", i) or self.has("sql_hint", i) or self.specific_words(i) >= 4
+
+    def specific_words(self, i: int) -> int:
+        """Distinct words of five letters or more in sentence `i` that are neither connectives nor the
+        rubric's own category and filler vocabulary (lexicon `generic_words`)."""
+        s, e = self.spans[i]
+        generic = {h[0] for h in self.in_sentence("generic_words", i)}
+        words = {
+            m.group().lower()
+            for m in _LONG_WORD.finditer(self.text, s, e)
+            if m.start() not in generic and m.group().lower() not in FUNCTION_WORDS
+        }
+        return len(words)
 
     def quote(self, i: int, around: int | None = None) -> str:
         """Sentence `i` verbatim (bullet markers dropped); a window around `around` when it is long."""
