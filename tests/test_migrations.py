@@ -103,11 +103,12 @@ def downgrade():
     return str(target)
 
 
-def model_differences(engine: Engine) -> list:
+def assert_matches_models(engine: Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": schema.include_object})
-        return compare_metadata(context, load_tables())
+        differences = compare_metadata(context, load_tables())
+    assert differences == [], f"{HOW_TO_REVISE}\nDifferences: {differences}"
 
 
 def set_revision(engine: Engine, revision: str) -> None:
@@ -123,8 +124,7 @@ def test_upgrade_from_empty_builds_exactly_the_models(empty_db):
     status = upgrade(empty_db)
     assert (status.state, status.current, status.head) == ("ok", HEAD, HEAD)
     assert schema.app_table_names() <= set(inspect(empty_db).get_table_names())
-    differences = model_differences(empty_db)
-    assert differences == [], f"{HOW_TO_REVISE}\nDifferences: {differences}"
+    assert_matches_models(empty_db)
 
 
 def test_the_fast_path_for_empty_databases_matches_the_migrations(empty_db):
@@ -132,7 +132,7 @@ def test_the_fast_path_for_empty_databases_matches_the_migrations(empty_db):
     schema."""
     init_db(empty_db)
     assert check_schema(empty_db).state == "ok"
-    assert model_differences(empty_db) == []
+    assert_matches_models(empty_db)
     init_db(empty_db)  # a second start-up leaves a current database alone
     assert check_schema(empty_db).current == HEAD
 
@@ -144,7 +144,7 @@ def test_downgrade_to_base_and_upgrade_again(empty_db):
     assert set(inspect(empty_db).get_table_names()) & schema.app_table_names() == set()
     assert check_schema(empty_db).state == "empty"
     assert upgrade(empty_db).state == "ok"
-    assert model_differences(empty_db) == []
+    assert_matches_models(empty_db)
 
 
 def test_revisions_form_one_line():

@@ -129,6 +129,14 @@ def create_schema(engine: Engine, *, script_location: str | None = None) -> None
         MigrationContext.configure(conn).stamp(script, "head")
 
 
+def _run(engine: Engine, alembic_command, revision: str, script_location: str | None) -> None:
+    # A connection outside any transaction: Alembic opens its own, so a revision can step out of it
+    # (op.get_context().autocommit_block()) for CREATE INDEX CONCURRENTLY on PostgreSQL.
+    with engine.connect() as conn:
+        alembic_command(alembic_config(connection=conn, script_location=script_location), revision)
+        conn.commit()
+
+
 def upgrade(target: Engine | str | None = None, revision: str = "head", *,
             script_location: str | None = None) -> SchemaStatus:
     """Run the migrations up to `revision` on an engine, a URL, or DATABASE_URL; returns the new status."""
@@ -136,14 +144,12 @@ def upgrade(target: Engine | str | None = None, revision: str = "head", *,
     status = check_schema(engine, script_location=script_location)
     if status.state in ("ahead", "unknown"):
         raise SchemaError(status.problem())
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(connection=conn, script_location=script_location), revision)
+    _run(engine, command.upgrade, revision, script_location)
     return check_schema(engine, script_location=script_location)
 
 
 def downgrade(engine: Engine, revision: str, *, script_location: str | None = None) -> None:
-    with engine.begin() as conn:
-        command.downgrade(alembic_config(connection=conn, script_location=script_location), revision)
+    _run(engine, command.downgrade, revision, script_location)
 
 
 def stamp(engine: Engine, revision: str, *, script_location: str | None = None) -> None:
@@ -173,9 +179,9 @@ def new_revision(message: str, *, script_location: str | None = None) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")
         try:
-            with engine.begin() as conn:
+            _run(engine, command.upgrade, "head", script_location)
+            with engine.connect() as conn:
                 cfg = alembic_config(connection=conn, script_location=script_location)
-                command.upgrade(cfg, "head")
                 cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
                 written = command.revision(cfg, message, autogenerate=True, rev_id=f"{number:04d}")
         finally:
