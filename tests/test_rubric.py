@@ -310,8 +310,8 @@ def test_too_short_and_off_topic_are_capped():
 
 def test_levels_change_verdicts_and_staff_needs_org_change():
     """The same score reads differently by level; staff answers without an org change are capped."""
-    assert verdict_for(70, "junior") in ("Strong Hire", "Hire")
-    assert verdict_for(70, "staff") in ("Lean Hire", "Lean No Hire")
+    assert verdict_for(62, "junior") in ("Strong Hire", "Hire")
+    assert verdict_for(62, "staff") in ("Lean Hire", "Lean No Hire")
     mid = grade(CURVEBALL_STRONG, "curveball", "mid").score
     staff = grade(CURVEBALL_STRONG, "curveball", "staff").score
     assert staff <= 70 and staff <= mid
@@ -604,3 +604,11 @@ def test_semicolon_separated_factors_count_separately():
         "alerted, because no monitor watched duplicate invoice numbers."
     )
     assert grade(text, "probe").dimension("diagnosis").fraction >= 0.6
+
+
+def test_verdicts_are_calibrated_without_lifting_weak_answers():
+    """A strong opening reads Hire or better at mid level, a weak or medium one stays below Hire."""
+    assert grade(STRONG_OPENING, "opening", "mid").verdict in ("Strong Hire", "Hire")
+    assert grade(WEAK_OPENING, "opening", "mid").verdict in ("Lean No Hire", "No Hire")
+    assert grade(MEDIUM_OPENING, "opening", "mid").verdict not in ("Strong Hire", "Hire")
+    assert grade(GAMING_OPENING, "opening", "mid").verdict == "No Hire"
