@@ -11,10 +11,15 @@ DEFAULT_WORKSPACE = "local"
 
 
 def _db(url: str | None):
-    from bot.store.db import init_db, make_engine
+    from bot.store.db import make_engine
+    from bot.store.schema import SchemaError, require_current_schema
 
     db = make_engine(url)
-    init_db(db)
+    try:
+        # Reports and exports read a database the app may share: never change an older or newer schema.
+        require_current_schema(db)
+    except SchemaError as exc:
+        raise SystemExit(f"gauntlet: {exc}") from None
     return db
 
 

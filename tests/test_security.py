@@ -149,6 +149,10 @@ def test_compose_runs_the_app_with_postgres_and_takes_secrets_from_the_environme
     for name in ("app", "postgres", "web"):
         assert services[name]["healthcheck"]["test"]
     assert services["app"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    # The schema is upgraded by a one-shot service before the app (which refuses an old schema) starts.
+    assert services["migrate"]["command"] == ["gauntlet", "db", "upgrade"]
+    for name in ("app", "web"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "postgres" in services["app"]["environment"]["DATABASE_URL"]
     for name, service in services.items():
         for key, value in (service.get("environment") or {}).items():
@@ -158,9 +162,10 @@ def test_compose_runs_the_app_with_postgres_and_takes_secrets_from_the_environme
 
 
 def test_procfile_has_a_socket_mode_worker_and_an_http_web_process():
-    """The Procfile runs Socket Mode as `worker` and HTTP as `web`."""
+    """The Procfile upgrades the schema on release and runs Socket Mode as `worker`, HTTP as `web`."""
     procs = dict(line.split(":", 1) for line in (REPO / "Procfile").read_text().splitlines()
                  if line.strip() and not line.startswith("#"))
+    assert procs["release"].split() == ["gauntlet", "db", "upgrade"]
     assert procs["worker"].split() == ["gauntlet", "serve"]
     assert procs["web"].split()[:3] == ["gauntlet", "serve", "--http"]
 
