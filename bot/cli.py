@@ -157,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gauntlet",
         description="Practise the production-incident interview story, graded against an explicit rubric.",
+        epilog="New here? Start with: gauntlet drill   (the whole interview in this terminal, no setup)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -156,6 +156,7 @@ def test_help_lists_the_commands(tmp_path):
     assert proc.returncode == 0
     for word in ("drill", "grade", "content"):
         assert word in proc.stdout
+    assert "Start with: gauntlet drill" in proc.stdout
 
 
 @pytest.mark.parametrize("level", ["junior", "staff"])
