@@ -26,14 +26,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, case, delete, or_
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.store.channels import DailyPost, as_utc
 from bot.store.db import session_scope
-from bot.store.models import GradeRecord, Interview, Person, PointEntry
+from bot.store.models import BoardTotal, GradeRecord, Interview, Person, PointEntry
 
 PERIODS = ("week", "month", "all")
 PERIOD_LABELS = {"week": "this week", "month": "this month", "all": "all time"}
@@ -129,6 +130,179 @@ def _utc(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
+# ---- running totals ------------------------------------------------------------------------------
+#
+# A board reads `BoardTotal` rows, one per person, period and channel ('' for every channel), rather
+# than summing a period's entries on every query. Each ORM write of a `PointEntry` (see the listeners
+# in bot.store.models) recomputes the writer's rows for the periods that entry falls in, on the same
+# connection and under a row lock on the person's all-time row, so two replicas awarding the same
+# person at once are serialised and the later one sums what the earlier one committed.
+
+ALL_KEY = "all"
+TOTAL_KEY = ("workspace", "period_kind", "period_key", "channel", "user_id")
+_WATCHED = ("workspace", "user_id", "channel", "points", "created_at")
+_REBUILD_BATCH = 5000
+
+
+def period_key(period: str, at: datetime) -> str:
+    """The key of the period holding `at`: 'all', the week's Monday (2026-03-23) or the month (2026-03)."""
+    start, _ = period_window(period, as_utc(at))
+    if start is None:
+        return ALL_KEY
+    return start.date().isoformat() if period == "week" else start.strftime("%Y-%m")
+
+
+def _upsert(conn: Connection, rows: list[dict], *, lock_only: bool = False) -> None:
+    table = BoardTotal.__table__
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(rows)
+    if lock_only:
+        # Touching an existing row takes its lock; a new row is locked by being inserted.
+        changes = {"rounds": table.c.rounds}
+    else:
+        changes = {name: stmt.excluded[name] for name in ("points", "rounds", "reached")}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(TOTAL_KEY), set_=changes))
+
+
+def _sums(conn: Connection, workspace: str, user_id: str, start: datetime | None,
+          end: datetime | None) -> dict[str | None, tuple[int, int, datetime | None, datetime]]:
+    """Per channel: (points, rounds, newest scoring entry, first entry) of the person in [start, end)."""
+    pe = PointEntry.__table__
+    q = (
+        select(pe.c.channel, func.sum(pe.c.points), func.count(),
+               func.max(case((pe.c.points > 0, pe.c.created_at))), func.min(pe.c.created_at))
+        .where(pe.c.workspace == workspace, pe.c.user_id == user_id)
+        .group_by(pe.c.channel)
+    )
+    if start is not None and end is not None:
+        q = q.where(pe.c.created_at >= start, pe.c.created_at < end)
+    return {ch: (int(p), int(n), scored, first) for ch, p, n, scored, first in conn.execute(q)}
+
+
+def _combined(parts) -> tuple[int, int, datetime | None, datetime] | None:
+    parts = list(parts)
+    if not parts:
+        return None
+    scored = [p[2] for p in parts if p[2] is not None]
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), max(scored) if scored else None,
+            min(p[3] for p in parts))
+
+
+def _total_row(workspace: str, kind: str, key: str, channel: str, user_id: str, total) -> dict:
+    points, rounds, scored, first = total
+    return {"workspace": workspace, "period_kind": kind, "period_key": key, "channel": channel,
+            "user_id": user_id, "points": points, "rounds": rounds,
+            "reached": as_utc(scored if scored is not None else first)}
+
+
+def refresh_totals(conn: Connection, workspace: str, user_id: str, stamps: set[datetime],
+                   channels: set[str | None]) -> None:
+    """Recompute the person's totals for all time and the weeks and months of `stamps`, over every
+    channel and each of `channels`, from their `PointEntry` rows."""
+    now = as_utc(min(stamps))
+    _upsert(conn, [_total_row(workspace, "all", ALL_KEY, "", user_id, (0, 0, None, now))], lock_only=True)
+    boards = {("all", ALL_KEY, None, None)}
+    for period in ("week", "month"):
+        boards |= {(period, period_key(period, at), *period_window(period, as_utc(at))) for at in stamps}
+    write, gone = [], []
+    for kind, key, start, end in sorted(boards, key=lambda b: b[:2]):
+        sums = _sums(conn, workspace, user_id, start, end)
+        for channel in sorted({""} | {c for c in channels if c}):
+            total = _combined(sums.values()) if channel == "" else sums.get(channel)
+            if total is None:
+                gone.append((kind, key, channel))
+            else:
+                write.append(_total_row(workspace, kind, key, channel, user_id, total))
+    if write:
+        _upsert(conn, write)
+    table = BoardTotal.__table__
+    for kind, key, channel in gone:
+        conn.execute(delete(table).where(
+            table.c.workspace == workspace, table.c.user_id == user_id, table.c.period_kind == kind,
+            table.c.period_key == key, table.c.channel == channel))
+
+
+def entry_written(conn: Connection, entry: PointEntry, *, deleted: bool = False) -> None:
+    """Bring the totals in line after `entry` was inserted, updated or deleted on `conn`."""
+    state = sa_inspect(entry)
+    history = {name: state.attrs[name].history for name in _WATCHED}
+    if not deleted and not any(h.has_changes() for h in history.values()):
+        return
+    # Old and new values both: an entry moved to another channel or day leaves the old totals too.
+    values = {name: {v for v in h.sum() if v is not None} or {getattr(entry, name)}
+              for name, h in history.items()}
+    for workspace in values["workspace"]:
+        for user_id in values["user_id"]:
+            refresh_totals(conn, workspace, user_id, values["created_at"], values["channel"])
+
+
+def rebuild_totals_on(conn: Connection, workspace: str | None = None) -> int:
+    """Recompute every total (of one workspace, or all) from `PointEntry` on `conn`; returns the rows
+    written. Entries are read in one ordered pass, a person at a time, and written in batches."""
+    table, pe = BoardTotal.__table__, PointEntry.__table__
+    clear = delete(table)
+    q = select(pe.c.workspace, pe.c.user_id, pe.c.channel, pe.c.points, pe.c.created_at)
+    if workspace is not None:
+        clear = clear.where(table.c.workspace == workspace)
+        q = q.where(pe.c.workspace == workspace)
+    conn.execute(clear)
+    keys: dict[date, tuple[str, str]] = {}
+    person: tuple[str, str] | None = None
+    totals: dict[tuple[str, str, str], list] = {}
+    batch: list[dict] = []
+    written = 0
+
+    def flush_person() -> None:
+        if person is not None:
+            batch.extend(_total_row(person[0], kind, key, channel, person[1], tuple(t))
+                         for (kind, key, channel), t in totals.items())
+        totals.clear()
+
+    def flush_batch() -> int:
+        if batch:
+            _upsert(conn, batch)
+        n = len(batch)
+        batch.clear()
+        return n
+
+    # Options on this statement only: Connection.execution_options would change the whole connection.
+    rows = conn.execute(q.order_by(pe.c.workspace, pe.c.user_id),
+                        execution_options={"stream_results": True, "yield_per": _REBUILD_BATCH})
+    for ws, user_id, channel, points, at in rows:
+        if (ws, user_id) != person:
+            flush_person()
+            person = (ws, user_id)
+            if len(batch) >= _REBUILD_BATCH:
+                written += flush_batch()
+        at = as_utc(at)
+        day = at.date()
+        if day not in keys:
+            keys[day] = (period_key("week", at), period_key("month", at))
+        week, month = keys[day]
+        for kind, key in (("all", ALL_KEY), ("week", week), ("month", month)):
+            for ch in ("", channel) if channel else ("",):
+                t = totals.get((kind, key, ch))
+                if t is None:
+                    totals[(kind, key, ch)] = [points, 1, at if points > 0 else None, at]
+                    continue
+                t[0] += points
+                t[1] += 1
+                if points > 0 and (t[2] is None or at > t[2]):
+                    t[2] = at
+                t[3] = min(t[3], at)
+    flush_person()
+    return written + flush_batch()
+
+
+def rebuild_totals(db: Engine, workspace: str | None = None) -> int:
+    """Recompute the running totals from `PointEntry` in one transaction; returns the rows written."""
+    with db.begin() as conn:
+        return rebuild_totals_on(conn, workspace)
+
+
 # ---- ranking -------------------------------------------------------------------------------------
 
 
@@ -138,41 +312,89 @@ def _opted_out(s: Session, workspace: str) -> set[str]:
     )
 
 
-def _ranking(
-    s: Session,
-    workspace: str,
-    period: str,
-    now: datetime | None,
-    *,
-    channel: str | None = None,
-    exclude_interview: int | None = None,
-) -> list[tuple[str, int, int]]:
-    """[(user_id, points, rounds)] in rank order, opted-out people left out."""
-    start, end = period_window(period, now)
-    # Summed in the database: a board over a big history must not load every entry into Python.
-    # "Reached the total" is when the last entry that added points was made (the first entry's time
-    # when none did).
-    last_scoring = func.max(case((col(PointEntry.points) > 0, PointEntry.created_at)))
+def _board_of(workspace: str, period: str, now: datetime | None, channel: str | None):
+    """The WHERE clause selecting one board's rows, opted-out people left out."""
+    t = BoardTotal.__table__
+    hidden = (
+        select(Person.id)
+        .where(Person.workspace == workspace, Person.user_id == t.c.user_id, col(Person.opted_out).is_(True))
+        .exists()
+    )
+    return and_(t.c.workspace == workspace, t.c.period_kind == period,
+                t.c.period_key == period_key(period, _utc(now)), t.c.channel == (channel or ""), ~hidden)
+
+
+def _ahead_of(points: int, rounds: int, reached: datetime, user_id: str):
+    """Rows ranked above (points, rounds, reached, user_id): more points, fewer rounds, earlier, lower id."""
+    t = BoardTotal.__table__
+    return or_(
+        t.c.points > points,
+        and_(t.c.points == points, or_(
+            t.c.rounds < rounds,
+            and_(t.c.rounds == rounds, or_(
+                t.c.reached < reached,
+                and_(t.c.reached == reached, t.c.user_id < user_id),
+            )),
+        )),
+    )
+
+
+def _top(s: Session, workspace: str, period: str, now: datetime | None, channel: str | None,
+         limit: int) -> list[tuple[str, int, int]]:
+    t = BoardTotal.__table__
     q = (
-        select(PointEntry.user_id, func.sum(PointEntry.points), func.count(), last_scoring,
-               func.min(PointEntry.created_at))
-        .where(PointEntry.workspace == workspace)
-        .group_by(PointEntry.user_id)
+        select(t.c.user_id, t.c.points, t.c.rounds)
+        .where(_board_of(workspace, period, now, channel))
+        .order_by(t.c.points.desc(), t.c.rounds, t.c.reached, t.c.user_id)
+        .limit(limit)
+    )
+    return [(u, int(p), int(n)) for u, p, n in s.connection().execute(q)]
+
+
+def _rank(s: Session, workspace: str, user_id: str, period: str, now: datetime | None,
+          channel: str | None = None, *, without_interview: int | None = None) -> int | None:
+    """The person's rank on a board, optionally as it was without one interview's points."""
+    if user_id in _opted_out(s, workspace):
+        return None
+    t = BoardTotal.__table__
+    conn = s.connection()
+    if without_interview is None:
+        own = conn.execute(
+            select(t.c.points, t.c.rounds, t.c.reached)
+            .where(_board_of(workspace, period, now, channel), t.c.user_id == user_id)
+        ).first()
+    else:
+        own = _own_without(conn, workspace, user_id, period, now, channel, without_interview)
+    if own is None:
+        return None
+    points, rounds, reached = own
+    ahead = conn.execute(
+        select(func.count())
+        .select_from(t)
+        .where(_board_of(workspace, period, now, channel), t.c.user_id != user_id,
+               _ahead_of(points, rounds, as_utc(reached), user_id))
+    ).scalar_one()
+    return int(ahead) + 1
+
+
+def _own_without(conn: Connection, workspace: str, user_id: str, period: str, now: datetime | None,
+                 channel: str | None, interview_id: int):
+    """(points, rounds, reached) of the person in the period without one interview; None if nothing left."""
+    pe = PointEntry.__table__
+    start, end = period_window(period, now)
+    q = (
+        select(func.sum(pe.c.points), func.count(), func.max(case((pe.c.points > 0, pe.c.created_at))),
+               func.min(pe.c.created_at))
+        .where(pe.c.workspace == workspace, pe.c.user_id == user_id, pe.c.interview_id != interview_id)
     )
     if start is not None and end is not None:
-        q = q.where(PointEntry.created_at >= start, PointEntry.created_at < end)
+        q = q.where(pe.c.created_at >= start, pe.c.created_at < end)
     if channel is not None:
-        q = q.where(PointEntry.channel == channel)
-    if exclude_interview is not None:
-        q = q.where(PointEntry.interview_id != exclude_interview)
-    hidden = _opted_out(s, workspace)
-    rows = [
-        (user_id, int(total), int(count), as_utc(scored if scored is not None else first))
-        for user_id, total, count, scored, first in s.exec(q)
-        if user_id not in hidden
-    ]
-    rows.sort(key=lambda r: (-r[1], r[2], r[3], r[0]))
-    return [(user_id, total, rounds) for user_id, total, rounds, _ in rows]
+        q = q.where(pe.c.channel == channel)
+    points, rounds, scored, first = conn.execute(q).one()
+    if not rounds:
+        return None
+    return int(points), int(rounds), scored if scored is not None else first
 
 
 def board(
@@ -186,7 +408,7 @@ def board(
 ) -> list[BoardRow]:
     """The top `limit` people of the period (optionally only points earned in one channel)."""
     with Session(db) as s:
-        ranking = _ranking(s, workspace, period, now, channel=channel)[:limit]
+        ranking = _top(s, workspace, period, now, channel, limit)
         today = _utc(now).date()
         days = _prompt_days(s, workspace, today)
         answered = _answered_days(s, workspace, [r[0] for r in ranking])
@@ -207,11 +429,7 @@ def rank_of(
 ) -> int | None:
     """The person's rank on the period's board; None when opted out or without points in it."""
     with Session(db) as s:
-        return _rank_in(_ranking(s, workspace, period, now, channel=channel), user_id)
-
-
-def _rank_in(ranking: list[tuple[str, int, int]], user_id: str) -> int | None:
-    return next((i for i, row in enumerate(ranking, start=1) if row[0] == user_id), None)
+        return _rank(s, workspace, user_id, period, now, channel)
 
 
 def rank_change(
@@ -220,8 +438,8 @@ def rank_change(
 ) -> RankChange:
     """The rank the person had without this interview's points, and the rank they have with them."""
     with Session(db) as s:
-        before = _rank_in(_ranking(s, workspace, period, now, exclude_interview=interview_id), user_id)
-        after = _rank_in(_ranking(s, workspace, period, now), user_id)
+        before = _rank(s, workspace, user_id, period, now, without_interview=interview_id)
+        after = _rank(s, workspace, user_id, period, now)
     return RankChange(period=period, before=before, after=after)
 
 
@@ -330,7 +548,7 @@ def person_stats(db: Engine, workspace: str, user_id: str, *, now: datetime | No
             )
 
         def rank(period: str) -> int | None:
-            return None if opted_out else _rank_in(_ranking(s, workspace, period, now), user_id)
+            return None if opted_out else _rank(s, workspace, user_id, period, now)
 
         finished = s.exec(
             select(Interview.score).where(

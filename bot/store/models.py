@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -103,3 +103,45 @@ class HandledEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BoardTotal(SQLModel, table=True):
+    """One person's running total on one board: a period (`all`, a week, a month) and a channel, or
+    every channel when `channel` is ''. Kept equal to the sum of their `PointEntry` rows by
+    `bot.leaderboard` whenever an entry is written, so a board reads one row per person."""
+
+    __table_args__ = (
+        UniqueConstraint("workspace", "period_kind", "period_key", "channel", "user_id"),
+        # A board is one (workspace, period, channel) prefix read in points order; both databases walk
+        # it from the top and order the few ties on the rest.
+        Index("ix_boardtotal_rank", "workspace", "period_kind", "period_key", "channel",
+              "points", "rounds", "reached", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=64)
+    period_kind: str = Field(max_length=8)  # all | week | month
+    period_key: str = Field(max_length=16)  # 'all', the week's Monday (2026-03-23), the month (2026-03)
+    channel: str = Field(default="", max_length=64)
+    user_id: str = Field(max_length=64)
+    points: int = 0
+    rounds: int = 0
+    # When the total was reached: the newest entry that added points (the first entry when none did).
+    reached: datetime
+
+
+@event.listens_for(PointEntry, "after_insert")
+@event.listens_for(PointEntry, "after_update")
+def _points_written(_mapper, connection, entry: PointEntry) -> None:
+    # Every ORM write of points (the engine's awards and regrades, tools, tests) updates the running
+    # totals on the same connection, so they commit or roll back with the entry itself.
+    from bot.leaderboard import entry_written  # the board's rules live there; it imports this module
+
+    entry_written(connection, entry)
+
+
+@event.listens_for(PointEntry, "after_delete")
+def _points_deleted(_mapper, connection, entry: PointEntry) -> None:
+    from bot.leaderboard import entry_written
+
+    entry_written(connection, entry, deleted=True)
