@@ -158,13 +158,14 @@ def _upsert(conn: Connection, rows: list[dict], *, lock_only: bool = False) -> N
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(rows)
+    stmt = insert(table)
     if lock_only:
         # Touching an existing row takes its lock; a new row is locked by being inserted.
         changes = {"rounds": table.c.rounds}
     else:
         changes = {name: stmt.excluded[name] for name in ("points", "rounds", "reached")}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(TOTAL_KEY), set_=changes))
+    # Rows as parameters (executemany), not a VALUES list: one cached statement whatever the count.
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(TOTAL_KEY), set_=changes), rows)
 
 
 def _sums(conn: Connection, workspace: str, user_id: str, start: datetime | None,
