@@ -612,3 +612,94 @@ def test_verdicts_are_calibrated_without_lifting_weak_answers():
     assert grade(WEAK_OPENING, "opening", "mid").verdict in ("Lean No Hire", "No Hire")
     assert grade(MEDIUM_OPENING, "opening", "mid").verdict not in ("Strong Hire", "Hire")
     assert grade(GAMING_OPENING, "opening", "mid").verdict == "No Hire"
+
+
+# ---------------------------------------------------------------- blame: judgement of a person or group
+
+_CONTEXT = (
+    "The sync job failed for 50 minutes on a Tuesday and about 4% of invoices went out late. "
+    "I was on call, rolled the job back at 11:20 and wrote the postmortem. "
+)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # character generalised from one act
+        "Marcus has a habit of skipping the staging step whenever he thinks nobody is looking.",
+        "Our DBA has never once in his career read a query plan before shipping an index.",
+        "Every time the platform team touches the load balancer config, something falls over.",
+        "The mobile team always ships on Friday afternoons and leaves the rest of us to clean up.",
+        # motive
+        "The outsourced QA team was more interested in closing tickets than in finding bugs.",
+        "Management cared more about the launch date than about whether the job actually worked.",
+        "The contractors were just going through the motions to get paid.",
+        "When we asked the vendor team for a postmortem, we got excuses instead.",
+        "The network team was busy polishing whatever project would look good at promotion time.",
+        # competence, said indirectly
+        "Not one person on the support team seemed to understand what a DNS record is.",
+        "The agency was charging us senior rates for code a student would be embarrassed by.",
+        "Their idea of a load test is clicking around the staging site twice.",
+        "Frankly, the new hire was in way over her head.",
+        # sarcasm and contrast
+        "Human error is a generous way to put it, since the platform team ignored three warnings.",
+        "At least the team that owns the job now actually reads its alerts.",
+        # who as the cause
+        "The root cause was simple: the offshore developers.",
+        "Our support team was a big part of the problem.",
+        "The real cause was the infrastructure team.",
+    ],
+)
+def test_blame_as_character_motive_competence_or_sarcasm(sentence):
+    """Judging a named person's or a group's character, motive or competence, or sneering at them, is blame."""
+    text = _CONTEXT + sentence + " Since then the job has a dry-run mode and a row-count check in CI."
+    g = grade(text, "probe")
+    assert "blame" in g.flags, sentence
+    assert sentence in next(f for f in g.flag_details if f.name == "blame").sentence
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("We hired an agency to rebuild the sync job.", "They never test anything before handing it over."),
+        ("I paged Ollie from the data team at 11:05.", "He, as usual, had no idea which job was his."),
+        (
+            "Why did it happen? Because Priyanka on the billing team turned off the rate limiter.",
+            "She does that every time she thinks the limiter is slowing her down.",
+        ),
+    ],
+)
+def test_blame_reaches_a_pronoun_in_the_next_sentence(pair):
+    """A judgement of 'they' or 'he' that refers back to a person or group in the sentence before is blame."""
+    text = _CONTEXT + " ".join(pair)
+    g = grade(text, "probe")
+    assert "blame" in g.flags, pair
+    assert pair[1] in next(f for f in g.flag_details if f.name == "blame").sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Marcus paged me at 11:02 and we rolled the job back together.",
+        "The platform team always reviews schema changes within a day, which is why this one stood out.",
+        "Every time we deploy on a Friday we take a risk; that is why we added a deploy freeze.",
+        "I should have asked the network team before cutting the DNS TTL; that was my call.",
+        "The CTO said the new hire was careless; I disagreed, because nothing stopped an ordinary change.",
+        "Human error is never the root cause; systems, not people, let ordinary mistakes through.",
+        "Some people on the call wanted to blame Derek, but the runbook was missing the step.",
+        "The intern ran the script, and the script had no dry-run mode or row-count confirmation.",
+        "Derek deployed the change at 11:00 and it took the invoice job down for ten minutes.",
+        "None of us seemed to grasp how big the blast radius was until the queue backed up.",
+        "At least we caught it before the morning peak, and no customer was charged twice.",
+        "The contractor agency we hired fixed the sync job within a day and added a contract test.",
+        "The support team was a big part of the solution: they posted updates every 15 minutes.",
+        "Every time the nightly job runs, it takes a lock on the invoices table.",
+        "They always page the secondary if the primary does not acknowledge within five minutes.",
+        "Calling it human error is too simple; the deploy tool let anyone skip the canary.",
+        "It would be easy to say the contractors were careless, but our pipeline let their change through.",
+    ],
+)
+def test_blame_hard_negatives_in_other_words(sentence):
+    """Neutral mentions, self-criticism, rejected accusations, slogans and praise of a group are not blame."""
+    text = _CONTEXT + sentence + " Since then the job has a dry-run mode and a row-count check in CI."
+    assert "blame" not in grade(text, "probe").flags, sentence

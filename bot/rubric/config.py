@@ -110,6 +110,17 @@ REQUIRED_LEXICONS = (
     "no_change_needed",
     "who_cause",
     "third_party",
+    "judge_character",
+    "judge_frequency",
+    "judge_motive",
+    "judge_competence",
+    "judge_act",
+    "judge_sarcasm",
+    "judge_who",
+    "blame_target",
+    "blame_pronoun",
+    "accusation_reported",
+    "rejection",
     "self_actor",
     "negation",
     "reported_speech",
@@ -119,7 +130,8 @@ REQUIRED_LEXICONS = (
     "sql_hint",
     "expand_contract",
 )
-CLAUSE_ONLY = ("event_verb", "who_cause")  # matched against one clause or sentence, never scanned
+# matched against one clause or sentence, never scanned over the whole answer
+CLAUSE_ONLY = ("event_verb", "who_cause", "blame_target")
 REQUIRED_CAPS = ("gaming", "too_short", "off_topic", "staff_without_org_change")
 REQUIRED_THRESHOLDS = (
     "too_short_words",

@@ -9,37 +9,8 @@ from dataclasses import dataclass
 from .dimensions import timeline_markers
 from .text import FUNCTION_WORDS, Doc
 
-_QUOTES = re.compile(r"[\"“”]|(?<!\w)['‘]|['’](?!\w)")
-_POSSESSIVE_NAME = re.compile(r"\b([A-Z][a-z]{2,})(?:'s|’s)\s")
-# A person's name right before a careless-act verb: "Kevin forgot", "Dana skipped".
-_NAME_WEAK = re.compile(
-    r"\b([A-Z][a-z]{2,})\s+(?:just\s+|simply\s+)?(?:forgot|ignored|skipped|did\s*n.?t|never|screwed|messed)\b"
-)
-# A capitalised word in the middle of a sentence, after a lower-case word: most often a person's name.
-_NAME_MID = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b(?!\s+[A-Z])")
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
-_COMMON_CAPS = frozenset(
-    [
-        "The",
-        "This",
-        "That",
-        "Then",
-        "After",
-        "When",
-        "While",
-        "Our",
-        "We",
-        "They",
-        "It",
-        "Its",
-        "Postgres",
-        "Slack",
-        "Monday",
-        "Friday",
-        "Sunday",
-    ]
-)
 
 # Lexicons whose hits a keyword grader would reward; their density is what gaming inflates.
 SCORING_LEXICONS = (
@@ -61,98 +32,6 @@ SCORING_LEXICONS = (
     "reflection",
     "owner",
 )
-
-
-@dataclass
-class BlameHit:
-    sentence: int
-    position: int
-
-
-def _inside_quotes(doc: Doc, sent: int, pos: int) -> bool:
-    s, _ = doc.spans[sent]
-    return len(_QUOTES.findall(doc.text, s, pos)) % 2 == 1
-
-
-def _actor_before(doc: Doc, sent: int, pos: int) -> str | None:
-    """'third' or 'self' for the nearest actor before `pos` in the sentence (or after, if none before)."""
-    s, e = doc.spans[sent]
-    actors = [(h[0], "third") for h in doc.in_sentence("third_party", sent)]
-    actors += [(h[0], "self") for h in doc.in_sentence("self_actor", sent)]
-    for m in _POSSESSIVE_NAME.finditer(doc.text, s, e):
-        if m.group(1) not in _COMMON_CAPS:
-            actors.append((m.start(), "third"))
-    for m in _NAME_MID.finditer(doc.text, s, e):
-        if m.group(1) not in _COMMON_CAPS:
-            actors.append((m.start(1), "third"))
-    for m in _NAME_WEAK.finditer(doc.text, s, e):
-        if m.group(1) not in _COMMON_CAPS:
-            actors.append((m.start(), "third"))
-    before = [a for a in actors if a[0] <= pos]
-    if before:
-        return max(before)[1]
-    after = [a for a in actors if a[0] > pos]
-    return min(after)[1] if after else None
-
-
-def _excused(doc: Doc, sent: int, pos: int, reported_ok: bool = True) -> bool:
-    """Blaming words that are negated, quoted, or reported in order to push back on them."""
-    s, _ = doc.spans[sent]
-    if any(s <= h[0] < pos and pos - h[1] <= 40 for h in doc.in_sentence("negation", sent)):
-        return True
-    if _inside_quotes(doc, sent, pos):
-        return True
-    if reported_ok and "human" in doc.text[pos : pos + 6].lower() and doc.has("reported_speech", sent):
-        return True  # "human error" is someone else's label here, not the speaker's claim
-    if reported_ok and doc.has("reported_speech", sent):
-        nearby = (sent, sent + 1)
-        if any(doc.has("pushback", i) or doc.has("negation", i) for i in nearby if i < len(doc.spans)):
-            return True
-    return False
-
-
-def find_blame(doc: Doc) -> BlameHit | None:
-    """The first sentence that pins the failure on a person or team."""
-    for start, _end, si in doc.hits("blame_strong"):
-        if _excused(doc, si, start):
-            continue
-        actor = _actor_before(doc, si, start)
-        phrase = doc.text[start:_end].lower()
-        if actor == "third" or (actor is None and "human" in phrase):
-            return BlameHit(si, start)
-    for start, _end, si in doc.hits("blame_endorse"):
-        # Endorsing personal blame ("I'd agree with the CTO") needs no named act. Agreeing on a point in
-        # order to disagree is push-back; "the process was fine" with nobody named is a shrug, not blame.
-        shrug = doc.has("blameless_shrug", si) and _actor_before(doc, si, start) != "third"
-        if shrug or doc.has("pushback", si) or _excused(doc, si, start, reported_ok=False):
-            continue
-        return BlameHit(si, start)
-    who = doc.rubric.lex["who_cause"]
-    for si in range(len(doc.spans)):
-        # the cause answered as a who: "Honestly, the contractors." — a sentence that is only a group
-        s, e = doc.spans[si]
-        if e - s <= 60 and who.fullmatch(doc.text[s:e].strip()) and _asks_cause(doc, si):
-            return BlameHit(si, s)
-    for start, _end, si in doc.hits("blame_weak"):
-        if _excused(doc, si, start) or doc.has("system_gap", si) or not doc.has("blame_causal", si):
-            continue
-        if _actor_before(doc, si, start) == "third":
-            return BlameHit(si, start)
-    return None
-
-
-def _asks_cause(doc: Doc, si: int) -> bool:
-    """The answer is about the cause: the bare who stands in for "what caused it"."""
-    near = range(max(0, si - 2), min(len(doc.spans), si + 2))
-    return any(doc.has("cause", i) or doc.has("blame_causal", i) for i in near) or si == 0
-
-
-def blame_rewrite(doc: Doc, hit: BlameHit) -> str:
-    sentence = doc.sentence(hit.sentence)
-    for topic, pattern in doc.rubric.rewrite_topics.items():
-        if pattern.search(sentence):
-            return doc.rubric.rewrites[topic]
-    return doc.rubric.rewrites["default"]
 
 
 def is_shrug(doc: Doc, guard_kinds: int) -> bool:

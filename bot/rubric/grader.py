@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from . import blame as bl
 from . import dimensions as dims
 from . import flags as fl
 from .config import DIMENSION_KEYS, Rubric, rubric_from
@@ -84,7 +85,7 @@ def grade(
     if "migration_safety" in weights or doc.hits("sql_hint"):
         analysis = analyse_sql(text)
 
-    blame = fl.find_blame(doc)
+    blame = bl.find_blame(doc)
     guard_kinds = dims.guardrail_sentences(doc)
     shrug = blame is None and fl.is_shrug(doc, len(guard_kinds))
     others = dims.named_others(doc)
@@ -139,7 +140,7 @@ def grade(
                 rubric,
                 "blame",
                 sentence=doc.quote(blame.sentence, blame.position),
-                rewrite=fl.blame_rewrite(doc, blame),
+                rewrite=bl.blame_rewrite(doc, blame),
             )
         )
     if shrug:

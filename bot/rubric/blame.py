@@ -1,0 +1,293 @@
+"""Blame: a sentence that pins the failure on a person or a team.
+
+Two readers, both over the sentences of one answer:
+
+- the lexicon reader: words that blame on their own ("sloppy", "should have known better", "Honestly,
+  the contractors."), unless they are negated, quoted or reported in order to be pushed back on;
+- the judgement scorer: a person or group (a blame target, a name, or a pronoun that refers back to
+  one) together with judgement cues from several families (character generalised from one act, motive,
+  competence, sarcasm, the cause answered as a who, careless acts). Each family counts once per
+  sentence, with a weight; a sentence blames at two points. Excusers take cues away: the speaker
+  criticising themselves, an accusation reported in order to reject it, a quoted or negated cue, and,
+  for a careless act alone, a system gap named in the same sentence.
+
+Words live in rubric.yml; the structure (who is judged, which cue belongs to whom) lives here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import Doc
+
+_QUOTES = re.compile(r"[\"“”]|(?<!\w)['‘]|['’](?!\w)")
+_POSSESSIVE_NAME = re.compile(r"\b([A-Z][a-z]{2,})(?:'s|’s)\s")
+# A person's name right before a careless-act verb: "Kevin forgot", "Dana skipped".
+_NAME_WEAK = re.compile(
+    r"\b([A-Z][a-z]{2,})\s+(?:just\s+|simply\s+)?(?:forgot|ignored|skipped|did\s*n.?t|never|screwed|messed)\b"
+)
+# A capitalised word in the middle of a sentence, after a lower-case word: most often a person's name.
+_NAME_MID = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b(?!\s+[A-Z])")
+# A capitalised word at a sentence start reads as a person when a person's verb or team follows it.
+_NAME_LEAD = re.compile(
+    r"([A-Z][a-z]{2,})(?:\s+(?:on|from|in)\s+(?:the\s+)?[a-z]+\s+team|\s+(?:has|had|is|was|just|never|"
+    r"always|decided|thought|thinks|said|says|does|did|would|will|knew|knows|wanted|insisted|refused|"
+    r"ignored|skipped|forgot|pushed|merged|shipped|deployed|ran|clicked|turned|disabled)\b)"
+)
+# A blaming phrase denied right after it: "human error is never the root cause".
+_DENIED_AFTER = re.compile(r"\s+(?:is|was|are|were)(?:\s+(?:not|never|rarely)\b|n[’']t\b)", re.I)
+# A cue that names what the speaker received ("we got excuses"): the speaker is not its subject.
+_RECEIVED = re.compile(r"(?:got|get|gave|give|received|heard)\b")
+_THIRD_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|their)\b")
+_SELF_ONLY = frozenset(["our team", "my team", "our teams", "my teams"])
+# Capitalised words that start sentences or name products, days and departments, never people.
+_NOT_PEOPLE = """The This That Then After When While Our We They It Its Postgres Slack Monday Tuesday
+    Wednesday
+    Thursday Friday Saturday Sunday January February March April May June July August September October
+    November December Black Cyber Christmas Easter Kafka Redis Mysql Stripe Android Terraform Kubernetes
+    Patroni Helm Zoom Jira Github Gitlab Google Cloudflare Datadog Grafana Sentry Pagerduty Opsgenie
+    Python Java Rails Django Linux Nginx Envoy Istio Vault Consul Jenkins Elasticsearch Mongo Apple
+    Amazon Azure Heroku Vercel Netlify Twilio Sendgrid Mailgun Okta Auth Prometheus Snowflake Airflow
+    Spark Celery Sidekiq Rabbit Docker Chrome Safari Firefox Windows Excel Sheets Confluence Notion
+    Human Error Root Cause Everyone Nobody Someone Anyone Honestly Frankly Because Why How What Also
+    Since Before Once Until Later Next Finally Meanwhile Yes Well Support Management Engineering
+    Product Sales Finance Legal Security Platform Ops Checkout Payments Billing Search"""
+_COMMON_CAPS = frozenset(_NOT_PEOPLE.split())
+
+# (lexicon, weight): a sentence blames at two points; each family counts once.
+_CUES = (
+    ("judge_character", 2),
+    ("judge_motive", 2),
+    ("judge_competence", 2),
+    ("judge_sarcasm", 2),
+    ("judge_who", 2),
+    ("judge_frequency", 1),
+    ("judge_act", 1),
+)
+# A weak who-cue ("because Priya ...") only names who acted; it needs another cue to judge them.
+_WEAK_WHO = re.compile(r"(?:because|thanks|why|how)\b", re.I)
+_WHO_REACH = 45  # characters between a who-cue and its target
+
+
+@dataclass
+class BlameHit:
+    sentence: int
+    position: int
+
+
+def _inside_quotes(doc: Doc, sent: int, pos: int) -> bool:
+    s, _ = doc.spans[sent]
+    return len(_QUOTES.findall(doc.text, s, pos)) % 2 == 1
+
+
+def _actor_before(doc: Doc, sent: int, pos: int) -> str | None:
+    """'third' or 'self' for the nearest actor before `pos` in the sentence (or after, if none before)."""
+    s, e = doc.spans[sent]
+    actors = [(h[0], "third") for h in doc.in_sentence("third_party", sent)]
+    actors += [(h[0], "self") for h in doc.in_sentence("self_actor", sent)]
+    for rx, group in ((_POSSESSIVE_NAME, 0), (_NAME_MID, 1), (_NAME_WEAK, 0)):
+        for m in rx.finditer(doc.text, s, e):
+            if m.group(1) not in _COMMON_CAPS:
+                actors.append((m.start(group), "third"))
+    before = [a for a in actors if a[0] <= pos]
+    if before:
+        return max(before)[1]
+    after = [a for a in actors if a[0] > pos]
+    return min(after)[1] if after else None
+
+
+def _excused(doc: Doc, sent: int, pos: int, end: int, reported_ok: bool = True) -> bool:
+    """Blaming words that are negated, denied, quoted, or reported in order to push back on them."""
+    s, _ = doc.spans[sent]
+    if any(s <= h[0] < pos and pos - h[1] <= 40 for h in doc.in_sentence("negation", sent)):
+        return True
+    if _DENIED_AFTER.match(doc.text, end):
+        return True  # "human error is never the cause" says the opposite of the words
+    if _inside_quotes(doc, sent, pos):
+        return True
+    if reported_ok and "human" in doc.text[pos : pos + 6].lower() and doc.has("reported_speech", sent):
+        return True  # "human error" is someone else's label here, not the speaker's claim
+    if reported_ok and doc.has("reported_speech", sent):
+        nearby = [i for i in (sent, sent + 1) if i < len(doc.spans)]
+        if any(doc.has("pushback", i) or doc.has("negation", i) or doc.has("system_gap", i) for i in nearby):
+            return True
+    return False
+
+
+def find_blame(doc: Doc) -> BlameHit | None:
+    """The first sentence that pins the failure on a person or team."""
+    return doc.once("blame", _find_blame)
+
+
+def _find_blame(doc: Doc) -> BlameHit | None:
+    hits = [h for h in (_lexicon_blame(doc), _judged(doc)) if h is not None]
+    return min(hits, key=lambda h: (h.sentence, h.position)) if hits else None
+
+
+def _lexicon_blame(doc: Doc) -> BlameHit | None:
+    for start, end, si in doc.hits("blame_strong"):
+        if _excused(doc, si, start, end):
+            continue
+        actor = _actor_before(doc, si, start)
+        phrase = doc.text[start:end].lower()
+        if actor == "third" or (actor is None and "human" in phrase):
+            return BlameHit(si, start)
+    for start, end, si in doc.hits("blame_endorse"):
+        # Endorsing personal blame ("I'd agree with the CTO") needs no named act. Agreeing on a point in
+        # order to disagree is push-back; "the process was fine" with nobody named is a shrug, not blame.
+        shrug = doc.has("blameless_shrug", si) and _actor_before(doc, si, start) != "third"
+        if shrug or doc.has("pushback", si) or _excused(doc, si, start, end, reported_ok=False):
+            continue
+        return BlameHit(si, start)
+    who = doc.rubric.lex["who_cause"]
+    for si in range(len(doc.spans)):
+        # the cause answered as a who: "Honestly, the contractors." — a sentence that is only a group
+        s, e = doc.spans[si]
+        if e - s <= 60 and who.fullmatch(doc.text[s:e].strip()) and _asks_cause(doc, si):
+            return BlameHit(si, s)
+    for start, end, si in doc.hits("blame_weak"):
+        if _excused(doc, si, start, end) or doc.has("system_gap", si) or not doc.has("blame_causal", si):
+            continue
+        if _actor_before(doc, si, start) == "third":
+            return BlameHit(si, start)
+    return None
+
+
+def _asks_cause(doc: Doc, si: int) -> bool:
+    """The answer is about the cause: the bare who stands in for "what caused it"."""
+    near = range(max(0, si - 2), min(len(doc.spans), si + 2))
+    return any(doc.has("cause", i) or doc.has("blame_causal", i) for i in near) or si == 0
+
+
+# ---------------------------------------------------------------- the judgement scorer
+
+
+def _names(doc: Doc) -> frozenset[str]:
+    """Capitalised words the answer uses as people: mid-sentence, or leading with a person's verb."""
+    found = {m.group(1) for m in _NAME_MID.finditer(doc.text)}
+    for s, e in doc.spans:
+        m = _NAME_LEAD.match(doc.text, s, e)
+        if m:
+            found.add(m.group(1))
+    return frozenset(found - _COMMON_CAPS)
+
+
+def _targets(doc: Doc, si: int, names: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of the people and groups named in sentence `si` (not the speaker's own team)."""
+    s, e = doc.spans[si]
+    out = [
+        m.span()
+        for m in doc.rubric.lex["blame_target"].finditer(doc.text, s, e)
+        if " ".join(m.group().lower().split()) not in _SELF_ONLY
+    ]
+    if names:
+        out += [(m.start(1), m.end(1)) for m in _WORD_CAP.finditer(doc.text, s, e) if m.group(1) in names]
+    return out
+
+
+_WORD_CAP = re.compile(r"\b([A-Z][a-z]{2,})\b")
+
+
+def _pronoun_targets(doc: Doc, si: int, names: frozenset[str], previous: bool) -> list[tuple[int, int]]:
+    """Third-person pronouns in `si` that refer to a person or group named here or just before."""
+    pronouns = [(h[0], h[1]) for h in doc.in_sentence("blame_pronoun", si)]
+    if not pronouns:
+        return []
+    here = _targets(doc, si, names)
+    first_here = min((t[0] for t in here), default=None)
+    return [p for p in pronouns if previous or (first_here is not None and first_here < p[0])]
+
+
+def _self_subject(doc: Doc, si: int, pos: int, targets: list[tuple[int, int]]) -> bool:
+    """The nearest actor before the cue is the speaker ("we skipped", "I couldn't be bothered")."""
+    selves = [h[0] for h in doc.in_sentence("self_actor", si) if h[0] < pos]
+    if not selves:
+        return False
+    others = [t[0] for t in targets if t[0] < pos]
+    return max(selves) > max(others, default=-1)
+
+
+def _reported_and_rejected(doc: Doc, si: int, pos: int) -> bool:
+    """An accusation someone else made, reported before the cue and rejected after it."""
+    s, _ = doc.spans[si]
+    if not any(s <= h[0] < pos for h in doc.in_sentence("accusation_reported", si)):
+        return False
+    after = [h for h in doc.in_sentence("rejection", si) if h[0] > pos]
+    return bool(after) or (si + 1 < len(doc.spans) and doc.has("rejection", si + 1))
+
+
+def _who_reaches(doc: Doc, start: int, end: int, targets: list[tuple[int, int]], weak: bool) -> bool:
+    """A who-cue is about a person only when a target sits right after it (or, for 'was the problem',
+    right before it)."""
+    if weak:
+        return any(0 <= t[0] - end <= 2 for t in targets)
+    return any(0 <= t[0] - end <= _WHO_REACH or 0 <= start - t[1] <= _WHO_REACH for t in targets)
+
+
+def _sentence_score(doc: Doc, si: int, targets: list[tuple[int, int]]) -> tuple[int, int, bool]:
+    """(points, position of the first counted cue, whether a weak who-cue names a person here)."""
+    families: dict[str, int] = {}
+    first = None
+    weak_who = False
+    gap = doc.has("system_gap", si)
+    for lex, weight in _CUES:
+        for start, end, _ in doc.in_sentence(lex, si):
+            cue = doc.text[start:end]
+            own_target = bool(_THIRD_PRONOUN.search(cue.lower())) and lex != "judge_act"
+            if not (targets or own_target):
+                continue
+            w = weight
+            if lex == "judge_who":
+                weak = bool(_WEAK_WHO.match(cue))
+                if not _who_reaches(doc, start, end, targets, weak):
+                    continue
+                if weak:
+                    weak_who, w = True, 1
+            if _inside_quotes(doc, si, start) or _reported_and_rejected(doc, si, start):
+                continue
+            if w == 1 and gap:
+                continue  # a slip next to the gap that let it through is the system's story
+            if not _RECEIVED.match(cue) and _self_subject(doc, si, start, targets):
+                continue
+            if lex != "judge_competence" and _negated_before(doc, si, start):
+                continue
+            if w > families.get(lex, 0):
+                families[lex] = w
+                first = start if first is None else min(first, start)
+    return sum(families.values()), (first if first is not None else doc.spans[si][0]), weak_who
+
+
+def _negated_before(doc: Doc, si: int, pos: int) -> bool:
+    s, _ = doc.spans[si]
+    return any(s <= h[0] < pos and pos - h[1] <= 25 for h in doc.in_sentence("negation", si))
+
+
+def _judged(doc: Doc) -> BlameHit | None:
+    cue_sents: set[int] = set()
+    for lex, _w in _CUES:
+        cue_sents.update(doc.sents(lex))
+    if not cue_sents:
+        return None
+    names = _names(doc)
+    carry_from = -2  # the sentence whose weak who-cue named a person
+    for si in sorted(cue_sents):
+        previous_named = si > 0 and bool(_targets(doc, si - 1, names))
+        targets = _targets(doc, si, names)
+        targets += _pronoun_targets(doc, si, names, previous_named)
+        points, pos, weak_who = _sentence_score(doc, si, targets)
+        if carry_from == si - 1 and targets:
+            points += 1  # "Because Derek turned it off." then "He does that every time." judges Derek
+        if points >= 2:
+            return BlameHit(si, pos)
+        if weak_who:
+            carry_from = si
+    return None
+
+
+def blame_rewrite(doc: Doc, hit: BlameHit) -> str:
+    sentence = doc.sentence(hit.sentence)
+    for topic, pattern in doc.rubric.rewrite_topics.items():
+        if pattern.search(sentence):
+            return doc.rubric.rewrites[topic]
+    return doc.rubric.rewrites["default"]
