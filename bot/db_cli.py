@@ -110,8 +110,26 @@ def cmd_revision(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_board(args: argparse.Namespace) -> int:
+    from bot.leaderboard import rebuild_totals
+    from bot.store.schema import SchemaError, require_current_schema
+
+    engine = _engine(args)
+    try:
+        require_current_schema(engine, create_if_empty=False)
+        written = rebuild_totals(engine, args.workspace)
+    except SchemaError as exc:
+        print(f"gauntlet db rebuild-board: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    scope = f"workspace {args.workspace}" if args.workspace else "every workspace"
+    print(f"{_shown(engine)}: leaderboard totals of {scope} recomputed from the points ({written} rows).")
+    return 0
+
+
 def register(subparsers) -> None:
-    db = subparsers.add_parser("db", help="database schema: upgrade, current, check",
+    db = subparsers.add_parser("db", help="database schema: upgrade, current, check, rebuild-board",
                                description="Keep the database's schema in step with this version of the app.")
     dsub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
 
@@ -132,6 +150,12 @@ def register(subparsers) -> None:
     st.add_argument("revision", help="the revision the tables already match")
     st.add_argument("--database-url", help=URL_HELP)
     st.set_defaults(func=cmd_stamp)
+
+    rb = dsub.add_parser("rebuild-board",
+                         help="recompute the leaderboard totals from the points awarded (safe to rerun)")
+    rb.add_argument("--workspace", help="only this workspace (default: every workspace)")
+    rb.add_argument("--database-url", help=URL_HELP)
+    rb.set_defaults(func=cmd_rebuild_board)
 
     rev = dsub.add_parser("revision", help="(developers) write a migration for changed models")
     rev.add_argument("-m", "--message", required=True, help="what changed, e.g. 'add person.team'")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.cohorts import get_cohort, members
-from bot.store.models import GradeRecord, Interview, Person, PointEntry
+from bot.store.models import BoardTotal, GradeRecord, Interview, Person, PointEntry
 
 BASELINE_ROUNDS = 3
 
@@ -61,11 +61,14 @@ def past_seasons(db: Engine, workspace: str, now: datetime) -> list[Season]:
     """Seasons before the current one that have any points, newest first."""
     current = season_of(now)
     with Session(db) as s:
-        first = s.exec(select(func.min(PointEntry.created_at)).where(PointEntry.workspace == workspace)).one()
-    if first is None or first >= current.start:
+        # The oldest month with a running total: the month keys are the season keys (YYYY-MM).
+        first = s.exec(select(func.min(BoardTotal.period_key)).where(
+            BoardTotal.workspace == workspace, BoardTotal.period_kind == "month", BoardTotal.channel == "",
+        )).one()
+    if first is None or first >= current.key:
         return []
     out = []
-    season = season_of(first)
+    season = season_by_key(first)
     while season.start < current.start:
         out.append(season)
         season = season_of(season.end)
@@ -100,23 +103,29 @@ def season_board(
     """Points earned in the season (best attempt per round), optionally within a cohort or channel."""
     who = _who(db, workspace, cohort)
     with Session(db) as s:
+        hidden = _opted_out(s, workspace)
+        if who is None:
+            # Everyone: the month's running totals, one row per person.
+            totals = s.exec(select(BoardTotal.user_id, BoardTotal.points, BoardTotal.rounds).where(
+                BoardTotal.workspace == workspace, BoardTotal.period_kind == "month",
+                BoardTotal.period_key == season.key, BoardTotal.channel == (channel or ""))).all()
+            return _rank([(float(p), n, uid, None, None) for uid, p, n in totals if uid not in hidden], limit)
+        # A cohort counts only what members earned after joining, so its entries are read one by one.
         q = select(PointEntry).where(
             PointEntry.workspace == workspace, col(PointEntry.created_at) >= season.start,
-            col(PointEntry.created_at) < season.end,
+            col(PointEntry.created_at) < season.end, col(PointEntry.user_id).in_(list(who)),
         )
         if channel is not None:
             q = q.where(PointEntry.channel == channel)
-        entries = s.exec(q).all()
-        hidden = _opted_out(s, workspace)
-    totals: dict[str, list[int]] = {}
+        entries = s.exec(q).all() if who else []
+    per_person: dict[str, list[int]] = {}
     for e in entries:
-        outside = who is not None and (e.user_id not in who or e.created_at < who[e.user_id])
-        if e.user_id in hidden or outside:
+        if e.user_id in hidden or e.created_at < who[e.user_id]:
             continue
-        t = totals.setdefault(e.user_id, [0, 0])
+        t = per_person.setdefault(e.user_id, [0, 0])
         t[0] += e.points
         t[1] += 1
-    return _rank([(float(p), n, uid, None, None) for uid, (p, n) in totals.items()], limit)
+    return _rank([(float(p), n, uid, None, None) for uid, (p, n) in per_person.items()], limit)
 
 
 def improvement_board(
