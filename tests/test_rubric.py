@@ -651,7 +651,7 @@ _CONTEXT = (
     ],
 )
 def test_blame_as_character_motive_competence_or_sarcasm(sentence):
-    """Judging a named person's or a group's character, motive or competence, or sneering at them, is blame."""
+    """Judging a person's or a group's character, motive or competence, or sneering at them, is blame."""
     text = _CONTEXT + sentence + " Since then the job has a dry-run mode and a row-count check in CI."
     g = grade(text, "probe")
     assert "blame" in g.flags, sentence
@@ -703,3 +703,73 @@ def test_blame_hard_negatives_in_other_words(sentence):
     """Neutral mentions, self-criticism, rejected accusations, slogans and praise of a group are not blame."""
     text = _CONTEXT + sentence + " Since then the job has a dry-run mode and a row-count check in CI."
     assert "blame" not in grade(text, "probe").flags, sentence
+
+
+_GATEWAY = (
+    "Card payments failed for about 35 minutes on a Thursday evening, roughly 6% of attempts. I was the "
+    "incident commander and we rolled back the gateway config at 19:42. "
+)
+_FOLLOW_UP = " Afterwards we added a config validation step in CI, owned by me, shipped within a week."
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Leon likes to merge on Friday nights so he can say his sprint was green.",
+        "The release managers treat the change calendar as a suggestion, like always.",
+        "Our ops people only ever read an alert after a customer complains on Twitter.",
+        "The consultants spent three months writing slide decks and never shipped a single health check.",
+        "Honestly, the payments team just doesn't take on-call seriously.",
+        "We were paying the agency top dollar and they handed us a config with the test keys still in it.",
+        "Whenever Sven is on call, you can bet the runbook won't be touched.",
+        "Why did this happen? Because the new contractor thought staging was optional.",
+        "The whole thing comes down to the mobile team and their cavalier attitude to config.",
+        "The SRE team seems to think that alerts are someone else's job.",
+        "I'm sure Beatrice meant well, but she has a long track record of not reading diffs.",
+        "The vendor's engineers were clearly more focused on closing the contract than on our uptime.",
+        "Nobody from the data team bothered to show up to the postmortem.",
+        "Leadership, as ever, wanted a date more than a working system.",
+        "The people who wrote that gateway had obviously never heard of timeouts.",
+        "Thanks to Gordon in infra, the whole region went dark for half an hour.",
+        "I wish I could say it was a surprise, but the platform folks do this every quarter.",
+        "Their so-called testing consisted of one happy-path click in staging.",
+    ],
+)
+def test_blame_second_batch_of_judgements(sentence):
+    """Habits, self-serving motives, dismissiveness, doubted competence and sarcastic credit are blame."""
+    assert "blame" in grade(_GATEWAY + sentence + _FOLLOW_UP, "probe").flags, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Leon merged the config change at 19:05 and paged me when the error rate climbed.",
+        "The release managers kept the change calendar open for us so we could ship the rollback.",
+        "Sven, the secondary on call, took the customer comms while I debugged.",
+        "The payments team owns the gateway, so I looped in their on-call at 19:20.",
+        (
+            "Why did it happen? Because the gateway accepted a config with an empty currency list "
+            "and nothing validated it."
+        ),
+        "The root cause was simple: the config loader treated an empty list as allow-all.",
+        "The vendor's engineers joined our bridge within ten minutes and confirmed the key rotation.",
+        "Beatrice always reviews config changes carefully, which is why we asked her to pair on the fix.",
+        "The SRE team seems to have the best dashboards in the company, so we borrowed theirs.",
+        "I was the one who approved the change, and I should have asked for a canary.",
+        "Nobody was careless here; the pipeline simply had no validation step for this file.",
+        "Blaming Gordon would be easy, but the tool let anyone push to every region at once.",
+        "The data team was a big help: they replayed the failed payments the next morning.",
+        "At least the retry queue held every failed payment, so nothing was lost.",
+        "Their dashboards showed the error rate at 6% within two minutes of the push.",
+        "They always rotate keys on Thursdays, so we knew to look at the rotation first.",
+        "Our team always pairs on gateway changes now, and the checklist has a canary step.",
+        "Management asked for updates every 15 minutes; I gave them status, impact and next update time.",
+        "The contractors who built the gateway documented the config format well, which made the fix quick.",
+        "The postmortem said the engineer made a mistake; I argued the missing validation was the cause.",
+        "It was the platform team who spotted the spike first and paged us.",
+        "People make mistakes, so the system has to catch them; that is the whole point of the CI check.",
+    ],
+)
+def test_blame_second_batch_of_neutral_mentions(sentence):
+    """People named as responders, praised, or defended, and the speaker's own slips, are not blame."""
+    assert "blame" not in grade(_GATEWAY + sentence + _FOLLOW_UP, "probe").flags, sentence

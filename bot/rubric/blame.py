@@ -39,6 +39,7 @@ _NAME_LEAD = re.compile(
 _DENIED_AFTER = re.compile(r"\s+(?:is|was|are|were)(?:\s+(?:not|never|rarely)\b|n[’']t\b)", re.I)
 # A cue that names what the speaker received ("we got excuses"): the speaker is not its subject.
 _RECEIVED = re.compile(r"(?:got|get|gave|give|received|heard)\b")
+_POSSESSIVES = frozenset(["his", "her", "their"])  # a possessive always points at a person
 _THIRD_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|their)\b")
 _SELF_ONLY = frozenset(["our team", "my team", "our teams", "my teams"])
 # Capitalised words that start sentences or name products, days and departments, never people.
@@ -196,7 +197,13 @@ def _pronoun_targets(doc: Doc, si: int, names: frozenset[str], previous: bool) -
         return []
     here = _targets(doc, si, names)
     first_here = min((t[0] for t in here), default=None)
-    return [p for p in pronouns if previous or (first_here is not None and first_here < p[0])]
+    return [
+        p
+        for p in pronouns
+        if previous
+        or (first_here is not None and first_here < p[0])
+        or doc.text[p[0] : p[1]].lower() in _POSSESSIVES
+    ]
 
 
 def _self_subject(doc: Doc, si: int, pos: int, targets: list[tuple[int, int]]) -> bool:
@@ -242,8 +249,14 @@ def _sentence_score(doc: Doc, si: int, targets: list[tuple[int, int]]) -> tuple[
                 weak = bool(_WEAK_WHO.match(cue))
                 if not _who_reaches(doc, start, end, targets, weak):
                     continue
-                if weak:
+                if cue.lower().startswith("thanks") and any(
+                    h[0] > end for h in doc.in_sentence("damage", si)
+                ):
+                    w = 2  # "thanks to Gordon, the region went dark" is sarcasm, not gratitude
+                elif weak:
                     weak_who, w = True, 1
+                elif "reason" in cue.lower():
+                    w = 1  # "X was the reason we recovered" can be credit: it needs another cue
             if _inside_quotes(doc, si, start) or _reported_and_rejected(doc, si, start):
                 continue
             if w == 1 and gap:
@@ -259,8 +272,15 @@ def _sentence_score(doc: Doc, si: int, targets: list[tuple[int, int]]) -> tuple[
 
 
 def _negated_before(doc: Doc, si: int, pos: int) -> bool:
+    """A negation just before the cue ("wasn't lazy"); "nobody on the X team bothered" is a subject."""
     s, _ = doc.spans[si]
-    return any(s <= h[0] < pos and pos - h[1] <= 25 for h in doc.in_sentence("negation", si))
+    return any(
+        s <= h[0] < pos and pos - h[1] <= 25 and not _QUANTIFIER.match(doc.text, h[0])
+        for h in doc.in_sentence("negation", si)
+    )
+
+
+_QUANTIFIER = re.compile(r"(?:nobody|no\s*one|none)\b", re.I)
 
 
 def _judged(doc: Doc) -> BlameHit | None:

@@ -117,6 +117,7 @@ REQUIRED_LEXICONS = (
     "judge_act",
     "judge_sarcasm",
     "judge_who",
+    "damage",
     "blame_target",
     "blame_pronoun",
     "accusation_reported",
