@@ -70,28 +70,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = _database(settings)
     if db is None:
         return 1
+    from bot.engine import InterviewEngine
+    from bot.grading_pool import PoolGrader
     from bot.slack.app import build_app
     from bot.slack.interview import resume_pending, start_pending_sweep
     from bot.slack.server import serve_http, serve_socket_mode
 
-    app = build_app(settings, db=db, socket_mode=not args.http)
-    g = app.gauntlet
-    # Answers recorded before a crash or restart are graded and answered now.
-    resumed = resume_pending(g, app.client)
-    if resumed:
-        log.info("Graded %d answer(s) left over from the last run", resumed)
-    # And answers left ungraded by a database outage while running are graded once it is back.
-    sweep = start_pending_sweep(g, app.client)
-    scheduler = None if args.no_scheduler else _start_scheduler(g, app.client)
+    # Grading is CPU-bound Python: in worker processes it never holds this process's GIL while the
+    # next requests of a burst wait to be acknowledged. Started (and warmed) before serving.
+    grader = PoolGrader().start()
     try:
-        if args.http:
-            serve_http(app, args.port or settings.port, args.host)
-        else:
-            serve_socket_mode(app, settings.app_token)
+        engine = InterviewEngine(db, grader.content, grader=grader)
+        app = build_app(settings, db=db, engine=engine, socket_mode=not args.http)
+        g = app.gauntlet
+        # Answers recorded before a crash or restart are graded and answered now.
+        resumed = resume_pending(g, app.client)
+        if resumed:
+            log.info("Graded %d answer(s) left over from the last run", resumed)
+        # And answers left ungraded by a database outage while running are graded once it is back.
+        sweep = start_pending_sweep(g, app.client)
+        scheduler = None if args.no_scheduler else _start_scheduler(g, app.client)
+        try:
+            if args.http:
+                serve_http(app, args.port or settings.port, args.host)
+            else:
+                serve_socket_mode(app, settings.app_token)
+        finally:
+            sweep.set()
+            if scheduler is not None:
+                scheduler.shutdown()
     finally:
-        sweep.set()
-        if scheduler is not None:
-            scheduler.shutdown()
+        grader.shutdown()
     return 0
 
 
