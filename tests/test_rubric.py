@@ -773,3 +773,72 @@ def test_blame_second_batch_of_judgements(sentence):
 def test_blame_second_batch_of_neutral_mentions(sentence):
     """People named as responders, praised, or defended, and the speaker's own slips, are not blame."""
     assert "blame" not in grade(_GATEWAY + sentence + _FOLLOW_UP, "probe").flags, sentence
+
+
+# ---------------------------------------------------------------- off topic is about something else entirely
+
+_TERSE_SYNTHESIS = (
+    "What shipped:\n"
+    "- Lock-wait budget of 2s on every job, owned by Dana, live in week one.\n"
+    "- Squawk on every pull request, owned by me, week two.\n"
+    "- 5% ramp for 30 minutes on the importer, owned by Ian, week three.\n"
+    "How we know: time to detect went from 25 to 3 minutes, and squawk has blocked 4 pull requests since. "
+    "Next time I would call it a SEV-2 ten minutes sooner."
+)
+_RESTART_ONLY = (
+    "Around lunchtime the recommendations pods started getting OOM-killed one after another and the "
+    "home page showed empty carousels for about 20 minutes. I was on call, so I restarted the pods and "
+    "bumped the memory limit, and the carousels came back. That was the end of it for me."
+)
+_PROVIDER_STORY = (
+    "On a Monday our email provider suspended our sending account, because marketing had blasted a "
+    "purchased list over the weekend. Password resets and receipts stopped going out for six hours and "
+    "support was buried. Marketing never listens to anyone; they do this every quarter."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [(_TERSE_SYNTHESIS, "synthesis"), (_RESTART_ONLY, "opening"), (_PROVIDER_STORY, "opening")],
+)
+def test_terse_restart_only_and_vendor_stories_are_on_topic(text, round_id):
+    """Bullet-list changes with numbers, a story that stops at restarting pods and a vendor outage are
+    incident answers: they are graded on their merits, not capped as off topic."""
+    g = grade(text, round_id)
+    assert "off_topic" not in g.flags
+    assert not g.summary.startswith("Flagged off topic")
+
+
+def test_provider_story_blaming_marketing_is_blame_not_off_topic():
+    """A vendor outage story that sneers at the marketing team is blame, and still on topic."""
+    flags = grade(_PROVIDER_STORY, "opening").flags
+    assert "blame" in flags and "off_topic" not in flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "My go-to weeknight dinner is a tray bake: chop peppers, onions and chicken thighs, toss them "
+            "in oil and paprika, and roast at 220 degrees for 35 minutes, turning once. I make a big batch "
+            "on Sunday so the week is easier.",
+            "synthesis",
+        ),
+        (
+            "Last summer I spent two weeks walking the coast path with my sister. We planned every stage "
+            "in a shared checklist, booked guesthouses a month ahead and sent our parents a photo every "
+            "evening so they knew where we were.",
+            "constraint",
+        ),
+        (
+            "The hardest thing in my career was moving from support into engineering. I took evening "
+            "classes for a year, asked my manager for a mentor, and in hindsight I should have asked for "
+            "help much sooner than I did.",
+            "curveball",
+        ),
+    ],
+)
+def test_recipe_holiday_and_career_story_are_off_topic(text, round_id):
+    """A recipe, a holiday or a career story with no incident in it is off topic in any round."""
+    g = grade(text, round_id)
+    assert "off_topic" in g.flags and g.score <= 10

@@ -275,12 +275,16 @@ def _negated_before(doc: Doc, si: int, pos: int) -> bool:
     """A negation just before the cue ("wasn't lazy"); "nobody on the X team bothered" is a subject."""
     s, _ = doc.spans[si]
     return any(
-        s <= h[0] < pos and pos - h[1] <= 25 and not _QUANTIFIER.match(doc.text, h[0])
+        s <= h[0] < pos
+        and pos - h[1] <= 25
+        and not _QUANTIFIER.match(doc.text, h[0])
+        and not _CLAUSE_BREAK.search(doc.text, h[1], pos)
         for h in doc.in_sentence("negation", si)
     )
 
 
 _QUANTIFIER = re.compile(r"(?:nobody|no\s*one|none)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"[;:,\u2014\u2013]|\bbut\b")
 
 
 def _judged(doc: Doc) -> BlameHit | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .dimensions import timeline_markers
 from .text import FUNCTION_WORDS, Doc
+from .types import DimensionResult
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
@@ -106,11 +108,33 @@ def gaming(doc: Doc) -> GamingReport:
     return GamingReport(structural and (len(reasons) >= 2 or heavy_meta), reasons)
 
 
-def off_topic(doc: Doc) -> bool:
-    if doc.word_count < doc.rubric.thresholds["too_short_words"]:
-        return False
+# Dimensions that only talk about an incident can earn: a recipe or a career story earns timeline,
+# ownership, impact or altitude points easily ("at 9:00 I left", "I organised"), never these.
+INCIDENT_ONLY_DIMENSIONS = frozenset(
+    [
+        "mitigation_fix_prevention",
+        "detection",
+        "communication",
+        "prevention",
+        "measurement",
+        "migration_safety",
+    ]
+)
+_ON_TOPIC_WORDS = ("incident", "system_talk", "mitigation", "jargon", "detect_source", "sql_hint")
+
+
+def off_topic(doc: Doc, results: Iterable[DimensionResult] = ()) -> bool:
+    """About something else entirely: no failure words, hardly any system or remedy words, and no
+    real points on the round's own incident dimensions (changes and measurement for synthesis,
+    communication for constraint, SQL for sql, ...)."""
     th = doc.rubric.thresholds
-    return (
-        len(doc.hits("incident_core")) < th["off_topic_min_hits"]
-        and len(doc.hits("incident")) <= th["off_topic_max_broad"]
+    if doc.word_count < th["too_short_words"]:
+        return False
+    if len(doc.hits("incident_core")) >= th["off_topic_min_hits"]:
+        return False
+    spans = {(h[0], h[1]) for name in _ON_TOPIC_WORDS for h in doc.hits(name)}
+    if len(spans) > th["off_topic_max_broad"]:
+        return False
+    return not any(
+        d.key in INCIDENT_ONLY_DIMENSIONS and d.max and d.fraction >= th["off_topic_earned"] for d in results
     )

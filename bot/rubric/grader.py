@@ -178,7 +178,7 @@ def grade(
     game = fl.gaming(doc)
     if game.gaming:
         flag_details.append(_flag(rubric, "gaming", extra="; ".join(game.reasons)))
-    topic_off = fl.off_topic(doc)
+    topic_off = fl.off_topic(doc, results)
     if topic_off:
         flag_details.append(_flag(rubric, "off_topic"))
     short = doc.word_count < rubric.thresholds["too_short_words"]
