@@ -842,3 +842,29 @@ def test_recipe_holiday_and_career_story_are_off_topic(text, round_id):
     """A recipe, a holiday or a career story with no incident in it is off topic in any round."""
     g = grade(text, round_id)
     assert "off_topic" in g.flags and g.score <= 10
+
+
+def test_primary_on_call_story_naming_others_later_is_not_hero():
+    """A first-person story that names other responders later, by name only, is not a solo hero."""
+    text = (
+        "I was primary on-call for the ledger service when the replication-lag alert paged me at 03:10, "
+        "before any customer noticed. By 03:18 about 9% of balance reads were stale, so I declared a SEV-2 "
+        "and opened #inc-ledger. I suspected the nightly batch first, but it had finished at 02:40, so I "
+        "ruled it out. I found a replica stuck replaying a long vacuum, I failed reads over to the healthy "
+        "replica at 03:26 and lag dropped to zero within four minutes. I wrote the timeline and I ran the "
+        "postmortem the next day. Mei kept the status page current every 20 minutes, and Tunde tuned the "
+        "vacuum settings as the fix. To prevent a repeat, an alert on replay lag above 30 seconds now pages "
+        "us, and I added a runbook step for failing over reads, both shipped within a week."
+    )
+    g = grade(text, "opening")
+    assert "hero" not in g.flags and "solo_hero" not in g.signals
+    assert g.dimension("ownership").fraction == 1.0
+
+
+def test_hero_story_with_only_bystanders_is_still_hero():
+    """Others mentioned only as bystanders ('my manager', 'the other engineers') leave a solo story solo."""
+    text = (
+        "The billing export failed at midnight and my manager kept asking for news. The other engineers "
+        "were arguing about theories, so I took over and fixed the export script on my own by 01:30."
+    )
+    assert "hero" in grade(text, "opening").flags

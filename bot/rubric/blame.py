@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import Doc
+from .text import COMMON_CAPS, Doc
 
 _QUOTES = re.compile(r"[\"“”]|(?<!\w)['‘]|['’](?!\w)")
 _POSSESSIVE_NAME = re.compile(r"\b([A-Z][a-z]{2,})(?:'s|’s)\s")
@@ -42,19 +42,6 @@ _RECEIVED = re.compile(r"(?:got|get|gave|give|received|heard)\b")
 _POSSESSIVES = frozenset(["his", "her", "their"])  # a possessive always points at a person
 _THIRD_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|their)\b")
 _SELF_ONLY = frozenset(["our team", "my team", "our teams", "my teams"])
-# Capitalised words that start sentences or name products, days and departments, never people.
-_NOT_PEOPLE = """The This That Then After When While Our We They It Its Postgres Slack Monday Tuesday
-    Wednesday
-    Thursday Friday Saturday Sunday January February March April May June July August September October
-    November December Black Cyber Christmas Easter Kafka Redis Mysql Stripe Android Terraform Kubernetes
-    Patroni Helm Zoom Jira Github Gitlab Google Cloudflare Datadog Grafana Sentry Pagerduty Opsgenie
-    Python Java Rails Django Linux Nginx Envoy Istio Vault Consul Jenkins Elasticsearch Mongo Apple
-    Amazon Azure Heroku Vercel Netlify Twilio Sendgrid Mailgun Okta Auth Prometheus Snowflake Airflow
-    Spark Celery Sidekiq Rabbit Docker Chrome Safari Firefox Windows Excel Sheets Confluence Notion
-    Human Error Root Cause Everyone Nobody Someone Anyone Honestly Frankly Because Why How What Also
-    Since Before Once Until Later Next Finally Meanwhile Yes Well Support Management Engineering
-    Product Sales Finance Legal Security Platform Ops Checkout Payments Billing Search"""
-_COMMON_CAPS = frozenset(_NOT_PEOPLE.split())
 
 # (lexicon, weight): a sentence blames at two points; each family counts once.
 _CUES = (
@@ -89,7 +76,7 @@ def _actor_before(doc: Doc, sent: int, pos: int) -> str | None:
     actors += [(h[0], "self") for h in doc.in_sentence("self_actor", sent)]
     for rx, group in ((_POSSESSIVE_NAME, 0), (_NAME_MID, 1), (_NAME_WEAK, 0)):
         for m in rx.finditer(doc.text, s, e):
-            if m.group(1) not in _COMMON_CAPS:
+            if m.group(1) not in COMMON_CAPS:
                 actors.append((m.start(group), "third"))
     before = [a for a in actors if a[0] <= pos]
     if before:
@@ -171,7 +158,7 @@ def _names(doc: Doc) -> frozenset[str]:
         m = _NAME_LEAD.match(doc.text, s, e)
         if m:
             found.add(m.group(1))
-    return frozenset(found - _COMMON_CAPS)
+    return frozenset(found - COMMON_CAPS)
 
 
 def _targets(doc: Doc, si: int, names: frozenset[str]) -> list[tuple[int, int]]:

@@ -70,6 +70,7 @@ REQUIRED_LEXICONS = (
     "role",
     "others",
     "hero",
+    "bystanders",
     "we",
     "cross_team",
     "org_change",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import Doc
+from .text import COMMON_CAPS, Doc
 
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014\u2013]|\s-\s|\s+and then\s+")
 _ALPHA = re.compile(r"[A-Za-z]{2,}")
@@ -20,6 +20,8 @@ _NAME_ACTS = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:\w+ly\s+)?(?:found|spotted|noticed|caught|suggested|joined|paired|took|ran|"
     r"wrote|owned|shipped|built|checked|confirmed|pointed|handled|led|rolled|paged|pulled|dug|traced|fixed)\b"
 )
+_NAME_MID = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b(?!\s+[A-Z])")
+_THING_BEFORE = re.compile(r"\b(?:the|a|an|our|their|in|on|at|into|via|using|from|of)\s+$")
 # Capitalised words that start sentences or name things, never people.
 _NOT_NAMES = frozenset(
     [
@@ -112,12 +114,29 @@ def _first(indices, n: int = 3) -> list[int]:
 
 
 def named_others(doc: Doc) -> list[int]:
-    """Sentences that credit another responder: a role, a team, or a name doing something."""
+    """Sentences that name another responder: a role, a team, someone paged, or a person's name."""
+    return doc.once("others", _named_others)
+
+
+def _named_others(doc: Doc) -> list[int]:
     found = set(doc.sents("others"))
     for m in _NAME_ACTS.finditer(doc.text):
         if m.group(1) not in _NOT_NAMES:
             found.add(doc.sentence_of(m.start()))
+    # a person's name anywhere ("Mei kept the status page current", "with Tunde"), not a product
+    # named after a preposition ("in Grafana", "on Kafka")
+    for m in _NAME_MID.finditer(doc.text):
+        if _person_name(doc, m):
+            found.add(doc.sentence_of(m.start()))
     return sorted(found)
+
+
+def _person_name(doc: Doc, m: re.Match) -> bool:
+    return (
+        m.group(1) not in _NOT_NAMES
+        and m.group(1) not in COMMON_CAPS
+        and not _THING_BEFORE.search(doc.text, max(0, m.start() - 8), m.start())
+    )
 
 
 def negated(doc: Doc, start: int, sent: int, window: int = 30) -> bool:
@@ -293,14 +312,34 @@ def impact(doc: Doc) -> Partial:
 
 
 def hero_sentences(doc: Doc, others: list[int]) -> list[int]:
-    """Sentences telling a solo-hero story: explicit ("I alone") or every action mine in a long story."""
+    """Sentences telling a solo-hero story: explicit ("I alone") or every action mine in a long story,
+    with no other responder (a name, a role, a team, someone paged) anywhere else in the answer.
+
+    People mentioned only as bystanders ("my manager", "the other engineers") or erased by the hero
+    sentence itself ("the rest of the team was panicking") are not responders.
+    """
     explicit = doc.sents("hero")
-    if len(explicit) >= 2 or (explicit and len(others) <= 1):
+    bystanders = [(h[0], h[1]) for h in doc.hits("bystanders")]
+    responders = {si for si in others if si not in explicit and not _only_bystanders(doc, si, bystanders)}
+    if responders:
+        return []
+    if explicit:
         return explicit
     actions = doc.sents("i_action")
     if len(actions) >= 5 and not others and len(doc.hits("we")) <= 1 and doc.word_count >= 120:
         return actions[:2]
     return []
+
+
+def _only_bystanders(doc: Doc, si: int, bystanders: list[tuple[int, int]]) -> bool:
+    """Every 'others' mention in sentence `si` is a bystander, and no name acts in it."""
+    s, e = doc.spans[si]
+    if any(s <= m.start() < e for m in _NAME_ACTS.finditer(doc.text, s, e) if m.group(1) not in _NOT_NAMES):
+        return False
+    if any(_person_name(doc, m) for m in _NAME_MID.finditer(doc.text, s, e)):
+        return False
+    hits = doc.in_sentence("others", si)
+    return bool(hits) and all(any(b[0] <= h[0] < b[1] for b in bystanders) for h in hits)
 
 
 def ownership(doc: Doc, level: str, others: list[int], hero: list[int], cross_team_needed: bool) -> Partial:

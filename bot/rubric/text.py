@@ -27,6 +27,20 @@ _CONCRETE = re.compile(r"\d|\b\w+_\w+\b|\b[a-z]+\.[a-z]{2,}\b|#[\w-]+|\b[A-Z]{2,
 _PROPER = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 _LONG_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]{5,}(?![\w'’])")
 
+# Capitalised words that start sentences or name products, days and departments, never people.
+_NOT_PEOPLE = """The This That Then After When While Our We They It Its Postgres Slack Monday Tuesday
+    Wednesday
+    Thursday Friday Saturday Sunday January February March April May June July August September October
+    November December Black Cyber Christmas Easter Kafka Redis Mysql Stripe Android Terraform Kubernetes
+    Patroni Helm Zoom Jira Github Gitlab Google Cloudflare Datadog Grafana Sentry Pagerduty Opsgenie
+    Python Java Rails Django Linux Nginx Envoy Istio Vault Consul Jenkins Elasticsearch Mongo Apple
+    Amazon Azure Heroku Vercel Netlify Twilio Sendgrid Mailgun Okta Auth Prometheus Snowflake Airflow
+    Spark Celery Sidekiq Rabbit Docker Chrome Safari Firefox Windows Excel Sheets Confluence Notion
+    Human Error Root Cause Everyone Nobody Someone Anyone Honestly Frankly Because Why How What Also
+    Since Before Once Until Later Next Finally Meanwhile Yes Well Support Management Engineering
+    Product Sales Finance Legal Security Platform Ops Checkout Payments Billing Search"""
+COMMON_CAPS = frozenset(_NOT_PEOPLE.split())
+
 # English function words: keyword salad has almost none of them, connected prose has plenty.
 FUNCTION_WORDS = frozenset(
     (
