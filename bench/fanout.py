@@ -1,6 +1,7 @@
 """Daily-prompt fan-out: every channel scheduled for the same minute, posted against Slack's rate limits.
 
-    .venv/bin/python bench/fanout.py [--channels 500] [--workspace-limit 50] [--latency 0.1] [--quick]
+    .venv/bin/python bench/fanout.py [--channels 500] [--workspace-limit 50] [--latency 0.1]
+                                     [--posts-per-second R | --app-default] [--quick]
 
 A fake Slack Web API (its own process) answers chat.postMessage after `--latency` seconds and
 enforces one message per second per channel and `--workspace-limit` messages per second across the
@@ -9,11 +10,16 @@ scheduler's `run_due_posts` (what the catch-up job runs) with the app's WebClien
 handlers and the app's prompt poster, over a SQLite database where every channel is scheduled at
 09:00 UTC. The floor is what the limits allow: channels / workspace limit seconds. Every channel must
 get exactly one prompt and every daily post must end `posted`.
+
+The app paces its posts at $GAUNTLET_SLACK_POSTS_PER_SECOND per workspace. The bench sets it the way an
+operator who knows the workspace's limit would: a little under it (95%, `--posts-per-second` to choose
+another). `--app-default` leaves the variable as the environment has it (unset: the app's default).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
@@ -31,6 +37,7 @@ from bot.schedule import parse_schedule
 from bot.scheduler import run_due_posts
 from bot.slack.client import make_client
 from bot.slack.interview import prompt_poster
+from bot.slack.pacing import RATE_ENV, client_pacer
 from bot.store.channels import DailyPost
 from bot.store.db import init_db, make_engine
 
@@ -47,10 +54,17 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.1,
                         help="seconds the fake takes to answer a post, like Slack's own (default 0.1)")
     parser.add_argument("--workers", type=int, help="passed to run_due_posts (default: its own default)")
+    pacing = parser.add_mutually_exclusive_group()
+    pacing.add_argument("--posts-per-second", type=float,
+                        help=f"${RATE_ENV} for the app (default: 95%% of --workspace-limit)")
+    pacing.add_argument("--app-default", action="store_true",
+                        help=f"leave ${RATE_ENV} as the environment has it")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 100 channels")
     args = parser.parse_args()
     if args.quick:
         args.channels = 100
+    if not args.app_default:
+        os.environ[RATE_ENV] = str(args.posts_per_second or 0.95 * args.workspace_limit)
 
     channels = [f"CFAN{i:05d}" for i in range(args.channels)]
     schedule = parse_schedule("09:00 UTC mon-sun")
@@ -60,7 +74,9 @@ def main() -> int:
         init_db(db)
         for channel in channels:
             set_schedule(db, S.TEAM, channel, schedule, set_by="UADMIN", now=NOW - timedelta(days=1))
-        poster = prompt_poster(make_client(S.BOT_TOKEN, api))
+        client = make_client(S.BOT_TOKEN, api)
+        pacer = client_pacer(client)
+        poster = prompt_poster(client)
         extra = {} if args.workers is None else {"workers": args.workers}
         t0 = time.perf_counter()
         results = run_due_posts(db, default_content(), poster, now=NOW, grace=timedelta(minutes=60), **extra)
@@ -85,6 +101,7 @@ def main() -> int:
             ("total time", f"{elapsed:.1f} s", "", ""),
             ("rate-limit floor (channels / workspace limit)", f"{floor:.1f} s", "", ""),
             ("total / floor", f"{ratio:.2f}×", f"≤ {TARGET_RATIO}×", S.verdict(ratio <= TARGET_RATIO)),
+            (f"pacer rate (${RATE_ENV}; at the end)", f"{pacer.ceiling:g}/s; {pacer.rate:.1f}/s", "", ""),
             ("429 answers honoured", str(stats["limited"]), "", ""),
             ("posted / already / failed (run_due_posts)",
              f"{outcome['posted']} / {outcome['already_posted']} / {outcome['failed']}", "", ""),
