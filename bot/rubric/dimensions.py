@@ -123,6 +123,8 @@ def _named_others(doc: Doc) -> list[int]:
     for m in _NAME_ACTS.finditer(doc.text):
         if m.group(1) not in _NOT_NAMES:
             found.add(doc.sentence_of(m.start()))
+    if found and not doc.hits("bystanders"):
+        return sorted(found)  # a responder is already credited: names would change nothing
     # a person's name anywhere ("Mei kept the status page current", "with Tunde"), not a product
     # named after a preposition ("in Grafana", "on Kafka")
     for m in _NAME_MID.finditer(doc.text):
