@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -53,9 +55,20 @@ def default_workers() -> int:
 
 def _init_worker(dirs: list[str]) -> None:
     global _worker_content
+    # Ctrl-C reaches the whole process group; the serving process decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker idles on its task queue forever if the serving process is killed outright: leave with it.
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _worker_content = load_content(dirs)
     for round_id in _worker_content.rounds:
         rubric_grade(_WARM_TEXT, round_id, "mid", content=_worker_content)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _grade_in_worker(text: str, round_id: str, level: str, id: str | None) -> Grade:
