@@ -242,9 +242,12 @@ def flaky():
     server.server_close()
 
 
-def test_a_fan_out_to_500_channels_survives_429s_and_5xxs_with_none_dropped(flaky, sqlite_db):
+def test_a_fan_out_to_500_channels_survives_429s_and_5xxs_with_none_dropped(flaky, sqlite_db, monkeypatch):
     """500 channels due at once, with 429s (Retry-After honoured) and 503s on the way: each channel gets
     exactly one prompt, and one whose retries ran out is posted by the next catch-up."""
+    # This fake has no workspace limit: pace like a workspace allowed 200 posts a second, so the test
+    # is about faults, not about waiting out the conservative default rate (tests/slack covers pacing).
+    monkeypatch.setenv("GAUNTLET_SLACK_POSTS_PER_SECOND", "200")
     due = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     schedule = parse_schedule("09:30 UTC daily")
     names = [f"C{n:05d}" for n in range(500)]
