@@ -868,3 +868,100 @@ def test_hero_story_with_only_bystanders_is_still_hero():
         "were arguing about theories, so I took over and fixed the export script on my own by 01:30."
     )
     assert "hero" in grade(text, "opening").flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "The most production-critical thing I've handled was moving our build pipeline from one CI "
+            "vendor to another. I planned the rollout, rewrote the workflows and kept the team posted every "
+            "week in our channel. I owned the schedule and we finished two weeks early.",
+            "opening",
+        ),
+        (
+            "Communication is something I care about a lot. I introduced a weekly update email for "
+            "stakeholders with a fixed format, ran a monthly demo for the support team so they knew what "
+            "was coming, and set up a shared channel where product could ask engineering questions.",
+            "constraint",
+        ),
+        (
+            "Afterwards I started a reading group on distributed systems that met every Thursday. I chose "
+            "the papers, led the discussions and about twelve people came regularly for six months; I "
+            "learned a lot about leading a group and would do it again.",
+            "synthesis",
+        ),
+    ],
+)
+def test_project_stories_with_earned_points_are_still_off_topic(text, round_id):
+    """A non-incident project told with good communication or ownership habits is off topic: points
+    earned elsewhere do not make it an incident."""
+    g = grade(text, round_id)
+    assert "off_topic" in g.flags and g.score <= 10
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "I told the VP she would get an update every fifteen minutes in the incident channel, gave "
+            "support two sentences for customers, and asked the five engineers to try one fix at a time, "
+            "starting with the cheapest one to undo.",
+            "constraint",
+        ),
+        (
+            "Two weeks later we shipped a migration linter in CI and a lock timeout default; since then the "
+            "linter has blocked three risky pull requests and nothing like it has happened again.",
+            "synthesis",
+        ),
+        (
+            "Our sign-in page started timing out for about a third of users after lunch. I was on call, "
+            "saw the connection pool maxed out on the dashboard, and bumped the pool size.",
+            "opening",
+        ),
+    ],
+)
+def test_response_only_answers_after_the_opening_are_on_topic(text, round_id):
+    """Later rounds may describe only the response (the fix, the VP, what happened again); a short
+    opening with a failure in it is on topic too."""
+    assert "off_topic" not in grade(text, round_id).flags
+
+
+def test_denied_harm_does_not_make_a_project_an_incident():
+    """'With no customer-visible downtime' in a project story is not a failure being described."""
+    text = (
+        "I led the move of our forty services to a new cloud region. We rehearsed each wave in staging, "
+        "held a go/no-go meeting before every cut-over and finished early with no customer-visible "
+        "downtime, which I am proud of."
+    )
+    assert "off_topic" in grade(text, "opening").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The database ran out of memory one night and the site went down. I restarted it and things came "
+        "back after a few minutes. Not much else to say really.",
+        "Checkout broke after a deploy on a Friday. We rolled it back and it was fine after that, so we "
+        "moved on to the next sprint and closed the ticket.",
+        "A cron job filled the disk and the API stopped responding. I cleared some space and it started "
+        "working again, and that was pretty much it for me.",
+    ],
+)
+def test_headline_answers_under_forty_words_are_too_short(text):
+    """A story under about forty words with few specifics is a headline an interviewer cannot grade."""
+    assert len(text.split()) < 40
+    g = grade(text, "opening")
+    assert "too_short" in g.flags and g.score <= 20
+
+
+def test_terse_answer_dense_with_specifics_is_not_too_short():
+    """A short bullet list of shipped changes with numbers and named guardrails can still be graded."""
+    text = (
+        "- Squawk linter in CI, owned by me, shipped in week one\n"
+        "- Lock timeout of 2s on every migration\n"
+        "- Alert on p99 above 800 ms\n"
+        "- 0 repeats in 6 months; the linter blocked 4 pull requests"
+    )
+    assert len(text.split()) < 40
+    assert "too_short" not in grade(text, "synthesis").flags

@@ -51,7 +51,7 @@ REQUIRED_LEXICONS = (
     "event_verb",
     "incident",
     "incident_core",
-    "system_talk",
+    "incident_followup",
     "detect_source",
     "detect_verb",
     "detect_customer",
@@ -138,9 +138,9 @@ CLAUSE_ONLY = ("event_verb", "who_cause", "blame_target")
 REQUIRED_CAPS = ("gaming", "too_short", "off_topic", "staff_without_org_change")
 REQUIRED_THRESHOLDS = (
     "too_short_words",
+    "too_short_terse_words",
+    "too_short_terse_specifics",
     "off_topic_min_hits",
-    "off_topic_max_broad",
-    "off_topic_earned",
     "gaming_function_word_ratio",
     "gaming_keyword_density",
     "gaming_repeat_share",

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .dimensions import timeline_markers
+from .dimensions import guardrail_sentences, timeline_markers
 from .text import FUNCTION_WORDS, Doc
-from .types import DimensionResult
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
@@ -51,8 +49,8 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     return not (specific - shrugs)
 
 
-def _negated_near(doc: Doc, sent: int, pos: int) -> bool:
-    return any(h[0] < pos and pos - h[1] <= 40 for h in doc.in_sentence("negation", sent))
+def _negated_near(doc: Doc, sent: int, pos: int, reach: int = 40) -> bool:
+    return any(h[0] < pos and pos - h[1] <= reach for h in doc.in_sentence("negation", sent))
 
 
 @dataclass
@@ -108,33 +106,35 @@ def gaming(doc: Doc) -> GamingReport:
     return GamingReport(structural and (len(reasons) >= 2 or heavy_meta), reasons)
 
 
-# Dimensions that only talk about an incident can earn: a recipe or a career story earns timeline,
-# ownership, impact or altitude points easily ("at 9:00 I left", "I organised"), never these.
-INCIDENT_ONLY_DIMENSIONS = frozenset(
-    [
-        "mitigation_fix_prevention",
-        "detection",
-        "communication",
-        "prevention",
-        "measurement",
-        "migration_safety",
-    ]
-)
-_ON_TOPIC_WORDS = ("incident", "system_talk", "mitigation", "jargon", "detect_source", "sql_hint")
-
-
-def off_topic(doc: Doc, results: Iterable[DimensionResult] = ()) -> bool:
-    """About something else entirely: no failure words, hardly any system or remedy words, and no
-    real points on the round's own incident dimensions (changes and measurement for synthesis,
-    communication for constraint, SQL for sql, ...)."""
+def off_topic(doc: Doc, round_id: str = "opening") -> bool:
+    """About something else entirely: no incident at all. Nothing broke, failed, degraded, alerted, paged
+    or hurt anyone (a negated "no downtime" does not count), and, after the opening, nothing refers
+    back to the incident, its fix or its responders either. Points earned elsewhere do not rescue it:
+    a CI migration or a weekly update email earns communication points without being an incident."""
     th = doc.rubric.thresholds
     if doc.word_count < th["too_short_words"]:
         return False
-    if len(doc.hits("incident_core")) >= th["off_topic_min_hits"]:
+    lexicons = ["incident_core"]
+    if round_id != "opening":
+        lexicons += ["incident_followup", "system_gap"]  # "why it got through" explains the incident
+    found = 0
+    for name in lexicons:
+        found += sum(1 for a, _b, _si in doc.hits(name) if not _NO_HARM.search(doc.text, max(0, a - 40), a))
+    return found < th["off_topic_min_hits"]
+
+
+# "no customer-visible downtime", "without any errors": harm denied right before the word
+_NO_HARM = re.compile(r"\b(?:no|zero|without(?:\s+any)?)\s+(?:[\w-]+\s+){0,2}$", re.I)
+
+
+def too_short(doc: Doc) -> bool:
+    """Too few words to grade a story: under the hard minimum always; under the terse limit unless the
+    few words are dense with specifics (numbers, time markers, named guardrail kinds)."""
+    th = doc.rubric.thresholds
+    if doc.word_count < th["too_short_words"]:
+        return True
+    if doc.word_count >= th["too_short_terse_words"]:
         return False
-    spans = {(h[0], h[1]) for name in _ON_TOPIC_WORDS for h in doc.hits(name)}
-    if len(spans) > th["off_topic_max_broad"]:
-        return False
-    return not any(
-        d.key in INCIDENT_ONLY_DIMENSIONS and d.max and d.fraction >= th["off_topic_earned"] for d in results
-    )
+    specifics = {doc.text[a:b].lower() for name in ("quantity", "time_marker") for a, b, _ in doc.hits(name)}
+    specifics |= set(guardrail_sentences(doc))
+    return len(specifics) < th["too_short_terse_specifics"]

@@ -178,10 +178,10 @@ def grade(
     game = fl.gaming(doc)
     if game.gaming:
         flag_details.append(_flag(rubric, "gaming", extra="; ".join(game.reasons)))
-    topic_off = fl.off_topic(doc, results)
+    topic_off = fl.off_topic(doc, round_id)
     if topic_off:
         flag_details.append(_flag(rubric, "off_topic"))
-    short = doc.word_count < rubric.thresholds["too_short_words"]
+    short = fl.too_short(doc)
     if short:
         flag_details.append(_flag(rubric, "too_short", extra=f"{doc.word_count} words"))
 
