@@ -4,7 +4,7 @@ Reports, per set: pairwise ordering accuracy (overall and per round), per-flag p
 false positives on strong answers, whether gaming answers score below every honest medium answer
 of their round, and the mean score per tier. It reports; it does not assert.
 
-    .venv/bin/python bench/grading_accuracy.py [--set dev|holdout|blind|blind2|all] [--json]
+    .venv/bin/python bench/grading_accuracy.py [--set dev|holdout|blind|blind2|blind3|all] [--json]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "labelled"
-SETS = ("dev", "holdout", "blind", "blind2")
+SETS = ("dev", "holdout", "blind", "blind2", "blind3")
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 TIER_RANK = {"weak": 0, "medium": 1, "strong": 2}
 # Raising these on a strong answer is the most damaging mistake a grader can make in front of a user.
