@@ -965,3 +965,70 @@ def test_terse_answer_dense_with_specifics_is_not_too_short():
     )
     assert len(text.split()) < 40
     assert "too_short" not in grade(text, "synthesis").flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "Honestly I don't believe in root causes. Complex systems fail in complex ways, and nothing in "
+            "particular went wrong that day. Everybody did their job, the deploy went out as usual, and the "
+            "database just behaved differently under load. We wrote a postmortem and moved on.",
+            "probe",
+        ),
+        (
+            "In our culture nobody is at fault. It's no one's error; it's just the nature of running "
+            "software at scale. I'd tell the CTO that we don't point fingers and that outages are part of "
+            "the job. We are a blameless team and that's how we work.",
+            "curveball",
+        ),
+        (
+            "There wasn't really a single cause to point at. Systems like ours are too complex for that and "
+            "failures are emergent. No specific thing broke and no one made a mistake; the incident was "
+            "simply the price of operating at this scale.",
+            "probe",
+        ),
+    ],
+)
+def test_fatalism_without_a_named_gap_is_blameless_to_a_fault(text, round_id):
+    """Denying that anything specific failed, framed as fatalism or culture, with no gap named, is
+    blameless to a fault, and not blame."""
+    flags = grade(text, round_id).flags
+    assert "blameless_to_a_fault" in flags and "blame" not in flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "There was no single root cause. The migration added a NOT NULL column with no default, our CI "
+            "had no migration linter, and the deploy ran at peak traffic with no lock timeout, so the table "
+            "locked for twelve minutes.",
+            "probe",
+        ),
+        (
+            "Complex systems fail in surprising ways, and this one did: the retry loop had no backoff, there "
+            "was no alert on queue depth, and our load tests never covered a slow dependency, so the backlog "
+            "grew for an hour before anyone saw it.",
+            "probe",
+        ),
+        (
+            "Nobody made a mistake that any of us couldn't have made; the pipeline let an unreviewed config "
+            "change reach production. I'd ask the CTO to fund a validation step in CI and a canary, because "
+            "a reminder email changes nothing.",
+            "curveball",
+        ),
+    ],
+)
+def test_fatalist_opening_followed_by_named_gaps_is_not_a_shrug(text, round_id):
+    """'No single root cause' or 'complex systems fail' followed by the specific gaps is a good answer."""
+    assert "blameless_to_a_fault" not in grade(text, round_id).flags
+
+
+def test_as_usual_about_a_thing_is_not_blame():
+    """'The deploy went out as usual' describes a process, not a person who keeps failing."""
+    text = (
+        "Everybody did their job, the deploy went out as usual, and then checkout started failing for a "
+        "third of users; I rolled it back within ten minutes and we found the missing index the next day."
+    )
+    assert "blame" not in grade(text, "opening").flags

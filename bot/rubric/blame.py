@@ -127,6 +127,8 @@ def _lexicon_blame(doc: Doc) -> BlameHit | None:
         shrug = doc.has("blameless_shrug", si) and _actor_before(doc, si, start) != "third"
         if shrug or doc.has("pushback", si) or _excused(doc, si, start, end, reported_ok=False):
             continue
+        if _BARE_HABIT.fullmatch(doc.text[start:end]) and not _third_in_clause(doc, si, start):
+            continue  # "the deploy went out as usual" says how a thing went, not who keeps failing
         return BlameHit(si, start)
     who = doc.rubric.lex["who_cause"]
     for si in range(len(doc.spans)):
@@ -140,6 +142,23 @@ def _lexicon_blame(doc: Doc) -> BlameHit | None:
         if _actor_before(doc, si, start) == "third":
             return BlameHit(si, start)
     return None
+
+
+# An endorsement cue that names nobody: it blames only a person acting in the same clause.
+_BARE_HABIT = re.compile(r"as\s+usual", re.I)
+_CLAUSE_EDGE = re.compile(r"[,;:\u2014\u2013]")
+
+
+def _third_in_clause(doc: Doc, si: int, pos: int) -> bool:
+    s, _ = doc.spans[si]
+    edges = [s] + [m.end() for m in _CLAUSE_EDGE.finditer(doc.text, s, pos)]
+    if len(edges) > 1 and not doc.text[edges[-1] : pos].strip():
+        edges.pop()  # ", as usual" trails the clause before the comma
+    lo = edges[-1]
+    names = _names(doc)
+    if any(lo <= h[0] < pos for h in doc.in_sentence("third_party", si)):
+        return True
+    return any(m.group(1) in names for m in _WORD_CAP.finditer(doc.text, lo, pos))
 
 
 def _asks_cause(doc: Doc, si: int) -> bool:

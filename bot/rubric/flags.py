@@ -36,9 +36,17 @@ SCORING_LEXICONS = (
 
 def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     """'Nobody was at fault' with no specific cause named anywhere."""
-    shrugs = set(doc.sents("blameless_shrug"))
-    # a gap named inside the shrug itself ("there's no root cause") is a denial, not a cause
-    if not shrugs or guard_kinds or any(h[2] not in shrugs for h in doc.hits("system_gap")):
+    shrug_hits = doc.hits("blameless_shrug")
+    shrugs = {h[2] for h in shrug_hits}
+    # a gap named inside the shrug phrase itself ("there's no root cause") is a denial, not a cause;
+    # one named after it in the same sentence ("systems fail, and this one did: no alert on X") counts
+    denials = [(a, b) for a, b, _ in shrug_hits]
+    gaps = [
+        (a, b)
+        for a, b, _ in doc.hits("system_gap")
+        if not any(x < b and a < y for x, y in denials) and not _BARE_CAUSE.fullmatch(doc.text[a:b])
+    ]
+    if not shrugs or guard_kinds or gaps:
         return False
     # "because" alone names no cause ("because we've all moved on"); a negated cause is no cause either
     specific = {
@@ -47,6 +55,10 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
         if doc.text[start:end].lower() != "because" and not _negated_near(doc, si, start)
     }
     return not (specific - shrugs)
+
+
+# the words "root cause" name no gap: "I'm wary of looking for a root cause" is still a shrug
+_BARE_CAUSE = re.compile(r"(?:contributing|root)\s+(?:factor|cause)s?", re.I)
 
 
 def _negated_near(doc: Doc, sent: int, pos: int, reach: int = 40) -> bool:
