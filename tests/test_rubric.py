@@ -1032,3 +1032,61 @@ def test_as_usual_about_a_thing_is_not_blame():
         "third of users; I rolled it back within ten minutes and we found the missing index the next day."
     )
     assert "blame" not in grade(text, "opening").flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "I took everything on myself. I told the other engineers to stop suggesting things and let me "
+            "work. I answered the VP myself, wrote the customer message myself and did the rollback myself. "
+            "Within forty minutes the errors were gone and the VP thanked me.",
+            "constraint",
+        ),
+        (
+            "I decided I would own every part of it. I muted the bridge so the others would stop "
+            "interrupting, wrote every status update myself, and personally called the VP. I ran the "
+            "failover alone and I was the one who closed the incident.",
+            "constraint",
+        ),
+        (
+            "When search went down I handled the diagnosis myself, restarted the indexers myself and "
+            "drafted the status page note myself; the rest of the team were in a planning meeting and I "
+            "didn't want to pull anyone out. Search was back after 50 minutes.",
+            "opening",
+        ),
+    ],
+)
+def test_repeated_myself_with_others_sidelined_is_hero(text, round_id):
+    """Actions done 'myself' again and again, with others told to stop or left out, is a solo-hero story."""
+    assert "hero" in grade(text, round_id).flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "I ran the bridge myself and personally wrote the first two updates, while Mei took over comms "
+            "after that and Tunde tested the rollback in staging. I told the VP he would get an update every "
+            "fifteen minutes in #inc-pay.",
+            "constraint",
+        ),
+        (
+            "I asked myself whether I could have caught it, and honestly I blamed myself at first. But the "
+            "pipeline let the change through with no check, so I'd ask the CTO for a linter in CI and a "
+            "canary step.",
+            "curveball",
+        ),
+        (
+            "I asked the engineers to stop suggesting fixes in the main channel and post hypotheses in a "
+            "thread, so we tried one at a time. Priya took comms with updates every 15 minutes, and I stayed "
+            "incident commander.",
+            "constraint",
+        ),
+    ],
+)
+def test_myself_with_credited_responders_or_reflexive_is_not_hero(text, round_id):
+    """'Myself' next to credited responders, a reflexive 'I asked myself', or focusing the engineers as
+    incident commander is not a solo-hero story."""
+    g = grade(text, round_id)
+    assert "hero" not in g.flags and "too_short" not in g.flags

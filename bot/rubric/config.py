@@ -71,6 +71,8 @@ REQUIRED_LEXICONS = (
     "others",
     "hero",
     "bystanders",
+    "hero_solo",
+    "sidelined",
     "we",
     "cross_team",
     "org_change",

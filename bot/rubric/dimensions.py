@@ -320,7 +320,7 @@ def hero_sentences(doc: Doc, others: list[int]) -> list[int]:
     People mentioned only as bystanders ("my manager", "the other engineers") or erased by the hero
     sentence itself ("the rest of the team was panicking") are not responders.
     """
-    explicit = doc.sents("hero")
+    explicit = sorted(set(doc.sents("hero")) | set(_solo_sentences(doc)))
     bystanders = [(h[0], h[1]) for h in doc.hits("bystanders")]
     responders = {si for si in others if si not in explicit and not _only_bystanders(doc, si, bystanders)}
     if responders:
@@ -331,6 +331,18 @@ def hero_sentences(doc: Doc, others: list[int]) -> list[int]:
     if len(actions) >= 5 and not others and len(doc.hits("we")) <= 1 and doc.word_count >= 120:
         return actions[:2]
     return []
+
+
+def _solo_sentences(doc: Doc) -> list[int]:
+    """Actions done "myself"/"alone" again and again, others only told to stop: the hero's shape.
+    Twice with someone sidelined, or three times on its own; once is emphasis."""
+    solo = doc.hits("hero_solo")
+    if len(solo) < 2:
+        return []
+    sidelined = doc.sents("sidelined")
+    if not sidelined and len(solo) < 3:
+        return []
+    return sorted({h[2] for h in solo} | set(sidelined))
 
 
 def _only_bystanders(doc: Doc, si: int, bystanders: list[tuple[int, int]]) -> bool:

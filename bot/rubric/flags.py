@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .dimensions import guardrail_sentences, timeline_markers
+from .dimensions import guardrail_sentences, named_others, timeline_markers
 from .text import FUNCTION_WORDS, Doc
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
@@ -141,12 +141,14 @@ _NO_HARM = re.compile(r"\b(?:no|zero|without(?:\s+any)?)\s+(?:[\w-]+\s+){0,2}$",
 
 def too_short(doc: Doc) -> bool:
     """Too few words to grade a story: under the hard minimum always; under the terse limit unless the
-    few words are dense with specifics (numbers, time markers, named guardrail kinds)."""
+    few words are dense with specifics (numbers, times, channels, roles, guardrails, named responders)."""
     th = doc.rubric.thresholds
     if doc.word_count < th["too_short_words"]:
         return True
     if doc.word_count >= th["too_short_terse_words"]:
         return False
-    specifics = {doc.text[a:b].lower() for name in ("quantity", "time_marker") for a, b, _ in doc.hits(name)}
+    kinds = ("quantity", "time_marker", "channel", "role", "sql_hint")
+    specifics = {doc.text[a:b].lower() for name in kinds for a, b, _ in doc.hits(name)}
     specifics |= set(guardrail_sentences(doc))
+    specifics |= {f"responder {si}" for si in named_others(doc)}
     return len(specifics) < th["too_short_terse_specifics"]
