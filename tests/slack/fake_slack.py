@@ -76,6 +76,7 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
+    socket_mode_url: str = ""  # what apps.connections.open hands out (a fake Socket Mode endpoint)
 
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -128,6 +129,10 @@ class FakeSlack:
     # ---- answers ------------------------------------------------------------------------------
 
     def respond(self, method: str, args: dict) -> dict:
+        if method == "apps.connections.open":
+            if not self.socket_mode_url:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "auth.test":
             return {"ok": True, "url": "https://gauntlet-test.slack.com/", "team": "Gauntlet Test",
                     "user": "incident-gauntlet", "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
