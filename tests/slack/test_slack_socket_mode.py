@@ -85,21 +85,13 @@ def _event_payload(inner: dict) -> dict:
     return json.loads(R.event(inner))
 
 
-def test_serve_opens_its_websocket_with_the_app_token(socket_served):
-    """`gauntlet serve` asks apps.connections.open with the xapp- token and connects to the URL it gets."""
-    [opened] = socket_served.fake.of("apps.connections.open")
-    auth = {k.lower(): v for k, v in opened.headers.items()}["authorization"]
-    assert auth == f"Bearer {APP_TOKEN}"
-    assert socket_served.socket.connections == 1
-    assert socket_served.socket.paths[0].startswith("/link")
-
-
 def test_a_thread_reply_envelope_is_acked_at_once_and_graded_in_the_thread(socket_served):
     """An events_api envelope with a reply in a prompt's thread is acked promptly and gets graded feedback."""
     s = socket_served
     done = run_cli(["post-prompt", "--channel", "CPRACTICE"], s.env, s.cwd)
     assert done.returncode == 0, done.stderr
-    prompt = s.fake.wait_for_call("chat.postMessage", where=lambda c: not c.args.get("thread_ts"))[-1]
+    prompt = s.fake.wait_for_call("chat.postMessage", where=lambda c: c.args.get("channel") == "CPRACTICE"
+                                  and not c.args.get("thread_ts"))[-1]
     thread_ts = prompt.response["ts"]
 
     envelope_id, sent = s.socket.deliver(
@@ -126,9 +118,14 @@ def test_help_command_envelope_gets_the_help_in_its_ack(socket_served):
     assert "/gauntlet drill" in json.dumps(payload["blocks"])
 
 
-def test_health_passes_while_connected_and_sigterm_stops_serve_cleanly(socket_served):
-    """`gauntlet health` exits 0 while connected; SIGTERM disconnects and exits 0; health then fails."""
+def test_serve_connects_with_the_app_token_is_healthy_and_stops_cleanly_on_sigterm(socket_served):
+    """Serve connects with the xapp- token, is healthy while connected, and exits 0 on SIGTERM."""
     s = socket_served
+    [opened] = s.fake.of("apps.connections.open")
+    auth = {k.lower(): v for k, v in opened.headers.items()}["authorization"]
+    assert auth == f"Bearer {APP_TOKEN}"
+    assert s.socket.connections == 1 and s.socket.paths[0].startswith("/link")
+
     healthy = run_cli(["health"], s.env, s.cwd)
     assert healthy.returncode == 0, healthy.stderr
     assert healthy.stdout.startswith("healthy:")
