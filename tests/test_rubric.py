@@ -1090,3 +1090,70 @@ def test_myself_with_credited_responders_or_reflexive_is_not_hero(text, round_id
     incident commander is not a solo-hero story."""
     g = grade(text, round_id)
     assert "hero" not in g.flags and "too_short" not in g.flags
+
+
+_OUTAGE_TAIL = (
+    " The outage lasted forty minutes and about 12% of checkouts failed before we rolled back the release."
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oleksandr was the root cause of the incident, he ran the job against production instead of staging, "
+        "so we took him off the on-call rotation and moved his pipelines to someone more senior.",
+        "I agreed the person who ran the script was the cause. We removed her from the deploy rotation and "
+        "gave her services to another engineer so it would not happen again.",
+        "The main change was a people change: the engineer responsible was moved off the payments team and "
+        "we reassigned his migrations to a senior engineer.",
+        "The root cause was Dmitri, who deployed on a Friday without testing. We revoked his production "
+        "access.",
+        "After the postmortem we took the junior engineer off the rotation and moved his services to the "
+        "platform team so he can learn first.",
+    ],
+)
+def test_person_as_root_cause_or_personnel_remedy_is_blame(text):
+    """A person named as the root cause, or a personnel action as the remedy, is blame."""
+    assert "blame" in grade(text + _OUTAGE_TAIL, "probe").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kafka was the root cause: a partition leader kept flapping under load.",
+        "The root cause was Postgres, which took an exclusive lock on the table.",
+        "The CTO wanted to take him off the rotation, but I pushed back and asked for a linter instead.",
+        "My teammate ran the migration, but the root cause was the missing lock timeout.",
+        "We did not take anyone off the rotation; we fixed the runbook.",
+        "I took Lena off the comms role so she could focus on the database, and Omar took over the updates.",
+        "The deploy that Kevin merged was the root cause, and nothing in CI checked it.",
+        "Rather than moving his services to someone else, we paired him with the DBA on the fix.",
+        "I took myself off the rotation for a week to write the runbook, and Sam covered my shifts.",
+        "The error-rate alert fired at 14:02 and paged me before any customer noticed.",
+    ],
+)
+def test_system_causes_and_role_changes_are_not_blame(text):
+    """A system as the cause, a refused personnel action or a mid-incident role hand-off is not blame."""
+    assert "blame" not in grade(text + _OUTAGE_TAIL, "probe").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The engineer did a mistake, yes, he set the path wrong, but the system let this mistake go to "
+        "production without any check.",
+        "He did a mistake, it is true, he put the wrong path in the config, but our pipeline allowed this "
+        "to reach production with no validation.",
+        "OK, the developer did an error, she skipped the review step. However the real problem is that the "
+        "tool allowed skipping it at all.",
+        "Ahmed did wrong configuration, I agree, but system did not check the config before deploy, so the "
+        "mistake went to all servers.",
+    ],
+)
+def test_conceded_mistake_redirected_to_the_system_is_not_blame(text):
+    """Conceding the slip and then naming the system gap that let it through is push-back, not blame."""
+    tail = (
+        " I would tell the CTO that another engineer will do the same mistake next month, so we need a "
+        "validation step in CI and a canary, because a reminder email changes nothing."
+    )
+    assert "blame" not in grade(text + tail, "curveball").flags

@@ -130,6 +130,14 @@ def _lexicon_blame(doc: Doc) -> BlameHit | None:
         if _BARE_HABIT.fullmatch(doc.text[start:end]) and not _third_in_clause(doc, si, start):
             continue  # "the deploy went out as usual" says how a thing went, not who keeps failing
         return BlameHit(si, start)
+    for start, end, si in doc.hits("personnel_action"):
+        # a person taken off the rotation or their work handed on is the remedy of a blaming story
+        if not _excused(doc, si, start, end) and not doc.has("pushback", si):
+            return BlameHit(si, start)
+    names = _names(doc)
+    for start, end, si in doc.hits("cause_copula"):
+        if _person_is_cause(doc, si, start, end, names) and not _excused(doc, si, start, end):
+            return BlameHit(si, start)
     who = doc.rubric.lex["who_cause"]
     for si in range(len(doc.spans)):
         # the cause answered as a who: "Honestly, the contractors." — a sentence that is only a group
@@ -159,6 +167,33 @@ def _third_in_clause(doc: Doc, si: int, pos: int) -> bool:
     if any(lo <= h[0] < pos for h in doc.in_sentence("third_party", si)):
         return True
     return any(m.group(1) in names for m in _WORD_CAP.finditer(doc.text, lo, pos))
+
+
+# "I agreed (that)" before the subject of "X was the cause" is the speaker's frame, not the subject
+_FRAME = re.compile(
+    r"\s*(?:(?:i|we)\s+(?:\w+\s+)?(?:agreed|think|thought|believe|found|said|concluded|decided)(?:\s+that)?\s+)?",
+    re.I,
+)
+_PERSON_HEAD = re.compile(
+    r"(?:the|that|our|a|this)\s+(?:new\s+|junior\s+|senior\s+)?(?:person|engineer|developer|dev|intern|"
+    r"contractor|hire|guy|girl|dba|sre|admin|operator)\b|(?:he|she)\b",
+    re.I,
+)
+_AFTER_NAME = re.compile(r"\s*(?:,?\s*who\b|[.;,:]|$)")
+
+
+def _person_is_cause(doc: Doc, si: int, start: int, end: int, names: frozenset[str]) -> bool:
+    """'Oleksandr was the root cause', 'the person who ran it was the cause', 'the root cause was Dmitri,
+    who ...': a person, not a change or a gap, stated as the cause."""
+    s, e = doc.spans[si]
+    if doc.text[start:end].lower().lstrip().startswith(("was", "is", "were", "are")):
+        edges = [s] + [m.end() for m in _CLAUSE_EDGE.finditer(doc.text, s, start)]
+        lo = _FRAME.match(doc.text, edges[-1], start).end()
+        subject = doc.text[lo:start]
+        first = subject.split()[0] if subject.split() else ""
+        return first in names or bool(_PERSON_HEAD.match(subject))
+    m = _WORD_CAP.match(doc.text, end + 1, e) if doc.text[end : end + 1] == " " else None
+    return bool(m and m.group(1) in names and _AFTER_NAME.match(doc.text, m.end(), e))
 
 
 def _asks_cause(doc: Doc, si: int) -> bool:

@@ -103,6 +103,8 @@ REQUIRED_LEXICONS = (
     "blame_strong",
     "blame_endorse",
     "blame_weak",
+    "personnel_action",
+    "cause_copula",
     "meta_terms",
     "blame_causal",
     "factor_change",
