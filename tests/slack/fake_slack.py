@@ -170,6 +170,8 @@ class FakeSlack:
                 return {"ok": False, "error": "invalid_file_id"}  # the bytes never arrived
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"),
                                            "name": self._pending_files[f["id"]]["filename"]} for f in files]}
+        # Like Slack: a method the fake does not know is an error the client sees, not a silent null.
+        return {"ok": False, "error": "unknown_method"}
 
     def receive_file(self, file_id: str, data: bytes) -> tuple[int, str]:
         """Step two of files_upload_v2: the raw bytes POSTed to the upload URL."""
@@ -179,7 +181,6 @@ class FakeSlack:
                 return 400, "bad upload"
             pending["data"] = data
         return 200, "OK - " + str(len(data))
-        return {"ok": False, "error": "unknown_method"}
 
 
 def _handler(fake: FakeSlack):
