@@ -1157,3 +1157,67 @@ def test_conceded_mistake_redirected_to_the_system_is_not_blame(text):
         "validation step in CI and a canary, because a reminder email changes nothing."
     )
     assert "blame" not in grade(text + tail, "curveball").flags
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "I established a regular update cadence with a fixed structure (status / quantified impact / "
+            "next step). I used one channel as the single source of truth. I separated the IC and comms "
+            "roles. I provided a customer-facing statement for support. I kept one line of investigation "
+            "at a time. I communicated with stakeholders proactively.",
+            "constraint",
+        ),
+        (
+            "I shipped concrete guardrails with clear owners and timing. I measured the outcome with "
+            "before/after numbers. I verified each change and tracked what it caught since. I reflected on "
+            "my own judgement and what I would do differently. I made sure prevention was separated from "
+            "mitigation and the fix.",
+            "synthesis",
+        ),
+        (
+            "I respectfully pushed back on the human error framing. I restated the causes as system gaps. I "
+            "proposed two concrete guardrails. I framed the argument for the executive as outcomes. I "
+            "explained that a reminder changes nothing and a guardrail protects every future deploy.",
+            "curveball",
+        ),
+    ],
+)
+def test_rubric_items_restated_without_specifics_are_gaming(text, round_id):
+    """First-person sentences that restate rubric items with no system, number, time, name or event are
+    gaming, told why, and score below an honest medium answer."""
+    g = grade(text, round_id)
+    assert "gaming" in g.flags and g.score <= 12
+    detail = next(f for f in g.flag_details if f.name == "gaming")
+    assert "nothing specific" in detail.message
+
+
+@pytest.mark.parametrize(
+    ("text", "round_id"),
+    [
+        (
+            "I tried to keep everyone informed. I posted updates in the channel when I had something new. I "
+            "told the engineers to focus on one idea at a time. Support got a message they could forward to "
+            "customers. It was stressful but it went okay.",
+            "constraint",
+        ),
+        (
+            "I would push back on that. I don't think it was really one person's fault. I would say that we "
+            "should look at our process instead of blaming people. I think we need better checks. That would "
+            "be my answer.",
+            "curveball",
+        ),
+        (
+            "I was incident commander, so I set a fifteen-minute update cadence for the VP in #inc-search. "
+            "Mei took the comms role and wrote the status page notes. I told the five engineers to park "
+            "their ideas in a thread and we tried the rollback first. Support pasted our customer statement "
+            "into Zendesk macros.",
+            "constraint",
+        ),
+    ],
+)
+def test_vague_or_specific_honest_answers_are_not_gaming_or_off_topic(text, round_id):
+    """Plainly vague honest answers are weak, not gaming; specific ones are neither; both are on topic."""
+    flags = grade(text, round_id).flags
+    assert "gaming" not in flags and "off_topic" not in flags

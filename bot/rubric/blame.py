@@ -134,10 +134,10 @@ def _lexicon_blame(doc: Doc) -> BlameHit | None:
         # a person taken off the rotation or their work handed on is the remedy of a blaming story
         if not _excused(doc, si, start, end) and not doc.has("pushback", si):
             return BlameHit(si, start)
-    names = _names(doc)
-    for start, end, si in doc.hits("cause_copula"):
-        if _person_is_cause(doc, si, start, end, names) and not _excused(doc, si, start, end):
-            return BlameHit(si, start)
+    for start, end, si in doc.hits("cause"):
+        span = _copula_span(doc, start, end)
+        if span and _person_is_cause(doc, si, *span, _names(doc)) and not _excused(doc, si, *span):
+            return BlameHit(si, span[0])
     who = doc.rubric.lex["who_cause"]
     for si in range(len(doc.spans)):
         # the cause answered as a who: "Honestly, the contractors." — a sentence that is only a group
@@ -182,11 +182,29 @@ _PERSON_HEAD = re.compile(
 _AFTER_NAME = re.compile(r"\s*(?:,?\s*who\b|[.;,:]|$)")
 
 
+_COPULA_BEFORE = re.compile(
+    r"(?:was|is|were|are)\s+(?:the\s+)?(?:real\s+|actual\s+|main\s+|whole\s+|only\s+)?$", re.I
+)
+_COPULA_AFTER = re.compile(r"(?:\s+of\s+(?:the|this|our)\s+\w+)?\s+(?:was|is|were)\b", re.I)
+
+
+def _copula_span(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+    """The "was the root cause" / "the root cause was" span around a cause hit, if it is stated that way."""
+    word = doc.text[start:end].lower()
+    if not word.endswith("cause") or word.endswith("because"):
+        return None
+    before = _COPULA_BEFORE.search(doc.text, max(0, start - 30), start)
+    if before:
+        return before.start(), end
+    after = _COPULA_AFTER.match(doc.text, end)
+    return (start, after.end()) if after else None
+
+
 def _person_is_cause(doc: Doc, si: int, start: int, end: int, names: frozenset[str]) -> bool:
     """'Oleksandr was the root cause', 'the person who ran it was the cause', 'the root cause was Dmitri,
     who ...': a person, not a change or a gap, stated as the cause."""
     s, e = doc.spans[si]
-    if doc.text[start:end].lower().lstrip().startswith(("was", "is", "were", "are")):
+    if doc.text[start:end].lower().startswith(("was", "is", "were", "are")):
         edges = [s] + [m.end() for m in _CLAUSE_EDGE.finditer(doc.text, s, start)]
         lo = _FRAME.match(doc.text, edges[-1], start).end()
         subject = doc.text[lo:start]
@@ -207,6 +225,10 @@ def _asks_cause(doc: Doc, si: int) -> bool:
 
 def _names(doc: Doc) -> frozenset[str]:
     """Capitalised words the answer uses as people: mid-sentence, or leading with a person's verb."""
+    return doc.once("blame_names", _find_names)
+
+
+def _find_names(doc: Doc) -> frozenset[str]:
     found = {m.group(1) for m in _NAME_MID.finditer(doc.text)}
     for s, e in doc.spans:
         m = _NAME_LEAD.match(doc.text, s, e)

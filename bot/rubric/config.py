@@ -104,7 +104,6 @@ REQUIRED_LEXICONS = (
     "blame_endorse",
     "blame_weak",
     "personnel_action",
-    "cause_copula",
     "meta_terms",
     "blame_causal",
     "factor_change",
@@ -131,6 +130,7 @@ REQUIRED_LEXICONS = (
     "self_actor",
     "negation",
     "reported_speech",
+    "concrete",
     "jargon",
     "generic_words",
     "vague",
@@ -150,6 +150,10 @@ REQUIRED_THRESHOLDS = (
     "gaming_repeat_share",
     "gaming_list_fragment_share",
     "gaming_meta_density",
+    "gaming_restate_sentences",
+    "gaming_restate_specific_share",
+    "gaming_restate_rubric_share",
+    "gaming_restate_density",
 )
 BANDED_VERDICTS = VERDICTS[:-1]  # the last verdict is what falls below every band
 _FRAGMENT_REF = re.compile(r"@([A-Z_]+)@")

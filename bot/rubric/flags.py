@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .dimensions import guardrail_sentences, named_others, timeline_markers
-from .text import FUNCTION_WORDS, Doc
+from .text import COMMON_CAPS, FUNCTION_WORDS, Doc
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
@@ -115,7 +115,62 @@ def gaming(doc: Doc) -> GamingReport:
         reasons.append("a list of terms rather than sentences")
         structural = True
     heavy_meta = meta / n > 1.5 * th["gaming_meta_density"]
-    return GamingReport(structural and (len(reasons) >= 2 or heavy_meta), reasons)
+    restated = _restates_rubric(doc, n)
+    if restated:
+        reasons.append(
+            "its sentences restate rubric items with nothing specific: no system, number, time, name or event"
+        )
+    return GamingReport(restated or (structural and (len(reasons) >= 2 or heavy_meta)), reasons)
+
+
+# Rubric items an answer can restate without saying anything: the scoring lexicons and the phrases of
+# the constraint and curveball rounds.
+_RESTATE_LEXICONS = (
+    *SCORING_LEXICONS,
+    "meta_terms",
+    "comms_structure",
+    "comms_focus",
+    "pushback",
+    "exec_framing",
+    "verification",
+)
+# numbers, #channels, code, identifiers and acronyms other than the roles every answer names
+_SPECIFIC_TOKEN = re.compile(
+    r"\d|`|#[\w-]|\b\w+_\w+\b|\b(?!(?:IC|VP|CTO|CEO|CI|SRE|ETA|PR|SEV|OK)\b)[A-Z]{2,}\b"
+)
+_MID_NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b")
+
+
+def _restates_rubric(doc: Doc, n_words: int) -> bool:
+    """Sentence after sentence of rubric vocabulary ("I used one channel as the single source of truth")
+    with no system, number, time, name or code in almost any of them."""
+    th = doc.rubric.thresholds
+    n = len(doc.spans)
+    if n < th["gaming_restate_sentences"]:
+        return False
+    # the rubric counts are already scanned and cheap; most honest answers stop here
+    rubric_sents: set[int] = set()
+    hits = 0
+    for name in _RESTATE_LEXICONS:
+        found = doc.hits(name)
+        hits += len(found)
+        rubric_sents.update(h[2] for h in found)
+    if hits < th["gaming_restate_density"] * n_words:
+        return False
+    if len(rubric_sents) < th["gaming_restate_rubric_share"] * n:
+        return False
+    limit = th["gaming_restate_specific_share"] * n
+    specific = set(doc.sents("concrete")) | set(doc.sents("quantity")) | set(doc.sents("time_marker"))
+    specific |= set(doc.sents("jargon"))
+    for i in range(n):
+        if len(specific) > limit:
+            return False
+        if i in specific:
+            continue
+        s = doc.sentence(i)
+        if _SPECIFIC_TOKEN.search(s) or any(m.group(1) not in COMMON_CAPS for m in _MID_NAME.finditer(s)):
+            specific.add(i)
+    return len(specific) <= limit
 
 
 def off_topic(doc: Doc, round_id: str = "opening") -> bool:
@@ -131,8 +186,12 @@ def off_topic(doc: Doc, round_id: str = "opening") -> bool:
         lexicons += ["incident_followup", "system_gap"]  # "why it got through" explains the incident
     found = 0
     for name in lexicons:
-        found += sum(1 for a, _b, _si in doc.hits(name) if not _NO_HARM.search(doc.text, max(0, a - 40), a))
-    return found < th["off_topic_min_hits"]
+        for start, _end, _si in doc.hits(name):
+            if not _NO_HARM.search(doc.text, max(0, start - 40), start):
+                found += 1
+                if found >= th["off_topic_min_hits"]:
+                    return False
+    return True
 
 
 # "no customer-visible downtime", "without any errors": harm denied right before the word
