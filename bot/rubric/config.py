@@ -11,24 +11,12 @@ from typing import Any
 import yaml
 
 from .scan import LexiconIndex
-from .types import FLAGS, LEVELS, VERDICTS
+from .types import DIMENSIONS, FLAGS, LEVELS, VERDICTS
 
-RUBRIC_FILE = Path(__file__).resolve().parents[2] / "content" / "rubric.yml"
+# bot/_content links to the repository's content/ and is a real directory inside an installed wheel.
+RUBRIC_FILE = Path(__file__).resolve().parents[1] / "_content" / "rubric.yml"
 
-DIMENSION_KEYS = (
-    "blameless",
-    "timeline",
-    "mitigation_fix_prevention",
-    "detection",
-    "impact",
-    "ownership",
-    "diagnosis",
-    "communication",
-    "prevention",
-    "measurement",
-    "altitude",
-    "migration_safety",
-)
+DIMENSION_KEYS = DIMENSIONS
 
 # The hint keys each dimension's detector may ask for; the file must word every one of them.
 REQUIRED_HINTS = {

@@ -471,17 +471,24 @@ _COMMS = (
 )
 
 
-def communication(doc: Doc, cross_team_needed: bool) -> Partial:
+def _checklist(doc: Doc, items) -> tuple[float, list[int], str | None]:
+    """Weighted parts of an answer: each part found adds its weight and its first sentence as
+    evidence; the first part missing names the hint."""
     fraction = 0.0
     evidence: list[int] = []
     hint = None
-    for lex, hint_key, weight in _COMMS:
+    for lex, hint_key, weight in items:
         found = doc.sents(lex)
         if found:
             fraction += weight
             evidence.append(found[0])
         elif hint is None:
             hint = hint_key
+    return fraction, evidence, hint
+
+
+def communication(doc: Doc, cross_team_needed: bool) -> Partial:
+    fraction, evidence, hint = _checklist(doc, _COMMS)
     if cross_team_needed and not doc.hits("cross_team") and fraction > 0.75:
         fraction, hint = 0.75, "senior_cross_team"
     if fraction >= 0.999:
@@ -539,16 +546,7 @@ _MEASURE = (
 
 
 def measurement(doc: Doc) -> Partial:
-    fraction = 0.0
-    evidence: list[int] = []
-    hint = None
-    for lex, hint_key, weight in _MEASURE:
-        found = doc.sents(lex)
-        if found:
-            fraction += weight
-            evidence.append(found[0])
-        elif hint is None:
-            hint = hint_key
+    fraction, evidence, hint = _checklist(doc, _MEASURE)
     if fraction >= 0.999:
         fraction, hint = 1.0, None
     if fraction == 0:
