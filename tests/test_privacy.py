@@ -84,7 +84,8 @@ def test_forget_me_removes_the_person_from_every_table_and_keeps_everyone_else(d
     assert counts["interview"] == 3 and counts["person"] == 1 and counts["cohortmember"] == 1
     assert counts["forgetprobenote"] == 3  # their own note deleted, the reference and the watcher cleared
     left = remaining_mentions(db, victim)
-    assert set(left) <= {"interview", "answer", "graderecord", "pointentry", "boardtotal"}  # only workspace T2
+    # Only workspace T2 still holds them:
+    assert set(left) <= {"interview", "answer", "graderecord", "pointentry", "boardtotal"}
     with Session(db) as s:
         theirs = s.exec(select(GradeRecord).where(GradeRecord.user_id == victim)).all()
         assert {r.workspace for r in theirs} == {"T2"}
