@@ -45,7 +45,7 @@ class HasPrompts(Protocol):
     def prompts(self) -> Sequence[PromptLike]: ...
 
 
-Poster = Callable[[str, PromptLike], str]  # (channel, prompt) -> the posted message's ts
+Poster = Callable[[str, str, PromptLike], str]  # (workspace, channel, prompt) -> the posted message's ts
 
 
 class DuePost(NamedTuple):
@@ -215,7 +215,7 @@ def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, l
     try:
         with Session(db) as s:
             prompt, cycle = _choose(s, content, post.workspace, post.channel)
-        ts = poster(post.channel, prompt)
+        ts = poster(post.workspace, post.channel, prompt)
     except Exception as exc:
         log.exception("posting the prompt to %s for %s failed", post.channel, post.day)
         error = f"{type(exc).__name__}: {exc}"

@@ -57,7 +57,7 @@ class Poster:
         self.delay = delay
         self._lock = threading.Lock()
 
-    def __call__(self, channel: str, prompt) -> str:
+    def __call__(self, workspace: str, channel: str, prompt) -> str:
         with self._lock:
             self.calls.append((channel, prompt.id))
             n = len(self.calls)

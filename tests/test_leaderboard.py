@@ -172,7 +172,7 @@ def test_rank_change_shows_what_an_interview_did(db):
 
 def prompt_day(db, day: date, channel: str = "C1") -> str:
     """Post the day's prompt and return its thread ts."""
-    return post_daily_prompt(db, BANK, WS, channel, day, lambda ch, p: f"{day:%Y%m%d}.{ch}").message_ts
+    return post_daily_prompt(db, BANK, WS, channel, day, lambda ws, ch, p: f"{day:%Y%m%d}.{ch}").message_ts
 
 
 def answered(db, user: str, ts: str, day: date, *, channel: str = "C1", source: str = "thread") -> None:

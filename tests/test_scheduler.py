@@ -36,7 +36,7 @@ class Poster:
         self.delay = delay
         self._lock = threading.Lock()
 
-    def __call__(self, channel: str, prompt) -> str:
+    def __call__(self, workspace: str, channel: str, prompt) -> str:
         clock.sleep(self.delay)
         with self._lock:
             self.calls.append((channel, prompt.id))

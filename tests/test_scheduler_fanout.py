@@ -29,7 +29,7 @@ class SlowPoster:
         self.in_flight = self.most_in_flight = 0
         self._lock = threading.Lock()
 
-    def __call__(self, channel: str, prompt) -> str:
+    def __call__(self, workspace: str, channel: str, prompt) -> str:
         with self._lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)

@@ -112,7 +112,7 @@ def _start_scheduler(g, client):
     if g.client_for is not None:  # many workspaces: each prompt goes out with its workspace's token
         from bot.slack.oauth import channel_poster
 
-        poster = channel_poster(g.db, g.client_for)
+        poster = channel_poster(g.client_for)
     else:
         poster = prompt_poster(client)
     scheduler = PromptScheduler(g.db, g.engine.content, poster)

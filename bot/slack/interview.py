@@ -205,7 +205,7 @@ def start_pending_sweep(g, client: WebClient, *, every: float = 60.0,
 def prompt_poster(client: WebClient):
     """The poster the daily-prompt code calls: post the prompt text to a channel, return its ts."""
 
-    def poster(channel: str, prompt) -> str:
+    def poster(workspace: str, channel: str, prompt) -> str:
         return post(client, channel=channel, blocks=bk.prompt_blocks(prompt.text), text=prompt.text)[0]
 
     return poster

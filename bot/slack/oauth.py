@@ -15,10 +15,8 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
 from bot.slack.client import make_client
-from bot.store.channels import ChannelConfig
 
 # The bot scopes of deploy/manifest.yml (a test keeps the two the same).
 BOT_SCOPES = (
@@ -68,19 +66,11 @@ def client_for(store: SQLAlchemyInstallationStore, api_url: str) -> Callable[[st
     return lookup
 
 
-def channel_poster(db: Engine, clients: Callable[[str], WebClient]):
-    """The daily-prompt poster for many workspaces: a channel's workspace comes from its settings
-    (Slack channel ids are unique across workspaces), its token from that workspace's installation."""
+def channel_poster(clients: Callable[[str], WebClient]):
+    """The daily-prompt poster for many workspaces: each post uses its workspace's own bot token."""
     from bot.slack.interview import prompt_poster
 
-    def poster(channel: str, prompt) -> str:
-        with Session(db) as s:
-            workspace = s.exec(
-                select(ChannelConfig.workspace).where(ChannelConfig.channel == channel)
-                .order_by(col(ChannelConfig.updated_at).desc())
-            ).first()
-        if workspace is None:
-            raise NotInstalled(f"No workspace has settings for channel {channel}.")
-        return prompt_poster(clients(workspace))(channel, prompt)
+    def poster(workspace: str, channel: str, prompt) -> str:
+        return prompt_poster(clients(workspace))(workspace, channel, prompt)
 
     return poster
