@@ -33,10 +33,12 @@ def _drop_postgres_schema(schema: str) -> None:
     admin.dispose()
 
 
-def database_engine(backend: str, tmp_path) -> Iterator[Engine]:
+def database_engine(backend: str, tmp_path, *, prepare=init_db) -> Iterator[Engine]:
+    """A fresh database on `backend`, given to `prepare` first (init_db: every table; None: empty)."""
     if backend == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        init_db(engine)
+        if prepare is not None:
+            prepare(engine)
         yield engine
         engine.dispose()
         return
@@ -45,7 +47,8 @@ def database_engine(backend: str, tmp_path) -> Iterator[Engine]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = _postgres_engine(schema)
     try:
-        init_db(engine)
+        if prepare is not None:
+            prepare(engine)
         yield engine
     finally:
         engine.dispose()
@@ -56,6 +59,12 @@ def database_engine(backend: str, tmp_path) -> Iterator[Engine]:
 def db(request, tmp_path) -> Iterator[Engine]:
     """A fresh, empty database with every table, on each backend."""
     yield from database_engine(request.param, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db(request, tmp_path) -> Iterator[Engine]:
+    """A database with nothing in it (no init_db), on each backend; PostgreSQL gets a fresh schema."""
+    yield from database_engine(request.param, tmp_path, prepare=None)
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, delete, insert, text
+from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from bot.cli import main as cli_main
@@ -33,7 +31,7 @@ from bot.leaderboard import (
 )
 from bot.privacy import forget_person
 from bot.seasons import past_seasons, season_board, season_by_key
-from bot.store.db import make_engine, normalise_url, session_scope
+from bot.store.db import session_scope
 from bot.store.models import Answer, BoardTotal, GradeRecord, Interview, PointEntry
 from bot.store.schema import upgrade
 
@@ -456,34 +454,11 @@ def test_the_rebuild_board_command_recomputes_totals(sqlite_db, capsys):
     assert "Run: gauntlet db upgrade" in capsys.readouterr().err
 
 
-def _on_admin_connection(sql: str) -> None:
-    admin = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]))
-    with admin.begin() as conn:
-        conn.execute(text(sql))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_at_0001(request, tmp_path):
+@pytest.fixture
+def database_at_0001(empty_db):
     """A database migrated to revision 0001 only (before running totals), on each backend."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        upgrade(engine, "0001")
-        yield engine
-        engine.dispose()
-        return
-    if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("PostgreSQL runs only when TEST_DATABASE_URL is set")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    _on_admin_connection(f'CREATE SCHEMA "{name}"')
-    engine = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]),
-                           connect_args={"options": f"-csearch_path={name}"})
-    try:
-        upgrade(engine, "0001")
-        yield engine
-    finally:
-        engine.dispose()
-        _on_admin_connection(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    upgrade(empty_db, "0001")
+    return empty_db
 
 
 def test_upgrading_a_live_database_backfills_the_totals(database_at_0001):

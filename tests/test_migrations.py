@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,12 +19,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from bot.cli import _engine_db, main
 from bot.store import schema
-from bot.store.db import init_db, load_tables, make_engine, normalise_url
+from bot.store.db import init_db, load_tables, make_engine
 from bot.store.schema import SchemaError, check_schema, create_schema, script_directory, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,34 +37,6 @@ HOW_TO_REVISE = (
     f"    {schema.REVISION_COMMAND}\n"
     "then review the file it writes under bot/store/migrations/versions/ and commit it with the models."
 )
-
-
-def _on_admin_connection(sql: str) -> None:
-    admin = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]))
-    with admin.begin() as conn:
-        conn.execute(text(sql))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_db(request, tmp_path) -> Iterator[Engine]:
-    """A database with nothing in it (no init_db), on each backend; PostgreSQL gets a fresh schema."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-        yield engine
-        engine.dispose()
-        return
-    if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("PostgreSQL runs only when TEST_DATABASE_URL is set")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    _on_admin_connection(f'CREATE SCHEMA "{name}"')
-    engine = create_engine(normalise_url(os.environ["TEST_DATABASE_URL"]),
-                           connect_args={"options": f"-csearch_path={name}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        _on_admin_connection(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @pytest.fixture
