@@ -391,6 +391,17 @@ def pg_base_url(cli_value: str | None) -> str:
     return cli_value or os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
 
 
+def pg_target(no_pg: bool, cli_value: str | None) -> tuple[str | None, str | None]:
+    """(base URL, None) when the PostgreSQL part should run, else (None, the line saying why not)."""
+    if no_pg:
+        return None, "PostgreSQL: skipped (--no-pg)"
+    base = pg_base_url(cli_value)
+    reason = pg_reachable(base)
+    if reason is not None:
+        return None, f"PostgreSQL: skipped, not reachable at the given URL ({reason})"
+    return base, None
+
+
 def pg_reachable(url: str) -> str | None:
     """None when PostgreSQL answers at this URL, else the reason it does not."""
     import psycopg

@@ -116,17 +116,10 @@ def main() -> int:
     rows = []
     with S.sqlite_url() as url:
         rows += rows_for("SQLite", run(url, args.replies, args.people, args.concurrency))
-    skipped = None
-    if args.no_pg:
-        skipped = "PostgreSQL: skipped (--no-pg)"
-    else:
-        base = S.pg_base_url(args.pg_url)
-        reason = S.pg_reachable(base)
-        if reason is not None:
-            skipped = f"PostgreSQL: skipped, not reachable at the given URL ({reason})"
-        else:
-            with S.pg_database(base) as url:
-                rows += rows_for("PostgreSQL", run(url, args.replies, args.people, args.concurrency))
+    base, skipped = S.pg_target(args.no_pg, args.pg_url)
+    if base is not None:
+        with S.pg_database(base) as url:
+            rows += rows_for("PostgreSQL", run(url, args.replies, args.people, args.concurrency))
     S.table(f"{args.replies} graded replies end to end through gauntlet serve --http "
             f"({args.people} people, {args.concurrency} in flight)", rows)
     if skipped:

@@ -210,22 +210,15 @@ def main() -> int:
         rows += report("SQLite", load_s, built, time_queries(url, args.runs), args.answers,
                        args.people)
 
-    skipped = None
-    if args.no_pg:
-        skipped = "PostgreSQL: skipped (--no-pg)"
-    else:
-        base = S.pg_base_url(args.pg_url)
-        reason = S.pg_reachable(base)
-        if reason is not None:
-            skipped = f"PostgreSQL: skipped, not reachable at the given URL ({reason})"
-        else:
-            with S.pg_database(base) as url:
-                t0 = time.perf_counter()
-                load_pg(url, *data)
-                load_s = time.perf_counter() - t0
-                built = rebuild(url)
-                rows += report("PostgreSQL", load_s, built, time_queries(url, args.runs),
-                               args.answers, args.people)
+    base, skipped = S.pg_target(args.no_pg, args.pg_url)
+    if base is not None:
+        with S.pg_database(base) as url:
+            t0 = time.perf_counter()
+            load_pg(url, *data)
+            load_s = time.perf_counter() - t0
+            built = rebuild(url)
+            rows += report("PostgreSQL", load_s, built, time_queries(url, args.runs),
+                           args.answers, args.people)
     S.table(f"Leaderboard query, {args.answers:,} graded answers from {args.people:,} people, "
             f"p50 of {args.runs} runs", rows)
     if skipped:
