@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.content import Content, Probe, default_content, evaluate_condition
 from bot.rubric import grade as rubric_grade
+from bot.rubric import verdict_for
 from bot.rubric.types import LEVELS, DimensionResult, Grade
 from bot.store.db import session_scope
 from bot.store.models import Answer, GradeRecord, HandledEvent, Interview, PointEntry, utcnow
@@ -535,7 +536,7 @@ class InterviewEngine:
             else "Answer a round to get a first thing to practise."
         )
         flags = sorted({f for r in best.values() for f in r.flags})
-        verdict = _verdict_for(score, interview.level)
+        verdict = verdict_for(score, interview.level)
         return Scorecard(
             interview_id=interview.id, status=interview.status, score=score, verdict=verdict,
             rounds=rounds, dimensions=dimensions, practise_next=practise, flags=flags,
@@ -578,8 +579,3 @@ def _aggregate_dimensions(grades: list[Grade]) -> list[DimensionResult]:
         for k, v in totals.items()
     ]
 
-
-def _verdict_for(score: int, level: str) -> str:
-    from bot.rubric import verdict_for
-
-    return verdict_for(score, level)
