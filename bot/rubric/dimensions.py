@@ -103,6 +103,21 @@ class Partial:
     hint_text: str | None = None  # a hint worded elsewhere (the SQL analyser), used instead of `hint`
 
 
+def _union(*groups) -> list[int]:
+    return sorted({i for g in groups for i in g})
+
+
+def _read_prevention(doc: Doc) -> list[int]:
+    """Sentences the reader says change the system for good, and that name what changed (a threshold,
+    a system, a check): "we added monitoring" alone is not a guardrail."""
+    return [i for i in doc.read("prevention") if doc.concrete(i) and not _negative_reading(doc, i)]
+
+
+def _negative_reading(doc: Doc, i: int) -> bool:
+    """The sentence is read as blaming, shrugging or empty rubric talk more than as anything else."""
+    return max(doc.p("blame", i), doc.p("empty_claim", i), doc.p("shrug", i)) >= 0.5
+
+
 def _first(indices, n: int = 3) -> list[int]:
     out: list[int] = []
     for i in indices:
@@ -219,10 +234,17 @@ class Remedy:
 
 
 def remedies(doc: Doc) -> Remedy:
-    mitigation = doc.sents("mitigation")
-    fix = doc.sents("fix")
+    """Mitigation, fix and prevention sentences: what the reader says each sentence does, plus the
+    words that name each step outright ("mitigation:", "the fix was", a guardrail put in place)."""
+    # a sentence the reader sees both ways counts for the one it is surer of
+    read_fix = [i for i in doc.read("fix") if doc.p("fix", i) > doc.p("mitigation", i)]
+    read_mitigation = [i for i in doc.read("mitigation") if i not in read_fix]
+    mitigation = _union(doc.sents("mitigation"), read_mitigation)
+    fix = _union(doc.sents("fix"), read_fix)
     guard = guardrail_sentences(doc)
-    prevention = sorted(set(doc.sents("prevention_word")) | {i for v in guard.values() for i in v})
+    prevention = _union(
+        doc.sents("prevention_word"), [i for v in guard.values() for i in v], _read_prevention(doc)
+    )
     fix_words = doc.hits("fix_word")
     fix_sents = {h[2] for h in fix_words}
     explicit_mitigation = any(
@@ -272,6 +294,13 @@ def _detection(doc: Doc) -> Partial:
         if doc.has("detect_verb", si) and si not in before and si not in alert
     ]
     selfish = doc.sents("detect_self")
+    read = [i for i in doc.read("detection") if not _negative_reading(doc, i)]
+    if read and not (alert or customer or selfish):
+        # found out in other words: an alert or monitor named in the sentence is the stronger story
+        alerted = [i for i in read if doc.has("detect_source", i)]
+        if alerted:
+            return Partial(0.85, _first(alerted, 2), "vague")
+        return Partial(0.55, _first(read, 2), "self")
     if alert:
         if before:
             return Partial(1.0, _first([alert[0], before[0]], 2))
@@ -292,7 +321,7 @@ def _detection(doc: Doc) -> Partial:
 
 
 def impact(doc: Doc) -> Partial:
-    context = set(doc.sents("impact_context"))
+    context = set(doc.sents("impact_context")) | set(doc.read("impact"))
     quantities: dict[str, int] = {}
     for start, end, si in doc.hits("quantity"):
         if start and doc.text[start - 1] == "+":  # "T+5 minutes" is a timeline marker
@@ -357,7 +386,7 @@ def _only_bystanders(doc: Doc, si: int, bystanders: list[tuple[int, int]]) -> bo
 
 
 def ownership(doc: Doc, level: str, others: list[int], hero: list[int], cross_team_needed: bool) -> Partial:
-    actions = [i for i in doc.sents("i_action") if not doc.has("i_weak", i)]
+    actions = [i for i in _union(doc.sents("i_action"), doc.read("role")) if not doc.has("i_weak", i)]
     weak = doc.sents("i_weak")
     roles = doc.sents("role")
     junior = level == "junior"
@@ -430,6 +459,12 @@ def contributing_factors(doc: Doc) -> dict[str, int]:
                 used.add(clause)
                 found[factor] = si
                 break
+    # causes the reader finds, explained in words no factor lexicon lists: each concrete causal
+    # sentence not already counted is a further link in the chain
+    for si in doc.read("cause"):
+        if si in found.values() or not doc.concrete(si) or _negative_reading(doc, si):
+            continue
+        found[f"read:{si}"] = si
     return found
 
 
@@ -439,6 +474,18 @@ def diagnosis(doc: Doc) -> Partial:
     ev = doc.sents("diag_evidence")
     fraction = (0.45 if wrong else 0) + (0.3 if hyp else 0) + (0.25 if ev else 0)
     evidence = _first([*wrong[:1], *hyp[:1], *ev[:1]], 3)
+    # reasoning in other words: each sentence the reader sees testing or ruling out a hypothesis
+    reasoning = [i for i in doc.read("diagnosis") if not _negative_reading(doc, i)]
+    read_fraction = {0: 0.0, 1: 0.45, 2: 0.75}.get(len(reasoning), 1.0)
+    if read_fraction > fraction:
+        fraction = read_fraction
+        evidence = _first([*reasoning, *evidence], 3)
+        if not wrong and not hyp:
+            hyp = reasoning[:1]
+        if not ev and len(reasoning) >= 2:
+            ev = reasoning[1:2]
+        if not wrong and len(reasoning) >= 3:
+            wrong = reasoning[:1]
     factors = contributing_factors(doc)
     if factors:
         # the failure chain: several contributing factors, each linked to what it let happen
@@ -489,6 +536,12 @@ def _checklist(doc: Doc, items) -> tuple[float, list[int], str | None]:
 
 def communication(doc: Doc, cross_team_needed: bool) -> Partial:
     fraction, evidence, hint = _checklist(doc, _COMMS)
+    # communication told in other words: each concrete sentence the reader sees informing someone
+    told = [i for i in doc.read("communication") if doc.concrete(i) and not _negative_reading(doc, i)]
+    read_fraction = min(len(told), 4) * 0.2
+    if read_fraction > fraction:
+        evidence = _first([*evidence, *told], 4)
+        fraction = read_fraction
     if cross_team_needed and not doc.hits("cross_team") and fraction > 0.75:
         fraction, hint = 0.75, "senior_cross_team"
     if fraction >= 0.999:
@@ -547,6 +600,16 @@ _MEASURE = (
 
 def measurement(doc: Doc) -> Partial:
     fraction, evidence, hint = _checklist(doc, _MEASURE)
+    measured = [i for i in doc.read("measurement") if doc.concrete(i) and not _negative_reading(doc, i)]
+    reflected = [i for i in doc.read("reflection") if not _negative_reading(doc, i)]
+    read_fraction = min(len(measured), 2) * 0.35 + (0.25 if reflected else 0.0)
+    if read_fraction > fraction:
+        fraction = read_fraction
+        evidence = _first([*measured, *reflected[:1], *evidence], 4)
+        if hint == "reflection" and reflected:
+            hint = None
+        if hint in ("before_after", "caught_since") and measured:
+            hint = "reflection" if not reflected else None
     if fraction >= 0.999:
         fraction, hint = 1.0, None
     if fraction == 0:
@@ -627,13 +690,14 @@ def altitude(doc: Doc) -> Partial:
 def blameless(doc: Doc, round_id: str, blame: bool, shrug: bool) -> Partial:
     if blame:
         return Partial(0.0, [], "blame")
-    gaps = doc.sents("system_gap")
+    read_gaps = [i for i in doc.read("cause") if doc.concrete(i) and not _negative_reading(doc, i)]
+    gaps = _union(doc.sents("system_gap"), read_gaps)
     stance = doc.sents("blameless_stance")
-    push = doc.sents("pushback")
+    push = _union(doc.sents("pushback"), doc.read("blame_rejected"))
     exec_ = doc.sents("exec_framing")
     causes = doc.sents("cause")
     if shrug:
-        shrugs = doc.sents("blameless_shrug")
+        shrugs = doc.sents("blameless_shrug") or doc.read("shrug")
         return Partial(0.2, _first(shrugs, 1), "to_a_fault")
     g = min(len(gaps), 2)
     evidence = gaps[:2]

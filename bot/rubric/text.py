@@ -6,6 +6,7 @@ import bisect
 import re
 
 from .config import Rubric
+from .reader import LABELS, default_reader
 
 # Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space, but not
 # the "1." that numbers a list item at the start of a line; a blank
@@ -172,6 +173,21 @@ FUNCTION_WORDS = frozenset(
 )
 
 
+def _read_sentences(doc: Doc):
+    return default_reader().read([doc.sentence(i) for i in range(len(doc.spans))])
+
+
+def _over_threshold(doc: Doc, label: str) -> list[int]:
+    if not doc.spans:
+        return []
+    j = _LABEL_INDEX[label]
+    column = doc.readings()[:, j]
+    return [int(i) for i in (column >= default_reader().thresholds[j]).nonzero()[0]]
+
+
+_LABEL_INDEX = {label: j for j, label in enumerate(LABELS)}
+
+
 class Doc:
     """The answer text with sentence spans; `hits(name)` runs one lexicon over the whole text once."""
 
@@ -206,6 +222,20 @@ class Doc:
         if key not in self._once:
             self._once[key] = compute(self)
         return self._once[key]
+
+    # ---- readings: what each sentence does, from the learned sentence reader (bot/rubric/reader.py)
+
+    def readings(self):
+        """Probabilities, one row per sentence and one column per reading (`reader.LABELS`)."""
+        return self.once("readings", _read_sentences)
+
+    def p(self, label: str, i: int) -> float:
+        """How sure the reader is that sentence `i` does `label` (0..1)."""
+        return float(self.readings()[i, _LABEL_INDEX[label]])
+
+    def read(self, label: str) -> list[int]:
+        """Sentences the reader says do `label` (probability over that reading's threshold), in order."""
+        return self.once("read:" + label, lambda d: _over_threshold(d, label))
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
