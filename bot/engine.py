@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from bot.content import Content, Probe, default_content, evaluate_condition
 from bot.rubric import grade as rubric_grade
-from bot.rubric import verdict_for
+from bot.rubric import merge_followup, verdict_for
+from bot.rubric.config import rubric_from
 from bot.rubric.types import LEVELS, DimensionResult, Grade
 from bot.store.db import session_scope
 from bot.store.models import Answer, GradeRecord, HandledEvent, Interview, PointEntry, utcnow
@@ -252,8 +253,7 @@ class InterviewEngine:
             assert interview is not None
             if answer.status == "graded":
                 return Turn(interview_id=interview.id, duplicate=True)
-            text = self._graded_text(s, answer)
-            grade = self.grader(text, answer.round, interview.level, content=self.content, id=str(answer.id))
+            grade = self._grade(s, answer, interview)
             s.add(_grade_record(answer, interview, grade))
             answer.status = "graded"
             s.add(answer)
@@ -284,10 +284,7 @@ class InterviewEngine:
             answer.text = text
             s.add(answer)
             record = s.exec(select(GradeRecord).where(GradeRecord.answer_id == answer.id)).first()
-            grade = self.grader(
-                self._graded_text(s, answer), answer.round, interview.level, content=self.content,
-                id=str(answer.id),
-            )
+            grade = self._grade(s, answer, interview)
             if record is not None:
                 new = _grade_record(answer, interview, grade)
                 for name in ("score", "verdict", "summary", "dimensions", "flags", "flag_details", "signals"):
@@ -365,12 +362,16 @@ class InterviewEngine:
             raise InterviewError(f"This interview is already {interview.status}; start a new one.")
         return interview
 
-    def _graded_text(self, s: Session, answer: Answer) -> str:
-        """A follow-up answer is graded together with the round's main answer it completes."""
+    def _grade(self, s: Session, answer: Answer, interview: Interview) -> Grade:
+        """A round's answer is graded on its own. A reply to a follow-up is graded for itself and then
+        merged with the round's answer it follows: per dimension the better of the two, so the reply
+        can repair what the follow-up asked about (and the round's blame stays repaired)."""
         if answer.probe_id is None:
-            return answer.text
+            return self.grader(answer.text, answer.round, interview.level, content=self.content,
+                               id=str(answer.id))
         main = s.exec(
-            select(Answer)
+            select(GradeRecord)
+            .join(Answer, col(Answer.id) == GradeRecord.answer_id)
             .where(
                 Answer.interview_id == answer.interview_id,
                 Answer.round == answer.round,
@@ -379,7 +380,11 @@ class InterviewEngine:
             )
             .order_by(col(Answer.id).desc())
         ).first()
-        return f"{main.text}\n\n{answer.text}" if main is not None else answer.text
+        reply = self.grader(answer.text, answer.round, interview.level, content=self.content,
+                            id=str(answer.id), followup=True)
+        if main is None:
+            return reply
+        return merge_followup(Grade.from_dict(_record_dict(main)), reply, rubric_from(self.content.rubric))
 
     def _award_points(
         self, s: Session, interview: Interview, round_id: str, score: int, *, recompute: bool = False

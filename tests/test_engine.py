@@ -23,7 +23,7 @@ class ScriptedGrader:
     def __init__(self):
         self.seen: list[tuple[str, str]] = []
 
-    def __call__(self, text, round_id, level="mid", *, content=None, id=None):
+    def __call__(self, text, round_id, level="mid", *, content=None, id=None, followup=False):
         self.seen.append((round_id, text))
         scores = [int(s) for s in re.findall(r"score=(\d+)", text)]
         score = max(scores) if scores else 80
@@ -74,17 +74,17 @@ def test_a_clean_interview_walks_the_five_rounds_and_ends_with_a_scorecard(engin
 
 
 def test_a_hero_story_gets_the_who_else_was_paged_probe_graded_with_the_main_answer(engine, grader):
-    """A hero flag after the opening asks who else was paged; the follow-up is graded together with the
-    answer it completes, then the interview moves on."""
+    """A hero flag after the opening asks who else was paged; the follow-up is graded on its own (as a
+    follow-up) and kept where it beats the answer it completes, then the interview moves on."""
     q = start(engine)
     turn = engine.handle(q.interview_id, "I fixed it all alone flag=hero score=50")
     assert turn.next.probe_id == "who-else-was-paged"
     assert turn.next.round == "opening"
     assert "paged" in turn.next.text
     turn = engine.handle(q.interview_id, "Priya and Sam were paged too score=75")
-    combined = "I fixed it all alone flag=hero score=50\n\nPriya and Sam were paged too score=75"
-    assert grader.seen[-1] == ("opening", combined)
-    assert turn.best_score == 75
+    assert grader.seen[-1] == ("opening", "Priya and Sam were paged too score=75")
+    # the round's result is now the sum of its best dimensions (each rounded), so 75 ± 1
+    assert abs(turn.best_score - 75) <= 1
     assert turn.next.round == "probe" and turn.next.probe_id is None
 
 
