@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.rubric.reader import LABELS, MODEL_PATH, features  # noqa: E402
+from bot.rubric.reader import FEATURES_VERSION, LABELS, MODEL_PATH, features  # noqa: E402
 
 CORPUS = ROOT / "training" / "sentences"
 C = 4.0  # inverse regularisation; chosen by the leave-one-writer-out macro F1 (see --sweep)
@@ -170,6 +170,7 @@ def export(vec, models, thresholds: np.ndarray, path: Path = MODEL_PATH) -> None
         intercept=intercept,
         thresholds=thresholds.astype(np.float32),
         corpus_sha256=np.array(corpus_digest()),
+        features_version=np.array(FEATURES_VERSION),
     )
 
 

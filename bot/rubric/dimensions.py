@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import COMMON_CAPS, Doc
+from .text import Doc
+from .text_words import COMMON_CAPS
 
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014\u2013]|\s-\s|\s+and then\s+")
 _ALPHA = re.compile(r"[A-Za-z]{2,}")
@@ -330,12 +331,13 @@ def impact(doc: Doc) -> Partial:
             quantities.setdefault(re.sub(r"\s+", " ", doc.text[start:end].lower()), si)
     n = len(quantities)
     scope = [si for si in doc.sents("severity")]
-    fraction = {0: 0.0, 1: 0.45, 2: 0.7}.get(n, 0.9)
+    fraction = {0: 0.0, 1: 0.45, 2: 0.7, 3: 0.9}.get(n, 1.0)
     evidence = _first(quantities.values(), 3)
     if scope:
         fraction += 0.1 if n else 0.2
         evidence = _first([*evidence, scope[0]], 4)
-    hint = None if fraction >= 1 else ("none" if n == 0 else "few")
+    # three numbers already make the impact concrete: what is missing then is how severe it was
+    hint = None if fraction >= 1 else ("none" if n == 0 else ("few" if n < 3 else "severity"))
     return Partial(round(min(fraction, 1.0), 2), evidence, hint)
 
 
@@ -468,7 +470,9 @@ def contributing_factors(doc: Doc) -> dict[str, int]:
     return found
 
 
-def diagnosis(doc: Doc) -> Partial:
+def diagnosis(doc: Doc, round_id: str = "opening") -> Partial:
+    if round_id == "probe":
+        return _failure_chain(doc)
     wrong = doc.sents("wrong_turn")
     hyp = doc.sents("hypothesis")
     ev = doc.sents("diag_evidence")
@@ -504,6 +508,21 @@ def diagnosis(doc: Doc) -> Partial:
     elif not hyp:
         hint = "none"
     return Partial(round(fraction, 2), evidence, hint)
+
+
+def _failure_chain(doc: Doc) -> Partial:
+    """The probe round asks for the failure chain, not the debugging story: contributing factors,
+    each explained causally; three make the chain. Reasoning told along the way adds a little."""
+    factors = contributing_factors(doc)
+    n = len(factors)
+    fraction = {0: 0.0, 1: 0.4, 2: 0.75}.get(n, 1.0)
+    reasoning = [i for i in doc.read("diagnosis") if not _negative_reading(doc, i)]
+    if n and n < 3 and (reasoning or doc.hits("chain")):
+        fraction += 0.1
+    if not n and reasoning:
+        fraction = 0.25
+    evidence = _first([*factors.values(), *reasoning], 3)
+    return Partial(round(min(fraction, 1.0), 2), evidence, None if fraction >= 1 else "chain")
 
 
 # ---------------------------------------------------------------- communication
@@ -690,7 +709,12 @@ def altitude(doc: Doc) -> Partial:
 def blameless(doc: Doc, round_id: str, blame: bool, shrug: bool) -> Partial:
     if blame:
         return Partial(0.0, [], "blame")
-    read_gaps = [i for i in doc.read("cause") if doc.concrete(i) and not _negative_reading(doc, i)]
+    # a cause the reader leans towards (0.4) counts as a gap here: the blame check has already run
+    read_gaps = [
+        i
+        for i in range(len(doc.spans))
+        if doc.p("cause", i) >= 0.4 and doc.concrete(i) and not _negative_reading(doc, i)
+    ]
     gaps = _union(doc.sents("system_gap"), read_gaps)
     stance = doc.sents("blameless_stance")
     push = _union(doc.sents("pushback"), doc.read("blame_rejected"))
@@ -710,8 +734,10 @@ def blameless(doc: Doc, round_id: str, blame: bool, shrug: bool) -> Partial:
         if exec_:
             fraction += 0.1
             evidence.append(exec_[0])
-        if not (push and exec_):
+        if not push:
             hint = "no_pushback"
+        elif not exec_:
+            hint = "no_exec"
     else:
         fraction = (0.0, 0.7, 0.9)[g]
     if stance:

@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .dimensions import guardrail_sentences, named_others, timeline_markers
-from .text import COMMON_CAPS, FUNCTION_WORDS, Doc
+from .text import Doc
+from .text_words import COMMON_CAPS, FUNCTION_WORDS
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
@@ -164,7 +165,7 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
     claims = [i for i in doc.read("empty_claim") if i not in events]
     # What decides is how much happened: a story with events is not gaming however it is worded.
     few_events = len(events) <= max(1, int(0.25 * n_sent)) and len(events) * 12 < n
-    claiming = len(claims) >= 2 and len(claims) >= 0.4 * n_sent
+    claiming = len(claims) >= 3 and len(claims) >= 0.5 * n_sent
     if claiming:
         reasons.append("its sentences claim good practice without anything that happened")
     restated = _restates_rubric(doc, n)

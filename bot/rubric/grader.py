@@ -121,7 +121,7 @@ def grade(
         elif key == "ownership":
             partials[key] = dims.ownership(doc, level, others, hero, cross_team_needed)
         elif key == "diagnosis":
-            partials[key] = dims.diagnosis(doc)
+            partials[key] = dims.diagnosis(doc, round_id)
         elif key == "communication":
             partials[key] = dims.communication(doc, cross_team_needed)
         elif key == "prevention":

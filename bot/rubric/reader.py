@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .text_words import COMMON_CAPS, FUNCTION_WORDS
+
 # What a sentence can do. The training corpus documents each one (training/sentences/README.md).
 LABELS = (
     "impact",
@@ -39,10 +41,86 @@ LABELS = (
 )
 
 MODEL_PATH = Path(__file__).with_name("reader_model.npz")
+# Bump when `features` changes: a model trained on other features must be retrained, not misread.
+FEATURES_VERSION = 2
 
 _DIGITS = re.compile(r"\d")
 _TOKEN = re.compile(r"[a-z0][a-z0_'’.+-]*[a-z0]|[a-z0]|[#@`%$:;=<>()*/]")
 _PREV_WORDS = 14
+_NOT_NAMES = (
+    COMMON_CAPS
+    | {w.capitalize() for w in FUNCTION_WORDS}
+    | frozenset(
+        [
+            "Incident",
+            "Root",
+            "Cause",
+            "Action",
+            "Item",
+            "Impact",
+            "Detection",
+            "Mitigation",
+            "Fix",
+            "Prevention",
+            "Timeline",
+            "Follow",
+            "Result",
+            "Situation",
+            "Task",
+            "Lesson",
+            "Lessons",
+            "Status",
+            "Update",
+            "Customer",
+            "Customers",
+            "Team",
+            "Engineers",
+            "Manager",
+            "Director",
+            "Migration",
+            "Deploy",
+            "Deployment",
+            "Alert",
+            "Alerts",
+            "Database",
+            "Service",
+            "Services",
+            "Users",
+            "Their",
+            "His",
+            "Her",
+            "Later",
+            "First",
+            "Second",
+            "Third",
+            "Afterwards",
+            "Today",
+            "Yesterday",
+            "Basically",
+            "Around",
+            "About",
+            "Within",
+            "During",
+            "Between",
+            "Without",
+            "Instead",
+            "Yeah",
+            "Okay",
+            "Sure",
+            "Good",
+            "Great",
+            "Sorry",
+            "Thanks",
+            "Thank",
+            "Step",
+            "Phase",
+            "Option",
+            "Factor",
+            "Owner",
+            "Metric",
+        ]
+    )
+)
 _SQL_CAPS = re.compile(r"\b(?:ALTER|CREATE|UPDATE|SET|DROP|INSERT)\b")
 
 
@@ -55,7 +133,17 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_DIGITS.sub("0", text.lower()))
+    return _TOKEN.findall(_DIGITS.sub("0", _NAMES.sub(_name, text).lower()))
+
+
+# A capitalised word that is not a common sentence opener, product or weekday reads as a person's (or
+# a team's) name: "xname" lets "Dave forgot" teach the model about "Priya forgot" too.
+_NAMES = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
+def _name(m: re.Match) -> str:
+    word = m.group()
+    return word if word in _NOT_NAMES else "Xname"
 
 
 def features(text: str, previous: str = "") -> list[str]:
@@ -89,6 +177,12 @@ class Reader:
             self.intercept = data["intercept"].astype(np.float64)
             self.thresholds = data["thresholds"].astype(np.float64)
             self.corpus_sha256 = str(data["corpus_sha256"]) if "corpus_sha256" in data else ""
+            version = int(data["features_version"]) if "features_version" in data else 1
+        if version != FEATURES_VERSION:
+            raise ValueError(
+                f"{path.name} was trained on features v{version}, the code makes v{FEATURES_VERSION}: "
+                "run training/train_reader.py"
+            )
         self.index = {f: i for i, f in enumerate(vocab)}
         self._cache: dict[str, tuple[int, ...]] = {}
         if self.labels != LABELS:

@@ -554,7 +554,8 @@ _LOCK_TIMEOUT_RE = re.compile(r"^SET\s+(?:LOCAL\s+|SESSION\s+)?lock_timeout\b", 
 _ALTER_OR_INDEX_RE = re.compile(r"^(?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX)\b", re.I)
 _TABLE_COL_RE = re.compile(
     r"\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(" + _IDENT + r")\s+ADD\s+(?:COLUMN\s+)?"
-    r"(?:IF\s+NOT\s+EXISTS\s+)?(" + _IDENT + ")", re.I)
+    r"(?:IF\s+NOT\s+EXISTS\s+)?(?!(?:CONSTRAINT|CHECK|UNIQUE|PRIMARY|FOREIGN|EXCLUDE)\b)(" + _IDENT + ")",
+    re.I)
 _NAME = r"(\"[^\"\n]{1,63}\"|[A-Za-z_][\w$]*)"
 _ALTER_TABLE_NAME_RE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(" + _IDENT + ")", re.I)
 _ADDED_COL_RE = re.compile(
