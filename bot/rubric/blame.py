@@ -130,7 +130,7 @@ def _find_blame(doc: Doc) -> BlameHit | None:
 
 # The reader alone flags a sentence only when it is sure and the sentence names someone to blame; with
 # a blame cue from the lexicons as well, a lean towards blaming is enough.
-_READER_ALONE = 0.8
+_READER_ALONE = 0.85
 _TEAMWIDE = re.compile(
     r"\b(?:every(?:one|body)|the\s+(?:whole\s+)?team|all\s+(?:the\s+)?(?:engineers|devs|developers)|"
     r"engineers|developers|human\s+error|careless\w*|sloppy|should\s+have\s+known)\b",

@@ -47,7 +47,13 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
         for a, b, _ in doc.hits("system_gap")
         if not any(x < b and a < y for x, y in denials) and not _BARE_CAUSE.fullmatch(doc.text[a:b])
     ]
-    read_shrugs = {i for i in doc.read("shrug") if doc.p("blame", i) < 0.5}
+    # the reader alone: sure of the shrug, and the sentence is about fault or cause ("nobody was really
+    # at fault", "complex systems just fail"), not about how often things break or what changed
+    read_shrugs = {
+        i
+        for i in doc.read("shrug")
+        if doc.p("shrug", i) >= 0.8 and doc.p("blame", i) < 0.5 and _FAULT_TALK.search(doc.sentence(i))
+    }
     read_causes = [i for i in doc.read("cause") if doc.concrete(i) and i not in read_shrugs]
     if read_shrugs and not shrugs and not guard_kinds and not read_causes and not gaps:
         return True  # fatalism in other words, with no specific cause anywhere
@@ -61,6 +67,12 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     }
     return not (specific - shrugs)
 
+
+_FAULT_TALK = re.compile(
+    r"\b(?:fault|blame\w*|caus\w*|nobody|no[- ]one|anyone|inevitabl\w*|complex|luck|nature|happens?|"
+    r"bound\s+to|just\s+(?:fail|break)s?)\b",
+    re.I,
+)
 
 # the words "root cause" name no gap: "I'm wary of looking for a root cause" is still a shrug
 _BARE_CAUSE = re.compile(r"(?:contributing|root)\s+(?:factor|cause)s?", re.I)

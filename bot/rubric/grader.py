@@ -263,10 +263,13 @@ def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
     whenever the reader leans that way."""
     text = doc.text
     if round_id == "sql":
+        # "Something like:" before a statement offers it, whatever the statement looks like
         quoted = [
             i
             for i in doc.read("sql_cause")
-            if doc.p("sql_cause", i) >= 0.7 and doc.p("sql_proposed", i) < 0.35
+            if doc.p("sql_cause", i) >= 0.7
+            and doc.p("sql_proposed", i) < 0.35
+            and not (i and doc.p("sql_proposed", i - 1) >= 0.3)
         ]
     else:
         quoted = [i for i in doc.read("sql_cause") if doc.p("sql_cause", i) > doc.p("sql_proposed", i)]
