@@ -194,12 +194,13 @@ class Reader:
         The same features as `features()`, looked up as vocabulary ids: a word's own features are
         cached by word, so a sentence costs a few list extensions and one small matrix product."""
         get = self.index.get
-        keys: list[int] = []  # row * vocabulary size + feature id, for every feature of every sentence
+        ids: list[int] = []  # feature ids of every sentence, one after the other
+        lengths: list[int] = []  # how many of them each sentence has
         width = len(self.index)
         previous: list[str] = []
-        for row, sentence in enumerate(sentences):
+        for sentence in sentences:
             words = _tokens(sentence)
-            ids: list[int] = []
+            start = len(ids)
             for w in words:
                 ids.extend(self._word_ids(w))
             pairs = (get(f"b:{a} {b}") for a, b in zip(["^", *words], [*words, "$"], strict=True))
@@ -210,12 +211,14 @@ class Reader:
             if _SQL_CAPS.search(sentence):
                 context.append("s:sql_caps")
             ids.extend(i for i in map(get, context) if i is not None)
-            base = row * width
-            keys.extend(base + i for i in ids)
+            lengths.append(len(ids) - start)
             previous = words
         logits = np.tile(self.intercept, (len(sentences), 1))
-        if keys:
-            uniq, counts = np.unique(np.array(keys, dtype=np.int64), return_counts=True)
+        if ids:
+            # one key per (sentence, feature): counting keys gives each sentence's term counts
+            keys = np.repeat(np.arange(len(sentences), dtype=np.int64) * width, lengths)
+            keys += np.array(ids, dtype=np.int64)
+            uniq, counts = np.unique(keys, return_counts=True)
             rows, idx = np.divmod(uniq, width)
             weights = (1.0 + np.log(counts)) * self.idf[idx]
             norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(sentences)))
