@@ -384,10 +384,11 @@ def explain(exc: BaseException) -> str | None:
         return (f"the content in {where} has {len(exc.errors)} problem(s), the first: {first}\n"
                 "Run `gauntlet content check` to see them all, or unset GAUNTLET_CONTENT_DIR.")
     if isinstance(exc, OperationalError):
-        url = _shown_url(str(exc.engine_url)) if getattr(exc, "engine_url", None) else "the database"
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        return (f"cannot use the database {url}: {reason}\n"
-                "Check DATABASE_URL (or --database-url): that the server is running and the database exists.")
+        reason = " ".join(str(exc.orig or exc).split())
+        # psycopg nests "connection failed: connection to server at … failed: FATAL: …": keep the end.
+        reason = reason.rsplit(" failed: ", 1)[-1]
+        return (f"cannot open the database: {reason}\n"
+                "Check DATABASE_URL (or --database-url): the server must be running and the database exist.")
     if isinstance(exc, ArgumentError):
         return f"{exc}. A database URL looks like sqlite:///path/to/file.db or postgresql://user@host/db."
     for module in ("bot.slack.cli",):
@@ -424,5 +425,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug or told is None:
             raise
         print(f"gauntlet {args.command}: {told}", file=sys.stderr)
-        print("(Run again with --debug for the full traceback.)", file=sys.stderr)
         return 1

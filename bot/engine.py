@@ -64,12 +64,16 @@ class Scorecard:
     dimensions: list[DimensionResult]  # aggregated over the best attempt of every graded round
     practise_next: str  # the one thing to practise next
     flags: list[str] = field(default_factory=list)
-    answered: int = 0  # rounds with at least one graded answer; 0 means "no answers yet", not a score
 
     # The total is the mean over every round of the interview (the rounds it set out to ask, plus the
     # SQL trap when it was sprung): a skipped, unanswered or never-reached round counts as 0, so
     # stopping early never scores better than finishing with a round skipped.
     TOTAL_RULE = "the average of all {n} rounds; one skipped or not answered counts 0"
+
+    @property
+    def answered(self) -> int:
+        """Rounds with a graded answer; 0 means "no answers yet", which is not a score of 0."""
+        return sum(1 for r in self.rounds if r.score is not None)
 
     def total_rule(self) -> str:
         return self.TOTAL_RULE.format(n=len(self.rounds))
@@ -568,7 +572,7 @@ class InterviewEngine:
         verdict = verdict_for(score, interview.level)
         return Scorecard(
             interview_id=interview.id, status=interview.status, score=score, verdict=verdict,
-            rounds=rounds, dimensions=dimensions, practise_next=practise, flags=flags, answered=len(best),
+            rounds=rounds, dimensions=dimensions, practise_next=practise, flags=flags,
         )
 
 
