@@ -55,7 +55,9 @@ def _open_drill_db(args: argparse.Namespace, console):
         private_file.parent.mkdir(parents=True, exist_ok=True)
     db = _engine_db(url, private_file is not None)
     if first_time:
-        console.print(f"Your drills are saved in {private_file} (`gauntlet history` lists them).")
+        # Paths and commands are never wrapped, so they copy and paste whole.
+        console.print(f"Your drills are saved in {private_file} (`gauntlet history` lists them).",
+                      soft_wrap=True)
         if Path("gauntlet.db").is_file():
             console.print("(An older ./gauntlet.db is here; to go on using it, add "
                           "--database-url sqlite:///gauntlet.db)")
@@ -142,7 +144,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         console.print("No drills yet. Start one with: gauntlet drill")
         return 0
     if private_file is not None:
-        console.print(f"Drills kept in {private_file}, newest first:", style="dim")
+        console.print(f"Drills kept in {private_file}, newest first:", style="dim", soft_wrap=True)
     for interview in interviews:
         console.print(history_view(interview, engine.scorecard(interview.id)))
     console.print("`gauntlet history ID` shows one drill's whole scorecard.", style="dim")

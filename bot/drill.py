@@ -79,12 +79,14 @@ def run_drill(
     interactive = stdin.isatty()
     console = console or make_console()
 
-    def say(*renderables) -> None:
-        console.print(*renderables)
+    def say(*renderables, **options) -> None:
+        console.print(*renderables, **options)
 
     def saved(interview_id: int) -> None:
         say()
-        say(f"Input ended. Your drill #{interview_id} is saved: continue it with `{resume_command}`.")
+        # Not wrapped: the command copies and pastes whole.
+        say(f"Input ended. Your drill #{interview_id} is saved: continue it with `{resume_command}`.",
+            soft_wrap=True)
 
     if resume:
         interview = engine.find_active(WORKSPACE, user, source="cli")
@@ -102,7 +104,7 @@ def run_drill(
         say(intro(engine, round_id, level))
         if unfinished is not None:
             say(f"(You also have an unfinished drill #{unfinished.id}; `{resume_command}` "
-                "continues the newest one.)")
+                "continues the newest one.)", soft_wrap=True)
     if interactive:
         say(Text(HELP, style="dim"))
     say()

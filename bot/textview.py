@@ -277,7 +277,7 @@ def history_view(interview, card: Scorecard) -> RenderableType:
     for r in card.rounds:
         if r.reached:
             rounds.append(" · " if rounds else "")
-            rounds.append(f"{r.title} {r.score if r.score is not None else '–'}")
+            rounds.append(f"{r.title} {r.score if r.score is not None else 'not answered'}")
     unreached = sum(1 for r in card.rounds if not r.reached)
     if unreached:
         rounds.append(f" · {unreached} more not reached", style="dim")

@@ -191,6 +191,12 @@ def _merge(layers: list[_Layer], dirs: list[Path], errors: list[ContentError]) -
         if value is None and not any(e.key_path.startswith(f"gauntlet.{key}") for e in errors):
             errors.append(first_gauntlet.doc.error(("gauntlet",), f"missing required key {key!r}"))
     _check_references(order, rounds, probes, errors)
+    # A probe with another problem is left out of the merge, but its round references are still
+    # checked, so every problem shows in one run instead of one per fix.
+    for layer in layers:
+        for located in layer.probes:
+            if located.value is None:
+                _check_raw_probe_references(located, rounds, errors)
     _check_prompt_texts(prompts, errors)
     if rubric_sources:
         _check_rubric(rubric, rubric_sources, errors)
@@ -250,9 +256,6 @@ def _check_references(
     for located in probes:
         probe = located.value
         if probe is None:
-            # An entry with another problem still gets its round references checked, so every
-            # problem shows in one run instead of one per fix.
-            _check_raw_probe_references(located, rounds, errors)
             continue
         for i, round_id in enumerate(probe.after):
             if round_id not in rounds:
