@@ -156,7 +156,6 @@ def _show_turn(turn: Turn, say, *, detail: bool) -> None:
         say(_grade_view(turn.grade, turn, detail))
         if not detail:
             say(Text("(type detail for the full breakdown)", style="dim"))
-        say()
     if turn.scorecard is not None:
         say(scorecard_view(turn.scorecard))
 
