@@ -327,3 +327,22 @@ def test_a_postgres_database_that_does_not_exist_is_named(tmp_path):
     assert proc.returncode == 1
     no_traceback(proc)
     assert "gauntlet_no_such_db" in proc.stderr and "s3cret" not in proc.stderr
+
+
+# ---- Python ------------------------------------------------------------------------------------------
+
+
+def test_an_older_python_is_told_what_it_needs():
+    """On Python 3.10 the package stops with one line naming the version it needs and the one it got."""
+    import bot
+
+    with pytest.raises(SystemExit) as stopped:
+        bot.require_python((3, 10, 12, "final", 0))
+    assert str(stopped.value).startswith(
+        "Incident Gauntlet needs Python 3.11 or newer; this is Python 3.10.12.")
+    bot.require_python((3, 11, 0, "final", 0))  # 3.11 itself is fine
+
+
+def test_the_package_declares_python_311_for_pip():
+    """pyproject.toml's requires-python matches the check, so pip refuses an older Python up front."""
+    assert 'requires-python = ">=3.11"' in (REPO / "pyproject.toml").read_text()
