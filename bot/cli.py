@@ -262,15 +262,19 @@ def _grade_batch(args: argparse.Namespace, content) -> int:
 
 @contextlib.contextmanager
 def _batch_progress(total: int):
-    """A progress bar on stderr when it is a terminal and the batch is long enough to wait for."""
-    if total < 20 or not sys.stderr.isatty():
+    """A progress bar on stderr when someone is watching a terminal while the JSON goes to a file or
+    pipe, and the batch is long enough to wait for. (JSON lines on the terminal show progress
+    themselves.)"""
+    if total < 20 or not sys.stderr.isatty() or sys.stdout.isatty():
         yield lambda: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+                  console=Console(stderr=True), transient=True,
+                  # stdout is the JSON output: never routed through the bar's console (stderr).
+                  redirect_stdout=False) as progress:
         task = progress.add_task("grading", total=total)
         yield lambda: progress.advance(task)
 

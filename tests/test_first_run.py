@@ -10,6 +10,7 @@ import pty
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,37 @@ def test_an_older_python_is_told_what_it_needs():
 def test_the_package_declares_python_311_for_pip():
     """pyproject.toml's requires-python matches the check, so pip refuses an older Python up front."""
     assert 'requires-python = ">=3.11"' in (REPO / "pyproject.toml").read_text()
+
+
+def test_a_long_batch_shows_a_progress_bar_on_the_terminal_and_clean_json_on_stdout(tmp_path):
+    """With stderr on a terminal and stdout in a pipe, a 30-answer batch draws a progress bar on the
+    terminal while stdout gets exactly one JSON line per answer."""
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("".join(json.dumps({"id": i, "round": "opening", "text": OPENING}) + "\n"
+                             for i in range(30)))
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "DATABASE_URL")}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "grade", "--batch", str(batch)], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    terminal = bytearray()
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                return
+            if not chunk:
+                return
+            terminal.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    out, _ = proc.communicate(timeout=120)  # stdout is read while the terminal is: neither fills up
+    reader.join(timeout=10)
+    os.close(leader)
+    assert proc.returncode == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in rows] == [str(i) for i in range(30)]
+    assert b"grading" in terminal and b"/30" in terminal
