@@ -49,9 +49,10 @@ class Question:
 class RoundResult:
     round: str
     title: str
-    score: int | None  # None when skipped
-    attempts: int
+    score: int | None  # None when not answered (skipped, still open, or never reached)
+    attempts: int  # answers to the round's own question (first try and retries), not follow-up replies
     verdict: str = ""
+    reached: bool = True  # False for a round the interview never got to (it was stopped first)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,19 @@ class Scorecard:
     dimensions: list[DimensionResult]  # aggregated over the best attempt of every graded round
     practise_next: str  # the one thing to practise next
     flags: list[str] = field(default_factory=list)
+
+    # The total is the mean over every round of the interview (the rounds it set out to ask, plus the
+    # SQL trap when it was sprung): a skipped, unanswered or never-reached round counts as 0, so
+    # stopping early never scores better than finishing with a round skipped.
+    TOTAL_RULE = "the average of all {n} rounds; one skipped or not answered counts 0"
+
+    @property
+    def answered(self) -> int:
+        """Rounds with a graded answer; 0 means "no answers yet", which is not a score of 0."""
+        return sum(1 for r in self.rounds if r.score is not None)
+
+    def total_rule(self) -> str:
+        return self.TOTAL_RULE.format(n=len(self.rounds))
 
 
 @dataclass(frozen=True)
@@ -216,16 +230,22 @@ class InterviewEngine:
         try:
             with session_scope(self.db) as s:
                 interview = self._active(s, interview_id)
-                previous = s.exec(
-                    select(Answer).where(Answer.interview_id == interview_id, Answer.round == interview.round)
-                ).all()
+                # An attempt is an answer to the round's own question (the first try or a retry); a
+                # reply to a follow-up completes the attempt it follows, so it keeps that number.
+                tries = len(s.exec(
+                    select(Answer.id).where(
+                        Answer.interview_id == interview_id, Answer.round == interview.round,
+                        Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+                    )
+                ).all())
+                attempt = max(tries, 1) if interview.probe_id is not None else tries + 1
                 answer = Answer(
                     interview_id=interview_id,
                     workspace=interview.workspace,
                     user_id=interview.user_id,
                     round=interview.round,
                     probe_id=interview.probe_id,
-                    attempt=len(previous) + 1,
+                    attempt=attempt,
                     text=text,
                     event_id=event_id,
                     message_ts=message_ts,
@@ -323,7 +343,13 @@ class InterviewEngine:
                 .where(Answer.interview_id == interview_id, Answer.status == "graded")
                 .order_by(col(Answer.id).desc())
             ).first()
-            target = last.round if last is not None else interview.round
+            if last is None:
+                return Turn(
+                    interview_id=interview_id,
+                    next=self._question(interview),
+                    notice="There is nothing to retry yet: answer this question first.",
+                )
+            target = last.round
             interview.round = target
             interview.probe_id = None
             interview.updated_at = utcnow()
@@ -512,26 +538,33 @@ class InterviewEngine:
             select(GradeRecord).where(GradeRecord.interview_id == interview.id).order_by(GradeRecord.id)
         ).all()
         best: dict[str, GradeRecord] = {}
-        attempts: dict[str, int] = {}
         for r in records:
-            attempts[r.round] = attempts.get(r.round, 0) + 1
             if r.round not in best or r.score > best[r.round].score:
                 best[r.round] = r
+        # Attempts count answers to the round's own question; follow-up replies are part of one.
+        attempts: dict[str, int] = {}
+        for rid in s.exec(
+            select(Answer.round).where(
+                Answer.interview_id == interview.id, Answer.status == "graded",
+                Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+            )
+        ).all():
+            attempts[rid] = attempts.get(rid, 0) + 1
+        # Every round of the interview: those it went through, then the ones it set out to ask.
+        planned = [interview.only_round] if interview.only_round else list(self.content.order)
         rounds: list[RoundResult] = []
-        for rid in dict.fromkeys(interview.path):
+        for rid in dict.fromkeys([*interview.path, *planned]):
             title = self.content.rounds[rid].title if rid in self.content.rounds else rid
             rec = best.get(rid)
             rounds.append(
                 RoundResult(
                     round=rid, title=title, score=rec.score if rec else None,
                     attempts=attempts.get(rid, 0), verdict=rec.verdict if rec else "",
+                    reached=rid in interview.path,
                 )
             )
-        # A skipped round counts as zero (skipping is allowed, not free); the question still open
-        # when an interview is stopped or looked at mid-way is left out.
-        asked = [r for r in rounds if r.score is not None or r.round != interview.round
-                 or interview.status == "finished"]
-        score = round(sum(r.score or 0 for r in asked) / len(asked)) if asked else 0
+        # Scorecard.TOTAL_RULE: the mean over all rounds, anything unanswered counting as zero.
+        score = round(sum(r.score or 0 for r in rounds) / len(rounds)) if rounds else 0
         dimensions = _aggregate_dimensions([Grade.from_dict(_record_dict(r)) for r in best.values()])
         weakest = min(
             (d for d in dimensions if d.max), key=lambda d: (d.fraction, -d.max), default=None

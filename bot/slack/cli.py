@@ -62,14 +62,85 @@ def _database(settings):
     return db
 
 
+def _quiet_logs() -> None:
+    """INFO is for what an operator acts on. APScheduler reports every job run (four lines a minute
+    here) and Bolt warns on every start that the SLACK_BOT_TOKEN it read from the environment is unused
+    because the app hands it a client built from that same token: neither says anything."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    unused_token = warning_client_prioritized_and_token_skipped()
+    log.addFilter(lambda record: record.getMessage() != unused_token)
+
+
+def check_slack(settings, *, socket_mode: bool) -> None:
+    """Ask Slack about the tokens before anything starts, so a wrong token, an app token without
+    connections:write or no network ends start-up at once with SlackApiError or a network error, which
+    `explain` turns into one clear line."""
+    from slack_sdk import WebClient
+
+    sdk_log = logging.getLogger("slack_sdk")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)  # the one line `explain` prints says it all
+    try:
+        if settings.bot_token:
+            WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15,
+                      retry_handlers=[]).auth_test()
+        if socket_mode:
+            WebClient(base_url=settings.api_url, timeout=15, retry_handlers=[]).apps_connections_open(
+                app_token=settings.app_token)
+    finally:
+        sdk_log.setLevel(level)
+
+
+WHERE = {
+    "SLACK_BOT_TOKEN": "api.slack.com/apps → your app → OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "SLACK_APP_TOKEN": "api.slack.com/apps → your app → Basic Information → App-Level Tokens, a token with "
+                       "the connections:write scope (xapp-…)",
+}
+REFUSED = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
+
+
+def explain(exc: BaseException) -> str | None:
+    """One or two lines for a Slack failure a person fixes in settings or on the network; None otherwise."""
+    import socket
+    import urllib.error
+
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(exc, SlackApiError):
+        error = (exc.response.get("error") if exc.response is not None else None) or "unknown_error"
+        method = str(getattr(exc.response, "api_url", "")).rstrip("/").rsplit("/", 1)[-1]
+        which = "SLACK_APP_TOKEN" if method == "apps.connections.open" else "SLACK_BOT_TOKEN"
+        if error in REFUSED:
+            return f"Slack refused {which} ({error}).\nCopy it again from {WHERE[which]}."
+        if error == "not_allowed_token_type":
+            return (f"{which} is not the right kind of token ({error}).\nIt comes from {WHERE[which]}.")
+        if error == "missing_scope":
+            return (f"{which} lacks a scope Slack needs for {method} (missing_scope).\n"
+                    f"Generate one at {WHERE[which]}.")
+        return f"Slack answered {method or 'a request'} with the error {error!r}."
+    if isinstance(exc, BoltError) and "is invalid" in str(exc):
+        where = WHERE["SLACK_BOT_TOKEN"]
+        return f"Slack refused SLACK_BOT_TOKEN (invalid_auth).\nCopy it again from {where}."
+    if isinstance(exc, urllib.error.URLError | ConnectionError | socket.gaierror | TimeoutError):
+        reason = getattr(exc, "reason", None) or exc
+        return (f"cannot reach Slack ({reason}).\n"
+                "Check this machine's network connection (and any proxy or firewall), then start again.")
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_logs()
     settings = _settings(http=args.http, socket_mode=not args.http)
     if settings is None:
         return 2
     db = _database(settings)
     if db is None:
         return 1
+    check_slack(settings, socket_mode=not args.http)
     from bot.engine import InterviewEngine
     from bot.grading_pool import PoolGrader
     from bot.slack.app import build_app

@@ -146,7 +146,7 @@ def _say_turn(g, client: WebClient, turn: Turn, *, mode: str, channel: str, thre
         change = leaderboard.rank_change(g.db, workspace, user, turn.interview_id, period="week")
         deliver(client, mode=mode, channel=channel, user=user, thread_ts=thread_ts,
                 blocks=bk.scorecard_blocks(turn.scorecard, user_id=user, rank_note=change.describe()),
-                text=f"Scorecard: {turn.scorecard.score:02d}/100")
+                text=f"Scorecard: {turn.scorecard.score}/100")
 
 
 def _feedback_mode(g, workspace: str, channel: str | None) -> str:
