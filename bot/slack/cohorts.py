@@ -25,7 +25,7 @@ from bot.export import export_cohort
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import cohort_blocks as cb
-from bot.slack.interview import _lock, _say_turn, _take
+from bot.slack.interview import FILES_NOT_GRADED, _lock, _say_files_only, _say_turn, _take
 from bot.slack.post import open_dm, post
 
 log = logging.getLogger("gauntlet.slack.cohorts")
@@ -267,10 +267,16 @@ def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id:
         own = g.engine.find_active(workspace, user, source="dm")
         if own is not None and own.id > drill.id:
             return False  # they started a drill of their own after the cohort's: that one is answered
+        if not event["text"].strip():
+            _say_files_only(g, client, event_id, mode="thread", channel=channel, user=user)
+            return True
         turn = _take(g, drill.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if not turn.duplicate:
         _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
                   workspace=workspace, mention=False)
+        if event.get("has_files"):
+            post(client, channel=channel, blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED,
+                 paced=False)
     return True
 
 

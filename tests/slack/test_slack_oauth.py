@@ -30,14 +30,15 @@ MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "manifest.yml"
 class InstallingSlack(FakeSlack):
     """The fake Web API plus oauth.v2.access: the code names the workspace being installed."""
 
-    def respond(self, method: str, args: dict) -> dict:
+    def respond(self, method: str, args: dict, token: str | None = None) -> dict:
         if method == "oauth.v2.access":
             team = args["code"].removeprefix("code-")
+            self.tokens[token_of(team)] = team
             return {"ok": True, "app_id": "AGAUNTLET", "authed_user": {"id": "UINSTALLER"},
                     "scope": ",".join(BOT_SCOPES), "token_type": "bot", "access_token": token_of(team),
                     "bot_user_id": f"UBOT{team}", "team": {"id": team, "name": team}, "enterprise": None,
                     "is_enterprise_install": False}
-        return super().respond(method, args)
+        return super().respond(method, args, token)
 
 
 def token_of(team: str) -> str:
