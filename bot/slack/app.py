@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
+from bot.slack.errors import explain
 from bot.slack.interview import AnswerSaved
 
 log = logging.getLogger("gauntlet.slack")
@@ -198,6 +199,8 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
             tell_person(client, body, SAVED)
         elif is_database_outage(error):
             tell_person(client, body, TRY_AGAIN)
+        else:  # a Slack error, or a bug: the person hears what went wrong and what to do
+            tell_person(client, body, explain(error))
 
     from bot.slack.listeners import register
 
