@@ -156,7 +156,9 @@ class Gauntlet:
     engine: InterviewEngine
     # Called after a command changes a schedule, so a running scheduler picks it up at once.
     schedules_changed: Callable[[], None] | None = None
-    # With OAuth, a client holding a given workspace's token for work no request started.
+    # A client holding a given workspace's token, for work no request started (scheduled posts, cohort
+    # jobs, answers graded after an outage): the app's own client with one bot token, the workspace's
+    # installation with OAuth. Set by build_app; every background job gets its client here.
     client_for: Callable[[str], WebClient] | None = None
 
 
@@ -179,11 +181,11 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         listener_executor=AckFirstExecutor(LISTENER_WORKERS, thread_name_prefix="listener"),
         logger=log,
     )
-    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
-    if oauth is not None:
-        from bot.slack.oauth import client_for
+    from bot.slack import lifecycle
 
-        gauntlet.client_for = client_for(oauth.installation_store, settings.api_url)
+    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
+    gauntlet.client_for = (lifecycle.installation_clients(oauth.installation_store, settings.api_url)
+                           if oauth is not None else lifecycle.single_workspace_clients(app.client))
 
     @app.middleware
     def _inject(context: BoltContext, next):
@@ -205,6 +207,7 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
     from bot.slack.listeners import register
 
     register(app)
+    lifecycle.register(app, oauth.installation_store if oauth is not None else None)
     app.gauntlet = gauntlet  # type: ignore[attr-defined]  # for the scheduler and tests
     return app
 

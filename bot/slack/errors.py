@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+
+class NotInstalled(LookupError):
+    """No installation of the app for this workspace (it was never installed, or was removed)."""
+
+
 # The place (channel, DM, person) or the install is gone: retrying will fail the same way for ever.
 TERMINAL = frozenset({
     "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "invalid_auth",
@@ -50,7 +55,7 @@ def slack_error_code(error: BaseException) -> str | None:
         if status == 429:
             return "ratelimited"
         return str(code) if code else "unknown_error"
-    if isinstance(error, LookupError) and error.__class__.__name__ == "NotInstalled":
+    if isinstance(error, NotInstalled):
         return "not_installed"
     if isinstance(error, (SlackRequestError, OSError)):
         return "slack_unavailable"

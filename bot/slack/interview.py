@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from bot import channels, daily, leaderboard
 from bot.engine import COMMANDS, Question, Turn
 from bot.slack import blocks as bk
+from bot.slack.errors import is_terminal, slack_error_code
 from bot.slack.post import deliver, open_dm, post
 from bot.slack.text import readable
 from bot.store.channels import as_utc
@@ -237,12 +238,21 @@ def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None)
             continue  # another replica graded it at the same moment (the grade is unique per answer)
         if turn.duplicate:
             continue
-        client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
         in_thread = interview.source == "thread"  # DM and cohort drills answer in their DM
         mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
-        _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
-                  thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
-                  workspace=interview.workspace, mention=in_thread)
+        try:
+            client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
+            _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
+                      thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
+                      workspace=interview.workspace, mention=in_thread)
+        except Exception as exc:
+            if not is_terminal(exc):
+                raise
+            # The answer is graded and kept; its feedback can never arrive (the channel was archived,
+            # the workspace uninstalled the app). Start-up and the sweep carry on with the rest.
+            log.warning("feedback for answer #%s could not be delivered: %s", answer.id,
+                        slack_error_code(exc))
+            continue
         done += 1
     return done
 
@@ -264,6 +274,27 @@ def start_pending_sweep(g, client: WebClient, *, every: float = 60.0,
 
     threading.Thread(target=loop, name="pending-sweep", daemon=True).start()
     return stop
+
+
+def scheduled_poster(g):
+    """The poster background work uses: each workspace's own client, and a channel that refuses for
+    good (archived, deleted, the app removed or uninstalled) turns its schedule off, tells whoever set
+    it once, and fails in one line instead of a traceback on every catch-up."""
+    from bot.daily import PostRefused
+    from bot.slack import lifecycle
+    from bot.slack.errors import explain
+
+    def poster(workspace: str, channel: str, prompt) -> str:
+        try:
+            return prompt_poster(g.client_for(workspace))(workspace, channel, prompt)
+        except Exception as exc:
+            if slack_error_code(exc) is None:
+                raise  # a bug, not Slack: logged with its traceback
+            if is_terminal(exc):
+                lifecycle.schedule_refused(g.db, g.client_for, workspace, channel, exc)
+            raise PostRefused(explain(exc)) from None
+
+    return poster
 
 
 def prompt_poster(client: WebClient):
