@@ -151,3 +151,16 @@ def test_the_no_drill_direction_is_not_repeated_on_slacks_retry(slack, fake):
     response(fake, path)
     fake.wait_for_call("chat.postMessage", where=lambda c: c.args["channel"] == "DBOB")
     assert len([c for c in fake.of("chat.postMessage") if c.args["channel"] == "DBOB"]) == 1
+
+
+def test_an_answer_with_a_nul_byte_is_stored_and_graded(slack, fake, slack_db):
+    """A NUL byte (which PostgreSQL refuses in text) is stored as U+FFFD and the answer is graded."""
+    _, _, path = send_command(slack, fake, "drill opening")
+    response(fake, path)
+    fake.wait_for_call("chat.postMessage", where=lambda c: c.args["channel"] == "DALICE")
+    send_event(slack, R.message(OPENING[:200] + "\x00" + OPENING[200:], user="UALICE", channel="DALICE",
+                                channel_type="im"))
+    fake.wait_for_call("chat.postMessage", where=lambda c: c.args["channel"] == "DALICE" and "/100" in c.text)
+    with Session(slack_db) as s:
+        [answer] = s.exec(select(Answer)).all()
+    assert answer.status == "graded" and "\ufffd" in answer.text and "\x00" not in answer.text
