@@ -182,7 +182,10 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         logger=log,
     )
     from bot.slack import lifecycle
+    from bot.slack.hardening import quiet_request_verification
 
+    if not socket_mode:
+        quiet_request_verification(app, settings.signing_secret or "")
     gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
     gauntlet.client_for = (lifecycle.installation_clients(oauth.installation_store, settings.api_url)
                            if oauth is not None else lifecycle.single_workspace_clients(app.client))
