@@ -70,6 +70,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = _database(settings)
     if db is None:
         return 1
+    from bot.content import ContentErrors, default_content
+
+    try:
+        default_content()  # built-in plus $GAUNTLET_CONTENT_DIR: a broken file stops start-up, in words
+    except ContentErrors as exc:
+        for error in exc.errors:
+            print(f"gauntlet: {error}", file=sys.stderr)
+        print("gauntlet: fix the content (`gauntlet content check DIR` lists every problem), then start "
+              "again.", file=sys.stderr)
+        return 1
     from bot.engine import InterviewEngine
     from bot.grading_pool import PoolGrader
     from bot.slack.app import build_app
