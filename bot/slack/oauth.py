@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 
 # The bot scopes of deploy/manifest.yml (a test keeps the two the same).
 BOT_SCOPES = (
-    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:write",
-    "groups:history", "groups:read", "im:history", "im:read", "im:write", "users:read",
+    "channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history", "im:write",
+    "users:read",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
