@@ -15,6 +15,11 @@ _MARKUP = re.compile(r"<([^<>]*)>")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
+def unescape(text: str) -> str:
+    """Only the three entities: for slash-command words, whose `<@U…>` and `<#C…>` are parsed as such."""
+    return _unescape(text)
+
+
 def _unescape(text: str) -> str:
     for entity, char in _ENTITIES:
         text = text.replace(entity, char)

@@ -78,8 +78,9 @@ def test_the_bots_own_channel_links_stay_links(slack, fake):
 
 
 def test_unknown_input_quoted_back_is_escaped_once(slack, fake):
-    """A channel setting named with markup-like text is quoted back escaped exactly once."""
-    _, _, path = send_command(slack, fake, "feedback <b>loud</b>", user="UADMIN")
+    """A channel setting named with markup-like text (escaped by Slack, as typed text is) is quoted back
+    escaped exactly once, so the person sees what they typed."""
+    _, _, path = send_command(slack, fake, R.slack_escape("feedback <b>loud</b>"), user="UADMIN")
     shown = _block_texts(response(fake, path))
     assert "&lt;b&gt;loud&lt;/b&gt;" in shown and "&amp;lt;" not in shown
 

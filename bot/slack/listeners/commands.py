@@ -16,6 +16,7 @@ from bot.schedule import ScheduleError, describe, parse_schedule
 from bot.slack import blocks as bk
 from bot.slack import cohorts as cohort_slack
 from bot.slack.interview import start_drill
+from bot.slack.text import unescape
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 
@@ -27,7 +28,8 @@ class Request:
         self.workspace = context.team_id or command.get("team_id") or ""
         self.user = command["user_id"]
         self.channel = command.get("channel_id")
-        words = (command.get("text") or "").split()
+        # Slack escapes &, < and > in what was typed (should_escape); markup like <@U…> stays markup.
+        words = [unescape(word) for word in (command.get("text") or "").split()]
         self.sub = words[0].lower() if words else "help"
         self.args = words[1:]
         self.gauntlet = context["gauntlet"]
