@@ -128,7 +128,7 @@ def _answer_thread_from_dm(g, client: WebClient, interview, *, workspace: str, e
         turn = _take(g, interview.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if turn.duplicate:
         return
-    # Feedback goes where the channel wants it (the DM), naming the thread the interview belongs to.
+    # Feedback goes where the channel wants it: the person's DM, where they answered.
     _say_turn(g, client, turn, mode="dm", channel=interview.channel, thread_ts=interview.thread_ts,
               user=user, workspace=workspace, mention=False)
     if event.get("has_files"):
@@ -153,8 +153,10 @@ def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_
     with _lock(workspace, user, channel, thread_ts):
         latest = g.engine.find_latest(workspace, user, source="thread", channel=channel, thread_ts=thread_ts)
         if latest is not None and latest.status != "active":
-            if event_id is None or not (g.engine.seen_event(event_id) or not g.engine.claim_event(event_id)):
-                # One interview per person per prompt; more replies get a pointer, not a new interview.
+            # One interview per person per prompt; more replies get a pointer, not a new interview. A
+            # retried delivery (of the last answer, or of this reply) gets nothing a second time.
+            first = event_id is None or (not g.engine.seen_event(event_id) and g.engine.claim_event(event_id))
+            if first:
                 deliver(client, mode="ephemeral", channel=channel, user=user, thread_ts=thread_ts,
                         blocks=bk.sections(bk.interview_over_text(latest.status, latest.score)),
                         text="Your interview in this thread is over.")
