@@ -213,6 +213,10 @@ class InterviewEngine:
             return Turn(interview_id=interview_id, duplicate=True)
         return self.grade_answer(answer_id)
 
+    def claim_event(self, event_id: str) -> bool:
+        """Take this delivery once: False when it (a retry of it) was already taken."""
+        return self._claim_event(event_id)
+
     def _claim_event(self, event_id: str) -> bool:
         try:
             with session_scope(self.db) as s:
@@ -226,7 +230,9 @@ class InterviewEngine:
     ) -> int | None:
         """Persist an answer before grading it, so a crash mid-grading never loses it.
 
-        Returns None when this event id was already recorded (a redelivery)."""
+        Returns None when this event id was already recorded (a redelivery). NUL, which PostgreSQL
+        cannot hold in text, is stored as U+FFFD on every backend."""
+        text = text.replace("\x00", "\ufffd")
         try:
             with session_scope(self.db) as s:
                 interview = self._active(s, interview_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Iterable, Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ContentError, ContentErrors
-from .located import Document, KeyPath, format_path, parse_file
+from .located import MAX_DIR_BYTES, Document, KeyPath, format_path, parse_file
 from .model import Content, Probe, Prompt, Round
 from .validate import Checker, GauntletPart, Located, kind, suggest
 
@@ -46,8 +47,16 @@ def _read_dir(directory: Path, index: int, builtin: bool, errors: list[ContentEr
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
     if not files:
         errors.append(ContentError(str(directory), None, "", "no .yml or .yaml files in this directory"))
+    total = 0
     for path in files:
         layer.sources.append(path)
+        with contextlib.suppress(OSError):  # parse_file says the file cannot be read
+            total += path.stat().st_size
+        if total > MAX_DIR_BYTES:
+            errors.append(ContentError(_display(path, builtin), 1, "",
+                                       f"the directory's content files add up to more than {MAX_DIR_BYTES:,} "
+                                       "bytes; this file and the ones after it were not read"))
+            break
         doc, parse_errors = parse_file(path, _display(path, builtin))
         errors.extend(parse_errors)
         if doc is not None:

@@ -327,11 +327,11 @@ HELP = """*Incident Gauntlet* — practise the production-incident interview sto
 • `/gauntlet schedule #channel 09:30 Europe/Berlin mon-fri` — a daily prompt (admins and channel managers)
 • `/gauntlet schedule off` — stop this channel's daily prompt · `/gauntlet schedule` — show it
 • `/gauntlet feedback thread|ephemeral|dm` — where this channel's feedback goes
-• `/gauntlet cohort create NAME` · `add @a @b` · `remove @a` · `pause @a until 2026-12-01` · `list` ·
-  `export NAME` — run a practice cohort (`/gauntlet cohort help` for all)
+• `/gauntlet cohort create NAME` · `add @a @b` (invites them) · `remove @a` · `pause @a until 2026-12-01` ·
+  `list` · `export NAME` · `leave NAME` — practice cohorts (`/gauntlet cohort help` for all)
 • `/gauntlet board cohort NAME|channel|improvement|season [YYYY-MM]` — this month's boards, past seasons
-• `/gauntlet share on|off` — let your cohort managers read your answers · `/gauntlet forget-me` — delete
-  everything the bot holds about you
+• `/gauntlet share on|off NAME` — let that cohort's managers read your answers
+• `/gauntlet forget-me` — delete everything the bot holds about you
 In an interview, reply to answer; `skip`, `retry` and `stop` work too."""
 
 

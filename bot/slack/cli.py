@@ -140,6 +140,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = _database(settings)
     if db is None:
         return 1
+    from bot.content import ContentErrors, default_content
+
+    try:
+        default_content()  # built-in plus $GAUNTLET_CONTENT_DIR: a broken file stops start-up, in words
+    except ContentErrors as exc:
+        for error in exc.errors:
+            print(f"gauntlet: {error}", file=sys.stderr)
+        print("gauntlet: fix the content (`gauntlet content check DIR` lists every problem), then start "
+              "again.", file=sys.stderr)
+        return 1
     check_slack(settings, socket_mode=not args.http)
     from bot.engine import InterviewEngine
     from bot.grading_pool import PoolGrader
@@ -155,7 +165,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = build_app(settings, db=db, engine=engine, socket_mode=not args.http)
         g = app.gauntlet
         # Answers recorded before a crash or restart are graded and answered now.
-        resumed = resume_pending(g, app.client)
+        try:
+            resumed = resume_pending(g, app.client)
+        except Exception:  # never a reason not to serve: the sweep below tries again every minute
+            log.exception("grading answers left over from the last run failed; the sweep will retry")
+            resumed = 0
         if resumed:
             log.info("Graded %d answer(s) left over from the last run", resumed)
         # And answers left ungraded by a database outage while running are graded once it is back.
@@ -178,14 +192,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _start_scheduler(g, client):
     from bot.scheduler import PromptScheduler
     from bot.slack.cohorts import schedule_jobs as schedule_cohort_jobs
-    from bot.slack.interview import prompt_poster
+    from bot.slack.interview import scheduled_poster
 
-    if g.client_for is not None:  # many workspaces: each prompt goes out with its workspace's token
-        from bot.slack.oauth import channel_poster
-
-        poster = channel_poster(g.client_for)
-    else:
-        poster = prompt_poster(client)
+    # Each prompt goes out with its workspace's client; a channel that refuses for good turns off.
+    poster = scheduled_poster(g)
     scheduler = PromptScheduler(g.db, g.engine.content, poster)
     # Cohort drills, reminders and digests ride on the same scheduler, every minute.
     schedule_cohort_jobs(scheduler.scheduler, g, client)
@@ -202,15 +212,27 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
     db = _database(settings)
     if db is None:
         return 1
+    from types import SimpleNamespace
+
     from bot import daily
     from bot.content import default_content
     from bot.slack.client import make_client
-    from bot.slack.interview import prompt_poster
+    from bot.slack.errors import explain, slack_error_code
+    from bot.slack.interview import scheduled_poster
 
     client = make_client(settings.bot_token, settings.api_url)
-    workspace = client.auth_test()["team_id"]
-    result = daily.post_now(db, default_content(), workspace, args.channel,
-                            prompt_poster(client), force=args.force)
-    print(result.message, file=sys.stdout if result.status != "failed" else sys.stderr)
-    return 1 if result.status == "failed" else 0
-
+    try:
+        workspace = client.auth_test()["team_id"]
+    except Exception as exc:
+        if slack_error_code(exc) is None:
+            raise
+        print(f"gauntlet: could not post to {args.channel}: {explain(exc)}", file=sys.stderr)
+        return 1
+    app = SimpleNamespace(db=db, client_for=lambda _workspace: client)
+    result = daily.post_now(db, default_content(), workspace, args.channel, scheduled_poster(app),
+                            force=args.force)
+    if result.status == "failed":
+        print(f"gauntlet: {result.message}", file=sys.stderr)
+        return 1
+    print(result.message)
+    return 0

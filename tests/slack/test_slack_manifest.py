@@ -24,7 +24,7 @@ def test_manifest_asks_for_the_scopes_and_events_the_listeners_need():
     """Bot scopes and events cover posting, DMs, thread replies in public and private channels, App Home."""
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "commands", "channels:history", "groups:history", "im:history", "im:write",
-            "users:read", "app_mentions:read"} <= scopes
+            "users:read"} <= scopes
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.channels", "message.groups", "message.im", "app_home_opened"} <= events
 
