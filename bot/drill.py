@@ -20,7 +20,7 @@ END_MARK = "."
 DRILL_COMMANDS = ("detail", "help")
 
 HELP = (
-    "Type your answer over as many lines as you like, then a line holding a single '.' (or Ctrl-D).\n"
+    "Type your answer over as many lines as you like, then a line holding a single '.' (or Ctrl-D). "
     "Instead of an answer, type one word and Enter: skip (move on), retry (answer the last round "
     "again; the best attempt counts), stop (end with a scorecard), detail (the full breakdown of "
     "your last grade) or help. Ctrl-C saves your place."
