@@ -99,9 +99,13 @@ def test_app_uninstalled_turns_every_job_of_the_workspace_off(slack, fake, slack
     assert _platform_event(slack, {"type": "app_uninstalled"}) == 200
     fake.wait_for(lambda calls: not channels.list_schedules(slack_db, TEAM) or None,
                   what="the schedule turned off")
-    with Session(slack_db) as s:
-        fake.wait_for(lambda calls: all(m.drills_off_reason for m in s.exec(select(CohortMember))) or None)
-        assert all(m.digest_off_reason for m in Session(slack_db).exec(select(CohortManager)))
+    def rows(table):
+        with Session(slack_db) as s:
+            return s.exec(select(table)).all()
+
+    fake.wait_for(lambda calls: all(m.drills_off_reason for m in rows(CohortMember)) or None,
+                  what="cohort drills turned off")
+    assert all(m.digest_off_reason for m in rows(CohortManager))
 
 
 def test_tokens_revoked_for_the_bot_turns_jobs_off_but_a_user_token_does_not(slack, fake, slack_db):
@@ -149,7 +153,8 @@ def test_a_member_slack_cannot_reach_gets_no_more_drills_and_the_creator_is_told
     assert [c.response.get("error") for c in tried] == ["user_not_found"]  # tried once, then off
     told = _dms_to(fake, "UBOSS", "stopped sending sre drills")
     assert len(told) == 1 and "<@UGONE>" in json.dumps(told[0].args["blocks"])
-    member = next(m for m in Session(db).exec(select(CohortMember)) if m.user_id == "UGONE")
+    with Session(db) as s:
+        member = s.exec(select(CohortMember).where(CohortMember.user_id == "UGONE")).one()
     assert "user_not_found" in member.drills_off_reason
 
 
