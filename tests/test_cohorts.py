@@ -230,8 +230,8 @@ def _answer_text(user_id: str, n: int) -> str:
     if user_id == "ULA":
         return f"q={min(0.95, 0.25 + 0.05 * n):.2f} My story, attempt {n}, with a formula-looking =SUM(A1)."
     if user_id == "UBE":
-        # Improves everywhere except communication, which stays stuck.
-        return f"q={min(0.9, 0.5 + 0.04 * n):.2f} communication=0.2 Die Geschichte, Versuch {n}."
+        # Improves everywhere except blameless framing (weighed from the opening on), which stays stuck.
+        return f"q={min(0.9, 0.5 + 0.04 * n):.2f} blameless=0.2 Die Geschichte, Versuch {n}."
     return f"q=0.6 Attempt {n} from Bengaluru."
 
 
@@ -318,12 +318,12 @@ def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     timeline = [p.fraction for p in ula.series["timeline"]]
     assert timeline[-1] > timeline[0]
     bea_stuck = stuck(member_progress(db, WS, "UBE"))
-    assert bea_stuck[0].key == "communication" and bea_stuck[0].latest == 0.2  # weakest first
-    # Spaced repetition: once communication has been scored, her drills keep targeting it.
+    assert bea_stuck[0].key == "blameless" and bea_stuck[0].latest == 0.2  # weakest first
+    # Spaced repetition: once blameless framing has been scored, her drills keep targeting it.
     bea = [(d.target_dimension, d.target_round) for _, d in sent if d.user_id == "UBE"]
-    first = bea.index(("communication", "constraint"))
+    first = bea.index(("blameless", "curveball"))
     assert bea[0] == (None, "opening") and len(bea) - first >= 4
-    assert set(bea[first:]) == {("communication", "constraint")}
+    assert set(bea[first:]) == {("blameless", "curveball")}
 
     # A digest for each manager on each Monday after creation, in their own morning.
     assert sorted((g.manager_id, g.week_start) for g, _ in digests) == sorted(
@@ -331,7 +331,7 @@ def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     final = next(data for g, data in digests if g.manager_id == "UBOSS" and g.week_start == date(2026, 11, 9))
     assert final.drills_sent == 9 and final.drills_answered == 9
     assert final.participation == 1.0
-    assert any(s.user_id == "UBE" and s.key == "communication" for s in final.stuck)
+    assert any(s.user_id == "UBE" and s.key == "blameless" for s in final.stuck)
     assert [m.user_id for m in final.movers_up][:1] == ["ULA"]
     assert len(final.weeks) == 4 and all(w.answers for w in final.weeks)
     chart = render_chart(final, tmp_path / "chart.png")
@@ -348,7 +348,7 @@ def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     assert all(r["answer"].startswith("q=") for r in rows if r["person"] == "ULA")
     assert all(r["answer"] == "" for r in rows if r["person"] == "UBE")
     assert {r["name"] for r in rows if r["person"] == "ULA"} == {"Lía Ñúñez"}
-    assert "communication" in rows[0] and all(r["score"].isdigit() for r in rows)
+    assert "blameless" in rows[0] and all(r["score"].isdigit() for r in rows)
 
     # Forget-me: nothing of Bea remains anywhere; the others are untouched.
     deleted = forget_person(db, WS, "UBE")

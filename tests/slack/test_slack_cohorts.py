@@ -91,11 +91,11 @@ def say(slack, fake, text: str, *, user: str) -> str:
 
 
 def answer_text(user_id: str, n: int) -> str:
-    """Instructions for the scripted grader: Lía improves, Bea stays stuck on communication."""
+    """Instructions for the scripted grader: Lía improves, Bea stays stuck on blameless framing."""
     if user_id == "ULA":
         return f"q={min(0.95, 0.25 + 0.05 * n):.2f} My story, attempt {n}, with a formula-looking =SUM(A1)."
     if user_id == "UBE":
-        return f"q={min(0.9, 0.5 + 0.04 * n):.2f} communication=0.2 Die Geschichte, Versuch {n}."
+        return f"q={min(0.9, 0.5 + 0.04 * n):.2f} blameless=0.2 Die Geschichte, Versuch {n}."
     return f"q=0.6 Attempt {n} from Bengaluru."
 
 
@@ -199,7 +199,7 @@ def test_a_manager_runs_a_four_week_cohort_in_slack(db, fake, monkeypatch):
     final = posts_to(fake, dm("UBOSS"), "weekly digest")[-1].text
     assert "Participation" in final and "100%" in final
     assert "Biggest movers" in final and "<@ULA>" in final
-    assert "<@UBE> on *Communication*" in final  # stuck: who, and on what
+    assert "<@UBE> on *Blameless*" in final  # stuck: who, and on what
     assert "Die Geschichte" not in final  # a digest carries scores, never transcripts
 
     # The export: refused to a member; a manager gets a CSV in their DM, one row per graded answer.
