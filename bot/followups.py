@@ -44,6 +44,11 @@ _SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
         r"hypothes|suspect|thought|assum|first guess|ruled out|dropped|turned out|wrong",
     ),
 }
+# A slot's sentence must also say this (when given): an impact number is about harm, not a threshold.
+_ALSO = {
+    "impact": re.compile(r"fail|affect|error|lost|down\b|outage|degrad|unable|could ?n[o']t|impact|revenue|"
+                         r"delay|timed? ?out|slow|broke", re.IGNORECASE),
+}
 _FLAGGED = {"blame": "blame", "unsafe_sql": "unsafe_sql"}
 _CLAUSE = re.compile(r"(?<=[;:])\s+|,\s+(?:and|but|so|then|while)\s+|\s+-{1,2}\s+|\s+—\s+")
 
@@ -84,7 +89,8 @@ def candidates(grade: Grade, text: str, slot: str) -> list[str]:
         dim = grade.dimension(key)
         for span in dim.evidence if dim else ():
             found = _verbatim(span, text)
-            if found and needed.search(found) and found not in out:
+            also = _ALSO.get(slot)
+            if found and needed.search(found) and (also is None or also.search(found)) and found not in out:
                 out.append(found)
     return out
 
@@ -161,4 +167,5 @@ def ask(probe: Probe, grade: Grade, text: str) -> Quoted:
         filled[slot] = trim_quote(sentence, slot)
         first = first or (slot, sentence)
     assert first is not None
-    return Quoted(probe.ask_quoting.format(**filled), slot=first[0], sentence=first[1], quote=filled[first[0]])
+    slot, sentence = first
+    return Quoted(probe.ask_quoting.format(**filled), slot=slot, sentence=sentence, quote=filled[slot])
