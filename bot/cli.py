@@ -49,7 +49,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
         return 1
     engine = InterviewEngine(db, content)
     try:
-        return run_drill(engine, round_id=args.round, level=args.level, resume=args.resume)
+        return run_drill(engine, round_id=args.round, level=args.level, resume=args.resume,
+                         timed=args.timed)
     except KeyboardInterrupt:
         print("\nSaved. Continue with: gauntlet drill --resume", file=sys.stderr)
         return 130
@@ -165,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--round", help="drill one round only (e.g. sql, curveball)")
     drill.add_argument("--level", choices=LEVELS, default="mid", help="grade against this level")
     drill.add_argument("--resume", action="store_true", help="continue your interrupted drill")
+    drill.add_argument("--timed", action="store_true",
+                       help="against the clock: about 2 minutes an answer, 20 minutes in all")
     drill.add_argument("--database-url", help="where to keep progress (default: ./gauntlet.db)")
     drill.set_defaults(func=cmd_drill)
 

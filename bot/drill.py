@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from bot.engine import InterviewEngine, Turn
-from bot.textview import format_grade, format_question, format_scorecard
+from bot.textview import format_clock, format_grade, format_question, format_scorecard
 
 WORKSPACE = "local"
 END_MARK = "."
@@ -44,6 +44,7 @@ def run_drill(
     round_id: str | None = None,
     level: str = "mid",
     resume: bool = False,
+    timed: bool = False,
     stdin: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
 ) -> int:
@@ -60,10 +61,11 @@ def run_drill(
             return 1
         say(f"Resuming drill #{interview.id} (started {interview.created_at:%Y-%m-%d %H:%M} UTC).")
         question = engine.current_question(interview.id)
+        engine.restart_clock(interview.id)
     else:
         unfinished = engine.find_active(WORKSPACE, user, source="cli")
         question = engine.start(
-            workspace=WORKSPACE, user_id=user, source="cli", level=level, only_round=round_id
+            workspace=WORKSPACE, user_id=user, source="cli", level=level, only_round=round_id, timed=timed
         )
         if unfinished is not None:
             say(f"(You also have an unfinished drill #{unfinished.id}; `gauntlet drill --resume` "
@@ -107,3 +109,5 @@ def _show_turn(turn: Turn, say) -> None:
         say()
     if turn.scorecard is not None:
         say(format_scorecard(turn.scorecard))
+        if turn.scorecard.timed:
+            say(format_clock(turn.scorecard))

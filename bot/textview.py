@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.clock import TRIM_NOTE, elapsed_line, mmss
 from bot.engine import Question, Scorecard
 from bot.rubric.types import Grade
 
@@ -98,4 +99,15 @@ def format_scorecard(card: Scorecard) -> str:
         lines.append("  Flags raised: " + ", ".join(card.flags))
     lines.append("")
     lines.append(_wrap(f"Practise next — {card.practise_next}", indent="  "))
+    return "\n".join(lines)
+
+
+def format_clock(card: Scorecard) -> str:
+    """A timed interview's clock: each answer's time and length, and the elapsed time against 20 minutes."""
+    lines = ["", "  The clock (about 2:00 and 350 words an answer):"]
+    for t in card.times:
+        what = f"{t.title} (follow-up)" if t.follow_up else t.title
+        note = f"  ← {TRIM_NOTE}" if t.far_over else ""
+        lines.append(f"  {what:<44} {mmss(t.seconds):>6} {t.words:>5} words{note}")
+    lines.append(_wrap(elapsed_line(card.elapsed, len(card.times)), indent="  "))
     return "\n".join(lines)

@@ -58,10 +58,12 @@ def on_gauntlet(ack: Ack, command: dict, context: BoltContext, client: WebClient
 
 
 def drill(req: Request) -> None:
-    round_id, level = None, "mid"
+    round_id, level, timed = None, "mid", False
     for word in req.args:
         if word.lower() in LEVELS:
             level = word.lower()
+        elif word.lower() == "timed":
+            timed = True
         elif round_id is None:
             round_id = word.lower()
         else:
@@ -76,11 +78,12 @@ def drill(req: Request) -> None:
         return
     try:
         question = start_drill(req.gauntlet, req.client, workspace=req.workspace, user_id=req.user,
-                               round_id=round_id, level=level)
+                               round_id=round_id, level=level, timed=timed)
     except InterviewError as exc:
         req.tell(str(exc))
         return
-    req.tell(f"Your drill is waiting in our DM: {question.title}.")
+    clock = " The clock is running: about two minutes an answer, 20 minutes in all." if timed else ""
+    req.tell(f"Your drill is waiting in our DM: {question.title}.{clock}")
 
 
 def show_leaderboard(req: Request) -> None:
