@@ -56,6 +56,31 @@ def cmd_drill(args: argparse.Namespace) -> int:
         return 130
 
 
+def cmd_story(args: argparse.Namespace) -> int:
+    from bot.content import default_content
+    from bot.drill import WORKSPACE, local_user
+    from bot.store.schema import SchemaError
+    from bot.story import StoryError, assemble, choose_interview, to_markdown
+
+    try:
+        db = _engine_db(args.database_url)
+    except SchemaError as exc:
+        print(f"gauntlet story: {exc}", file=sys.stderr)
+        return 1
+    try:
+        interview = choose_interview(db, WORKSPACE, local_user(), args.interview)
+        text = to_markdown(assemble(db, interview.id, default_content()))
+    except StoryError as exc:
+        print(f"gauntlet story: {exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote the story of interview #{interview.id} to {args.out}.")
+    else:
+        print(text, end="")
+    return 0
+
+
 def _read_text(source: str) -> str:
     if source == "-":
         return sys.stdin.read()
@@ -170,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="against the clock: about 2 minutes an answer, 20 minutes in all")
     drill.add_argument("--database-url", help="where to keep progress (default: ./gauntlet.db)")
     drill.set_defaults(func=cmd_drill)
+
+    story = sub.add_parser("story", help="your best answers assembled into one STAR write-up (Markdown)")
+    story.add_argument("--interview", type=int, metavar="ID", help="which drill (default: your best)")
+    story.add_argument("--out", metavar="FILE", help="write the Markdown to FILE instead of printing it")
+    story.add_argument("--database-url", help="where your drills are kept (default: ./gauntlet.db)")
+    story.set_defaults(func=cmd_story)
 
     grade = sub.add_parser("grade", help="grade one answer, or a batch of answers")
     grade.add_argument("file", nargs="?", default="-", help="answer text file, or - for stdin")

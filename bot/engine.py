@@ -229,8 +229,10 @@ class InterviewEngine:
                 previous = s.exec(
                     select(Answer).where(Answer.interview_id == interview_id, Answer.round == interview.round)
                 ).all()
-                arrived = _when(message_ts) or self.clock()
-                asked = _aware(interview.asked_at)
+                asked, now = _aware(interview.asked_at), self.clock()
+                arrived = _when(message_ts)  # a Slack message's own send time, when it is plausible
+                if arrived is None or asked is None or not asked <= arrived <= now:
+                    arrived = now
                 answer = Answer(
                     seconds=max(0.0, (arrived - asked).total_seconds()) if asked else None,
                     interview_id=interview_id,

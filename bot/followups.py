@@ -43,6 +43,13 @@ _SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
         ("diagnosis",),
         r"hypothes|suspect|thought|assum|first guess|ruled out|dropped|turned out|wrong",
     ),
+    # Slots the story write-up uses (not offered to probe templates).
+    "role": (("ownership",), r"\bI\b|\bmy\b|\bme\b"),
+    "recovery": (
+        ("mitigation_fix_prevention", "timeline", "impact", "measurement"),
+        r"back to|restored|recovered|baseline|normal|resolved|stopped|cleared|healthy|all-clear|all clear",
+    ),
+    "measurement": (("measurement",), r"\w"),
 }
 # A slot's sentence must also say this (when given): an impact number is about harm, not a threshold.
 _ALSO = {
