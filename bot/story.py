@@ -127,6 +127,9 @@ def _grade(record: GradeRecord) -> Grade:
     })
 
 
+_MAY_REPEAT = ("immediate", "task")
+_ROLE = re.compile(r"on[ -]call|incident commander|\bIC\b|\blead\b|\bowner\b|primary|responsible|my role",
+                   re.IGNORECASE)
 _CLAIM_ORDER = ["detection", "mitigation", "immediate", "diagnosis", "measurement", "prevention", "situation",
                 "task"]
 
@@ -138,6 +141,8 @@ def _sentences(grades: dict, sources: list[tuple[str, str]], used: set[str]) -> 
             continue
         grade, text = grades[round_id]
         found = _first_sentence(text) if slot == "scene" else candidates(grade, text, slot)
+        if slot == "role":  # the sentence that names the role tells the task best
+            found = sorted(found, key=lambda sentence: not _ROLE.search(sentence))
         for sentence in found:
             if sentence not in used and sentence not in sentences and len(sentences) < SENTENCES_PER_PART:
                 used.add(sentence)
@@ -178,10 +183,11 @@ def assemble(db: Engine, interview_id: int, content: Content) -> Story:
     # The specific parts claim their sentences first, so "I rolled back…" is the mitigation, not the task.
     for key, heading, _group, sources, dims in sorted(_PARTS, key=lambda p: _CLAIM_ORDER.index(p[0])):
         sentences = _sentences(grades, sources, used)
-        if not sentences:
-            # A sentence already quoted may still be the only one that tells this part (the rollback and
-            # the recovery in one sentence); quoting it twice beats leaving the part empty.
-            sentences = _sentences(grades, sources, set())
+        if not sentences and key in _MAY_REPEAT:
+            # A sentence already quoted may be the one that also tells this part (the rollback and the
+            # recovery in one sentence; "I was on call for…" sets the scene and the role): quoting it
+            # once more beats leaving the part empty.
+            sentences = _sentences(grades, sources, set())[:1]
         built[key] = StoryPart(key=key, heading=heading, sentences=sentences,
                                **_marks(grades, sources, dims, content, bool(sentences)))
     parts = [built[key] for key, *_ in _PARTS]
