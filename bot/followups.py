@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.content import Probe
 from bot.rubric.types import Grade
 
+SENTENCE_LIMIT = 2_000
 QUOTE_LIMIT = 120  # characters: long enough for a clause, short enough to read aloud
 
 # What each slot is, as (where today's grade keeps such sentences, what the sentence must say). The
@@ -32,7 +33,7 @@ _SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "impact": (
         ("impact",),
-        r"\d[\d,.]*\s*(?:%|percent|users|customers|orders|requests|checkouts|minutes|min\b|hours|k\b)|\$\s?\d",
+        r"\d[\d,.]{0,20}\s*(?:%|percent|users|customers|orders|requests|checkouts|minutes|min\b|hours|k\b)|\$\s?\d",
     ),
     "alert": (
         ("detection",),
@@ -97,7 +98,8 @@ def candidates(grade: Grade, text: str, slot: str) -> list[str]:
         for span in dim.evidence if dim else ():
             found = _verbatim(span, text)
             also = _ALSO.get(slot)
-            if found and needed.search(found) and (also is None or also.search(found)) and found not in out:
+            head = (found or "")[:SENTENCE_LIMIT]  # a run-on "sentence" is judged by its start
+            if found and needed.search(head) and (also is None or also.search(head)) and found not in out:
                 out.append(found)
     return out
 
@@ -113,7 +115,7 @@ def trim_quote(sentence: str, slot: str | None = None, limit: int = QUOTE_LIMIT)
 
     A long sentence is cut to the clause that says what the slot is about; a clause still too long
     keeps whole words around that point and marks each cut with '…'."""
-    sentence = _norm(sentence)
+    sentence = _norm(sentence[:SENTENCE_LIMIT])
     if len(sentence) <= limit:
         return sentence
     needed = re.compile(_SOURCES[slot][1], re.IGNORECASE) if slot in _SOURCES else None

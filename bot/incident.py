@@ -15,22 +15,25 @@ from bot.rubric.types import Grade
 _SKIP = {"the", "a", "an", "our", "my", "their", "whole", "entire", "same", "new", "own", "this", "that",
          "one", "main", "production", "prod", "live", "busy", "big", "huge", "large", "existing", "other"}
 _SERVICE = re.compile(
-    r"\b(?:our|the|my)\s+((?:[A-Za-z][\w-]*\s+){1,2}?(?:API|service|platform|database|cluster|app|"
+    r"\b(?:our|the|my)\s+((?:[A-Za-z][\w-]{0,40}\s+){1,2}?(?:API|service|platform|database|cluster|app|"
     r"application|website|site|backend|gateway|queue|pipeline|endpoint|system))\b",
     re.IGNORECASE,
 )
 _CHANGE = re.compile(
-    r"\b(?:a|an|the|our|my)\s+((?:[A-Za-z][\w-]*\s+){0,2}?(?:deploy|deployment|migration|"
+    r"\b(?:a|an|the|our|my)\s+((?:[A-Za-z][\w-]{0,40}\s+){0,2}?(?:deploy|deployment|migration|"
     r"config(?:uration)?\s+change|release|rollout|schema\s+change|feature\s+flag|code\s+change))\b",
     re.IGNORECASE,
 )
 _SQL_TABLE = re.compile(
     r"\b(?:ALTER\s+TABLE|UPDATE|INSERT\s+INTO|CREATE\s+INDEX\s+\w*\s*ON)\s+(?:IF\s+EXISTS\s+|ONLY\s+)?"
-    r"[\"`]?([A-Za-z_][\w]*)", re.IGNORECASE)
-_WORD_TABLE = re.compile(r"\b(?:the\s+|our\s+)?`?([A-Za-z_][\w]*)`?\s+table\b", re.IGNORECASE)
-_SQL_COLUMN = re.compile(r"\bADD\s+COLUMN\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?([A-Za-z_]\w*)", re.IGNORECASE)
-_WORD_COLUMN = re.compile(r"`?([A-Za-z_]\w*)`?\s+column\b|\bcolumn\s+(?:called\s+|named\s+)?`([A-Za-z_]\w*)`",
-                          re.IGNORECASE)
+    r"[\"`]?([A-Za-z_]\w{0,62})", re.IGNORECASE)
+_WORD_TABLE = re.compile(r"(?<![\w`])`?([A-Za-z_]\w{0,62})`?\s+table\b", re.IGNORECASE)
+_SQL_COLUMN = re.compile(r"\bADD\s+COLUMN\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?([A-Za-z_]\w{0,62})",
+                         re.IGNORECASE)
+_WORD_COLUMN = re.compile(r"(?<![\w`])`?([A-Za-z_]\w{0,62})`?\s+column\b|"
+                          r"\bcolumn\s+(?:called\s+|named\s+)?`([A-Za-z_]\w{0,62})`", re.IGNORECASE)
+# Facts are told early in an answer; a 40,000-character paste is read no further than this.
+READ_LIMIT = 20_000
 _NOT_NAMES = _SKIP | {"required", "nullable", "not", "null", "extra", "text", "integer", "int", "boolean",
                       "uuid", "varchar", "column", "table", "add", "a", "to", "of", "each", "every", "that"}
 
@@ -79,6 +82,7 @@ def read_facts(text: str, grade: Grade, round_id: str) -> dict[str, str]:
     """Facts of the incident this answer gives: the opening tells the story, any answer may name the
     table and column of its schema change."""
     facts: dict[str, str] = {}
+    text = text[:READ_LIMIT]
     if round_id == "opening":
         service = _phrase(_SERVICE, text)
         if service:
