@@ -4,14 +4,21 @@ Reports, per set: pairwise ordering accuracy (overall and per round), per-flag p
 false positives on strong answers, whether gaming answers score below every honest medium answer
 of their round, and the mean score per tier. It reports; it does not assert.
 
-    .venv/bin/python bench/grading_accuracy.py [--set dev|holdout|blind|blind2|blind3|all] [--json]
+    .venv/bin/python bench/grading_accuracy.py [--set NAME|all] [--json]
+    .venv/bin/python bench/grading_accuracy.py --compare c474a51    # the old grader beside the new one
+
+`--compare REV` grades the same sets with the grader as it was at git revision REV (extracted with
+`git archive` into a temporary directory, nothing checked out) and prints the two side by side.
+c474a51 is the last revision before the sentence reader: the word-list grader.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -19,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "labelled"
-SETS = ("dev", "holdout", "blind", "blind2", "blind3")
+SETS = ("dev", "holdout", "blind", "blind2", "blind3", "blind4")
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 TIER_RANK = {"weak": 0, "medium": 1, "strong": 2}
 # Raising these on a strong answer is the most damaging mistake a grader can make in front of a user.
@@ -146,6 +153,24 @@ def tier_means(graded: list[Graded]) -> dict:
 
 # Calibration: the verdicts an interviewer would expect for each tier. A grader can order answers
 # perfectly and still be useless if a strong story reads "Lean No Hire".
+CALIBRATION = {
+    "strong at Hire or better": ("strong", {"Strong Hire", "Hire"}),
+    "strong at Lean Hire or better": ("strong", {"Strong Hire", "Hire", "Lean Hire"}),
+    "weak at Lean No Hire or below": ("weak", {"Lean No Hire", "No Hire"}),
+}
+
+
+def calibration(graded: list[Graded]) -> dict:
+    """The calibration table: the share of strong answers reaching Hire (and Lean Hire), of weak ones
+    staying at Lean No Hire or below."""
+    out = {}
+    for name, (tier, verdicts) in CALIBRATION.items():
+        rows = [g for g in graded if g.row["tier"] == tier]
+        if rows:
+            out[name] = {"agree": sum(g.verdict in verdicts for g in rows), "of": len(rows)}
+    return out
+
+
 EXPECTED_VERDICTS = {
     "strong": {"Strong Hire", "Hire"},
     "medium": {"Hire", "Lean Hire", "Lean No Hire"},
@@ -179,6 +204,7 @@ def evaluate(graded: list[Graded], flag_names: tuple[str, ...]) -> dict:
         "gaming_below_honest_medium": gaming_below_medium(graded),
         "mean_score_per_tier": tier_means(graded),
         "verdict_agreement": verdict_agreement(graded),
+        "calibration": calibration(graded),
     }
 
 
@@ -221,6 +247,10 @@ def render(name: str, report: dict, errors: list[tuple[str, str]], show_ids: boo
         f"{tier} {_pct(_share(a['agree'], a['of']))} ({a['agree']}/{a['of']})"
         for tier, a in agreement.items()
     ))
+    lines.append("calibration: " + ", ".join(
+        f"{name} {_pct(_share(a['agree'], a['of']))} ({a['agree']}/{a['of']})"
+        for name, a in report.get("calibration", {}).items()
+    ))
     if errors:
         lines.append(f"grader raised on {len(errors)} answers:")
         lines.extend(f"  {rid}: {msg}" for rid, msg in errors)
@@ -247,11 +277,71 @@ def _redact(report: dict) -> dict:
     return out
 
 
+def _old_reports(rev: str, names: tuple[str, ...]) -> dict:
+    """The same bench run on the grader as it was at `rev`, in a subprocess (JSON, ids redacted)."""
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "bot", "content"],
+                                 capture_output=True, check=False)
+        if archive.returncode:
+            raise SystemExit(f"grading_accuracy: cannot read revision {rev!r}: "
+                             f"{archive.stderr.decode().strip()}")
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        out = {}
+        for name in names:
+            run = subprocess.run(
+                [sys.executable, __file__, "--grader-root", tmp, "--set", name, "--json"],
+                capture_output=True, text=True, check=False,
+            )
+            if run.returncode:
+                raise SystemExit(f"grading_accuracy: the {rev} grader failed on {name}: {run.stderr[-500:]}")
+            out[name] = json.loads(run.stdout)[name]
+        return out
+
+
+def _row_figures(report: dict) -> dict[str, str]:
+    """The headline figures of one report, as printed in the side-by-side table."""
+    flags = report["flags"]
+
+    def pr(flag: str) -> str:
+        m = flags.get(flag)
+        return "n/a" if m is None else f"{_pct(m['precision']).strip()} / {_pct(m['recall']).strip()}"
+
+    fps = report["strong_false_positives"]
+    gm = report["gaming_below_honest_medium"]
+    cal = report.get("calibration", {})
+    figures = {
+        "ordering": _pct(report["pairwise"]["overall"]).strip(),
+        "blame P/R": pr("blame"),
+        "unsafe_sql P/R": pr("unsafe_sql"),
+        "gaming P/R": pr("gaming"),
+        "costly flags on strong": str(sum(s["count"] for s in fps.values())),
+        "gaming < honest medium": f"{gm['below']}/{gm['of']}",
+    }
+    for name, a in cal.items():
+        figures[name] = f"{_pct(_share(a['agree'], a['of'])).strip()} ({a['agree']}/{a['of']})"
+    return figures
+
+
+def render_compare(rev: str, new: dict, old: dict) -> str:
+    lines = [f"old = the grader at {rev}; new = this working tree", ""]
+    for name in new:
+        n, o = _row_figures(new[name]), _row_figures(old[name])
+        lines.append(f"== {name} ({new[name]['answers']} answers)")
+        lines.append(f"  {'':32}{'old':>16}{'new':>16}")
+        lines.extend(f"  {key:32}{o.get(key, 'n/a'):>16}{value:>16}" for key, value in n.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=(*SETS, "all"), default="all", dest="which")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--compare", metavar="REV", help="also grade with the grader at git revision REV")
+    parser.add_argument("--grader-root", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.grader_root:
+        sys.path.insert(0, args.grader_root)
 
     try:
         from bot.rubric import grade
@@ -267,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         graded, errors = grade_rows(load_set(name), grade)
         results[name] = (evaluate(graded, FLAGS), errors)
 
+    if args.compare:
+        new = {name: _redact(report) for name, (report, _errors) in results.items()}
+        print(render_compare(args.compare, new, _old_reports(args.compare, names)))
+        return 0
     if args.json:
         payload = {
             name: {

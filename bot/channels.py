@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -90,6 +91,7 @@ def set_schedule(
             c.skip_dates = sorted(d.isoformat() for d in schedule.skip_dates)
         c.schedule_set_by = set_by
         c.schedule_set_at = now or utcnow()
+        c.schedule_off_reason = None
 
     return _update(db, workspace, channel, change, created_by=set_by)
 
@@ -106,6 +108,31 @@ def remove_schedule(db: Engine, workspace: str, channel: str) -> bool:
         config.updated_at = utcnow()
         s.add(config)
         return True
+
+
+def turn_off_schedule(db: Engine, workspace: str, channel: str, reason: str) -> str | None:
+    """Turn a channel's schedule off because posting there can never work (archived, deleted, the app
+    removed). Returns who set the schedule ("" when unknown) when this call turned it off, None when it
+    was already off, so the person who set it is told once however many processes hit the error."""
+    with session_scope(db) as s:
+        config = _find(s, workspace, channel)
+        if config is None or config.schedule_at is None:
+            return None
+        result = s.connection().execute(
+            update(ChannelConfig)
+            .where(col(ChannelConfig.id) == config.id, col(ChannelConfig.schedule_at).is_not(None))
+            .values(schedule_at=None, schedule_tz=None, schedule_days=[], schedule_set_at=None,
+                    schedule_off_reason=reason[:300], updated_at=utcnow())
+        )
+        if result.rowcount != 1:
+            return None
+        return config.schedule_set_by or ""
+
+
+def turn_off_workspace_schedules(db: Engine, workspace: str, reason: str) -> int:
+    """Every schedule of a workspace the app was removed from is turned off. Returns how many."""
+    return sum(turn_off_schedule(db, workspace, c.channel, reason) is not None
+               for c in list_schedules(db, workspace))
 
 
 def list_schedules(db: Engine, workspace: str | None = None) -> list[ChannelConfig]:

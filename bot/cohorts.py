@@ -53,7 +53,7 @@ class CohortPermissionError(CohortError):
 
 @dataclass(frozen=True)
 class CohortCommand:
-    action: str  # create | add | remove | pause | resume | list | export | manager | cadence | help
+    action: str  # create | add | remove | pause | resume | list | export | manager | cadence | leave | help
     name: str | None = None
     user_ids: tuple[str, ...] = ()
     until: date | None = None
@@ -71,6 +71,7 @@ USAGE = {
     "manager": "/gauntlet cohort manager [NAME] @person  e.g. /gauntlet cohort manager sre-prep @lee",
     "cadence": "/gauntlet cohort cadence [NAME] DAYS HH:MM  e.g. "
                "/gauntlet cohort cadence sre-prep mon,thu 09:30",
+    "leave": "/gauntlet cohort leave NAME  e.g. /gauntlet cohort leave sre-prep",
     "list": "/gauntlet cohort list",
     "export": "/gauntlet cohort export NAME  e.g. /gauntlet cohort export sre-prep",
 }
@@ -197,6 +198,10 @@ def parse_cohort_command(text: str) -> CohortCommand:
         except ValueError as exc:
             raise _fail("cadence", str(exc).capitalize() + ".") from None
         return CohortCommand(action="cadence", name=name, weekdays=weekdays, local_time=local_time)
+    if action == "leave":
+        if len(rest) != 1:
+            raise _fail("leave", "Give the name of the cohort to leave.")
+        return CohortCommand(action="leave", name=_valid_name("leave", rest[0]))
     if action == "list":
         if rest:
             raise _fail("list", "`list` takes nothing after it.")
@@ -300,20 +305,99 @@ def require_manager(db: Engine, cohort: Cohort, user_id: str) -> None:
 def add_members(
     db: Engine, cohort: Cohort, actor: str, members: dict[str, str], *, now: datetime
 ) -> list[str]:
-    """Add members (user id → IANA tz). Returns the ids newly added; people already in stay as they are."""
+    """Add members who have already agreed to join (user id → IANA tz). Returns the ids newly added;
+    people already in stay as they are. People added by someone else are invited instead
+    (`invite_members`) and join when they accept."""
+    return _add(db, cohort, actor, members, now=now, accepted=True)
+
+
+def invite_members(
+    db: Engine, cohort: Cohort, actor: str, members: dict[str, str], *, now: datetime
+) -> list[str]:
+    """Invite people to the cohort (user id → IANA tz). Nothing is sent to them or shown about them
+    until they accept. Returns the ids newly invited (people already in or invited are left alone)."""
+    return _add(db, cohort, actor, members, now=now, accepted=False)
+
+
+def _add(db: Engine, cohort: Cohort, actor: str, members: dict[str, str], *, now: datetime,
+         accepted: bool) -> list[str]:
     require_manager(db, cohort, actor)
     for tz in members.values():
         check_tz(tz)
     added = []
+    stamp = _utc(now)
     with session_scope(db) as s:
         present = set(s.exec(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)))
         for user_id, tz in members.items():
             if user_id in present:
                 continue
             s.add(CohortMember(cohort_id=cohort.id, workspace=cohort.workspace, user_id=user_id, tz=tz,
-                               joined_at=_utc(now)))
+                               joined_at=stamp, accepted_at=stamp if accepted else None, invited_by=actor))
             added.append(user_id)
     return added
+
+
+def invitation(db: Engine, cohort_id: int, user_id: str) -> tuple[Cohort, CohortMember] | None:
+    """The person's membership of the cohort (invited or accepted), with the cohort."""
+    with Session(db) as s:
+        cohort = s.get(Cohort, cohort_id)
+        if cohort is None:
+            return None
+        member = _member(s, cohort, user_id)
+        return (cohort, member) if member is not None else None
+
+
+def accept_invitation(db: Engine, cohort_id: int, user_id: str, *, now: datetime) -> Cohort:
+    """The invited person agrees to join: from now on they get drills and their managers see their
+    cohort and channel scores (never anything from before this moment)."""
+    found = invitation(db, cohort_id, user_id)
+    if found is None:
+        raise CohortError("That invitation is no longer open (the cohort was removed, or you were taken "
+                          "off it).")
+    cohort, member = found
+    if member.accepted_at is not None:
+        return cohort
+    with session_scope(db) as s:
+        s.exec(update(CohortMember).where(  # type: ignore[call-overload]
+            col(CohortMember.id) == member.id, CohortMember.accepted_at == None,  # noqa: E711
+        ).values(accepted_at=_utc(now), joined_at=_utc(now)))
+    return cohort
+
+
+def decline_invitation(db: Engine, cohort_id: int, user_id: str) -> Cohort | None:
+    """The invited person says no: the invitation is gone. Returns the cohort, None if there was none."""
+    found = invitation(db, cohort_id, user_id)
+    if found is None or found[1].accepted_at is not None:
+        return found[0] if found else None
+    with session_scope(db) as s:
+        row = s.get(CohortMember, found[1].id)
+        if row is not None:
+            s.delete(row)
+    return found[0]
+
+
+def leave_cohort(db: Engine, workspace: str, name: str, user_id: str) -> Cohort:
+    """Any member leaves any cohort they are in, whoever added them; their history stays theirs."""
+    cohort = get_cohort(db, workspace, name)
+    with session_scope(db) as s:
+        member = _member(s, cohort, user_id)
+        if member is None:
+            raise CohortError(f"You are not in '{cohort.name}'.")
+        s.delete(member)
+    return cohort
+
+
+def set_share_answers(db: Engine, workspace: str, name: str, user_id: str, share: bool) -> Cohort:
+    """The member's choice for one cohort: its managers may read their answers and see their private
+    (DM) drills. Other cohorts, and everyone else, see none of it."""
+    cohort = get_cohort(db, workspace, name)
+    with session_scope(db) as s:
+        member = _member(s, cohort, user_id)
+        if member is None or member.accepted_at is None:
+            raise CohortError(f"You are not in '{cohort.name}', so there is nothing to share with it.")
+        member.share_answers = share
+        s.add(member)
+    return cohort
 
 
 def remove_member(db: Engine, cohort: Cohort, actor: str, user_id: str) -> bool:
@@ -379,8 +463,18 @@ def update_timezone(db: Engine, workspace: str, user_id: str, tz: str) -> int:
 
 
 def members(db: Engine, cohort: Cohort) -> list[CohortMember]:
+    """The people who accepted; invitations still open are not members."""
     with Session(db) as s:
-        return list(s.exec(select(CohortMember).where(CohortMember.cohort_id == cohort.id)
+        return list(s.exec(select(CohortMember).where(CohortMember.cohort_id == cohort.id,
+                                                      col(CohortMember.accepted_at).is_not(None))
+                           .order_by(CohortMember.user_id)))
+
+
+def invited(db: Engine, cohort: Cohort) -> list[CohortMember]:
+    """Invitations not yet accepted."""
+    with Session(db) as s:
+        return list(s.exec(select(CohortMember).where(CohortMember.cohort_id == cohort.id,
+                                                      col(CohortMember.accepted_at).is_(None))
                            .order_by(CohortMember.user_id)))
 
 
@@ -393,7 +487,7 @@ def managers(db: Engine, cohort: Cohort) -> list[CohortManager]:
 @dataclass(frozen=True)
 class CohortSummary:
     name: str
-    role: str  # manager | member
+    role: str  # manager | member | invited
     members: int
     cadence: str
     paused_until: date | None = None
@@ -415,8 +509,9 @@ def list_cohorts(db: Engine, workspace: str, user_id: str) -> list[CohortSummary
             runs = c.created_by == user_id or s.exec(select(CohortManager.id).where(
                 CohortManager.cohort_id == c.id, CohortManager.user_id == user_id)).first() is not None
             if runs or mine is not None:
+                role = "manager" if runs else "member" if mine.accepted_at is not None else "invited"
                 out.append(CohortSummary(
-                    name=c.name, role="manager" if runs else "member", members=len(roster),
+                    name=c.name, role=role, members=sum(m.accepted_at is not None for m in roster),
                     cadence=describe_cadence(c), paused_until=mine.paused_until if mine else None,
                 ))
     return out
@@ -425,6 +520,53 @@ def list_cohorts(db: Engine, workspace: str, user_id: str) -> list[CohortSummary
 def _member(s: Session, cohort: Cohort, user_id: str) -> CohortMember | None:
     return s.exec(select(CohortMember).where(
         CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id)).first()
+
+
+# ---- turned off when Slack refuses for good ------------------------------------------------------------
+
+
+def turn_off_member_drills(db: Engine, workspace: str, cohort_name: str, user_id: str,
+                           reason: str) -> str | None:
+    """Stop sending this member drills (Slack can never reach them). Returns the cohort's creator when this
+    call turned them off, None when they were off already, so the creator is told once."""
+    with session_scope(db) as s:
+        cohort = s.exec(select(Cohort).where(Cohort.workspace == workspace,
+                                             Cohort.name == cohort_name)).first()
+        if cohort is None:
+            return None
+        result = s.exec(update(CohortMember).where(  # type: ignore[call-overload]
+            col(CohortMember.cohort_id) == cohort.id, col(CohortMember.user_id) == user_id,
+            CohortMember.drills_off_reason == None,  # noqa: E711
+        ).values(drills_off_reason=reason[:300]))
+        return cohort.created_by if result.rowcount == 1 else None
+
+
+def turn_off_digest(db: Engine, workspace: str, cohort_name: str, manager_id: str,
+                    reason: str) -> str | None:
+    """Stop this manager's weekly digest. Returns the cohort's creator when this call turned it off."""
+    with session_scope(db) as s:
+        cohort = s.exec(select(Cohort).where(Cohort.workspace == workspace,
+                                             Cohort.name == cohort_name)).first()
+        if cohort is None:
+            return None
+        result = s.exec(update(CohortManager).where(  # type: ignore[call-overload]
+            col(CohortManager.cohort_id) == cohort.id, col(CohortManager.user_id) == manager_id,
+            CohortManager.digest_off_reason == None,  # noqa: E711
+        ).values(digest_off_reason=reason[:300]))
+        return cohort.created_by if result.rowcount == 1 else None
+
+
+def turn_off_workspace(db: Engine, workspace: str, reason: str) -> int:
+    """The app was removed from a workspace (uninstalled, token revoked): every cohort drill and digest
+    there stops. Returns how many were turned off."""
+    with session_scope(db) as s:
+        n = 0
+        for table, column in ((CohortMember, "drills_off_reason"), (CohortManager, "digest_off_reason")):
+            result = s.exec(update(table).where(  # type: ignore[call-overload]
+                col(table.workspace) == workspace, getattr(table, column) == None,  # noqa: E711
+            ).values({column: reason[:300]}))
+            n += result.rowcount or 0
+        return n
 
 
 # ---- cadence: which drills are due now -------------------------------------------------------------
@@ -491,6 +633,8 @@ def due_drills(
         claimed = {(d.cohort_id, d.user_id, d.local_date) for d in s.exec(
             select(CohortDrill).where(col(CohortDrill.due_at) >= stamp - catch_up - timedelta(days=2)))}
     for member, cohort in rows:
+        if member.accepted_at is None or member.drills_off_reason is not None:
+            continue  # invited but not (yet) accepted, or Slack can no longer reach them
         local_today = now_utc.astimezone(ZoneInfo(member.tz)).date()
         for day in (local_today - timedelta(days=1), local_today):
             if (cohort.id, member.user_id, day) in claimed or not _is_due_day(cohort, member, day):
@@ -524,7 +668,9 @@ def _reclaim_stale(db: Engine, now: datetime) -> list[DueDrill]:
     with Session(db) as s:
         stale = s.exec(select(CohortDrill, Cohort).join(
             Cohort, col(Cohort.id) == col(CohortDrill.cohort_id)
-        ).where(
+        ).join(CohortMember, (col(CohortMember.cohort_id) == col(CohortDrill.cohort_id))
+               & (col(CohortMember.user_id) == col(CohortDrill.user_id))).where(
+            CohortMember.drills_off_reason == None,  # noqa: E711  (not turned off)
             CohortDrill.sent_at == None,  # noqa: E711  (SQL IS NULL)
             col(CohortDrill.claimed_at) <= stamp - CLAIM_LEASE,
             col(CohortDrill.due_at) >= stamp - CATCH_UP,
@@ -621,6 +767,8 @@ def due_digests(db: Engine, now: datetime, *, catch_up: timedelta = timedelta(da
             select(CohortManager, Cohort).join(Cohort, col(Cohort.id) == col(CohortManager.cohort_id))
         ).all()
     for manager, cohort in rows:
+        if manager.digest_off_reason is not None:
+            continue
         local_today = now_utc.astimezone(ZoneInfo(manager.tz)).date()
         monday = local_today - timedelta(days=(local_today.weekday() - DIGEST_WEEKDAY) % 7)
         due = local_due_at(monday, cohort.local_time, manager.tz)
@@ -638,6 +786,15 @@ def due_digests(db: Engine, now: datetime, *, catch_up: timedelta = timedelta(da
             continue
         out.append(DueDigest(cohort.workspace, cohort.name, manager.user_id, monday, digest_id))
     return out
+
+
+def release_digest(db: Engine, digest_id: int) -> None:
+    """Give back the claim of a digest whose sending failed for a passing reason, so it is sent on a
+    later run (within the day's catch-up) instead of being lost."""
+    with session_scope(db) as s:
+        row = s.get(CohortDigest, digest_id)
+        if row is not None and row.sent_at is None:
+            s.delete(row)
 
 
 def mark_digest_sent(db: Engine, digest_id: int, *, now: datetime) -> None:

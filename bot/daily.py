@@ -34,6 +34,11 @@ LATE_AFTER = timedelta(minutes=2)
 EXTRA_SLOT_ATTEMPTS = 5
 
 
+class PostRefused(Exception):
+    """Raised by a poster when the channel refused the post for good; its message says why in one line
+    (logged without a traceback, shown by `gauntlet post-prompt`)."""
+
+
 class PromptLike(Protocol):
     id: str
     variant: str
@@ -216,6 +221,11 @@ def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, l
         with Session(db) as s:
             prompt, cycle = _choose(s, content, post.workspace, post.channel)
         ts = poster(post.workspace, post.channel, prompt)
+    except PostRefused as exc:
+        log.warning("posting the prompt to %s for %s failed: %s", post.channel, post.day, exc)
+        error = str(exc)
+        _mark_failed(db, post.id, error)
+        return DailyPostResult(**base, status="failed", prompt=prompt, error=error)
     except Exception as exc:
         log.exception("posting the prompt to %s for %s failed", post.channel, post.day)
         error = f"{type(exc).__name__}: {exc}"

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.cohorts import get_cohort, managers, members
+from bot.export import PRIVATE_SOURCES
 from bot.progress import (
     STUCK_ATTEMPTS,
     StuckDimension,
@@ -25,7 +26,7 @@ from bot.progress import (
     weekly_dimension_averages,
 )
 from bot.store.cohorts import CohortDrill
-from bot.store.models import Answer, GradeRecord, Person
+from bot.store.models import Answer, GradeRecord, Interview, Person
 
 MOVERS = 3
 
@@ -107,7 +108,14 @@ def build_digest(
     ids = [m.user_id for m in roster]
     joined = {m.user_id: m.joined_at for m in roster}
     # A member's grades count for the cohort from the day they joined it.
+    sharing = {m.user_id for m in roster if m.share_answers}
     records = [r for r in load_records(db, workspace, ids, until=end) if r.created_at >= joined[r.user_id]]
+    with Session(db) as s:
+        # Drills a member did privately count only when they share them with this cohort.
+        private = set(s.exec(select(Interview.id).where(
+            col(Interview.id).in_({r.interview_id for r in records}),
+            col(Interview.source).in_(PRIVATE_SOURCES)))) if records else set()
+    records = [r for r in records if r.interview_id not in private or r.user_id in sharing]
     with Session(db) as s:
         names = {p.user_id: p.display_name for p in s.exec(
             select(Person).where(Person.workspace == workspace, col(Person.user_id).in_(ids)))}

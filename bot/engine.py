@@ -18,7 +18,8 @@ from bot import followups, incident
 from bot.clock import AnswerTime, answer_note, words_in
 from bot.content import Content, Probe, default_content, evaluate_condition
 from bot.rubric import grade as rubric_grade
-from bot.rubric import verdict_for
+from bot.rubric import merge_followup, verdict_for
+from bot.rubric.config import rubric_from
 from bot.rubric.types import LEVELS, DimensionResult, Grade
 from bot.store.db import session_scope
 from bot.store.models import Answer, FollowUp, GradeRecord, HandledEvent, Interview, PointEntry, utcnow
@@ -51,9 +52,10 @@ class Question:
 class RoundResult:
     round: str
     title: str
-    score: int | None  # None when skipped
-    attempts: int
+    score: int | None  # None when not answered (skipped, still open, or never reached)
+    attempts: int  # answers to the round's own question (first try and retries), not follow-up replies
     verdict: str = ""
+    reached: bool = True  # False for a round the interview never got to (it was stopped first)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,19 @@ class Scorecard:
     timed: bool = False
     times: list[AnswerTime] = field(default_factory=list)  # every answer, in order
     elapsed: float = 0.0  # seconds spent on the answers, against the gauntlet's 20 minutes
+
+    # The total is the mean over every round of the interview (the rounds it set out to ask, plus the
+    # SQL trap when it was sprung): a skipped, unanswered or never-reached round counts as 0, so
+    # stopping early never scores better than finishing with a round skipped.
+    TOTAL_RULE = "the average of all {n} rounds; one skipped or not answered counts 0"
+
+    @property
+    def answered(self) -> int:
+        """Rounds with a graded answer; 0 means "no answers yet", which is not a score of 0."""
+        return sum(1 for r in self.rounds if r.score is not None)
+
+    def total_rule(self) -> str:
+        return self.TOTAL_RULE.format(n=len(self.rounds))
 
 
 @dataclass(frozen=True)
@@ -209,6 +224,10 @@ class InterviewEngine:
             return Turn(interview_id=interview_id, duplicate=True)
         return self.grade_answer(answer_id)
 
+    def claim_event(self, event_id: str) -> bool:
+        """Take this delivery once: False when it (a retry of it) was already taken."""
+        return self._claim_event(event_id)
+
     def _claim_event(self, event_id: str) -> bool:
         try:
             with session_scope(self.db) as s:
@@ -222,13 +241,21 @@ class InterviewEngine:
     ) -> int | None:
         """Persist an answer before grading it, so a crash mid-grading never loses it.
 
-        Returns None when this event id was already recorded (a redelivery)."""
+        Returns None when this event id was already recorded (a redelivery). NUL, which PostgreSQL
+        cannot hold in text, is stored as U+FFFD on every backend."""
+        text = text.replace("\x00", "\ufffd")
         try:
             with session_scope(self.db) as s:
                 interview = self._active(s, interview_id)
-                previous = s.exec(
-                    select(Answer).where(Answer.interview_id == interview_id, Answer.round == interview.round)
-                ).all()
+                # An attempt is an answer to the round's own question (the first try or a retry); a
+                # reply to a follow-up completes the attempt it follows, so it keeps that number.
+                tries = len(s.exec(
+                    select(Answer.id).where(
+                        Answer.interview_id == interview_id, Answer.round == interview.round,
+                        Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+                    )
+                ).all())
+                attempt = max(tries, 1) if interview.probe_id is not None else tries + 1
                 asked, now = _aware(interview.asked_at), self.clock()
                 arrived = _when(message_ts)  # a Slack message's own send time, when it is plausible
                 if arrived is None or asked is None or not asked <= arrived <= now:
@@ -240,7 +267,7 @@ class InterviewEngine:
                     user_id=interview.user_id,
                     round=interview.round,
                     probe_id=interview.probe_id,
-                    attempt=len(previous) + 1,
+                    attempt=attempt,
                     text=text,
                     event_id=event_id,
                     message_ts=message_ts,
@@ -268,8 +295,8 @@ class InterviewEngine:
             assert interview is not None
             if answer.status == "graded":
                 return Turn(interview_id=interview.id, duplicate=True)
-            text = self._graded_text(s, answer)
-            grade = self.grader(text, answer.round, interview.level, content=self.content, id=str(answer.id))
+            grade = self._grade(s, answer, interview)
+            text = self._told(s, answer)
             s.add(_grade_record(answer, interview, grade))
             answer.status = "graded"
             s.add(answer)
@@ -305,10 +332,7 @@ class InterviewEngine:
             answer.text = text
             s.add(answer)
             record = s.exec(select(GradeRecord).where(GradeRecord.answer_id == answer.id)).first()
-            grade = self.grader(
-                self._graded_text(s, answer), answer.round, interview.level, content=self.content,
-                id=str(answer.id),
-            )
+            grade = self._grade(s, answer, interview)
             if record is not None:
                 new = _grade_record(answer, interview, grade)
                 for name in ("score", "verdict", "summary", "dimensions", "flags", "flag_details", "signals"):
@@ -347,7 +371,13 @@ class InterviewEngine:
                 .where(Answer.interview_id == interview_id, Answer.status == "graded")
                 .order_by(col(Answer.id).desc())
             ).first()
-            target = last.round if last is not None else interview.round
+            if last is None:
+                return Turn(
+                    interview_id=interview_id,
+                    next=self._question(interview),
+                    notice="There is nothing to retry yet: answer this question first.",
+                )
+            target = last.round
             interview.round = target
             interview.probe_id = None
             interview.updated_at = utcnow()
@@ -400,12 +430,30 @@ class InterviewEngine:
             raise InterviewError(f"This interview is already {interview.status}; start a new one.")
         return interview
 
-    def _graded_text(self, s: Session, answer: Answer) -> str:
-        """A follow-up answer is graded together with the round's main answer it completes."""
+    def _told(self, s: Session, answer: Answer) -> str:
+        """What the person has said in this round so far: a follow-up reply with the answer it follows
+        (the text a quote or an incident fact may come from)."""
         if answer.probe_id is None:
             return answer.text
         main = s.exec(
-            select(Answer)
+            select(Answer.text).where(
+                Answer.interview_id == answer.interview_id, Answer.round == answer.round,
+                Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+                col(Answer.id) < answer.id,
+            ).order_by(col(Answer.id).desc())
+        ).first()
+        return f"{main}\n\n{answer.text}" if main is not None else answer.text
+
+    def _grade(self, s: Session, answer: Answer, interview: Interview) -> Grade:
+        """A round's answer is graded on its own. A reply to a follow-up is graded for itself and then
+        merged with the round's answer it follows: per dimension the better of the two, so the reply
+        can repair what the follow-up asked about (and the round's blame stays repaired)."""
+        if answer.probe_id is None:
+            return self.grader(answer.text, answer.round, interview.level, content=self.content,
+                               id=str(answer.id))
+        main = s.exec(
+            select(GradeRecord)
+            .join(Answer, col(Answer.id) == GradeRecord.answer_id)
             .where(
                 Answer.interview_id == answer.interview_id,
                 Answer.round == answer.round,
@@ -414,7 +462,11 @@ class InterviewEngine:
             )
             .order_by(col(Answer.id).desc())
         ).first()
-        return f"{main.text}\n\n{answer.text}" if main is not None else answer.text
+        reply = self.grader(answer.text, answer.round, interview.level, content=self.content,
+                            id=str(answer.id), followup=True)
+        if main is None:
+            return reply
+        return merge_followup(Grade.from_dict(_record_dict(main)), reply, rubric_from(self.content.rubric))
 
     def _award_points(
         self, s: Session, interview: Interview, round_id: str, score: int, *, recompute: bool = False
@@ -562,26 +614,33 @@ class InterviewEngine:
             select(GradeRecord).where(GradeRecord.interview_id == interview.id).order_by(GradeRecord.id)
         ).all()
         best: dict[str, GradeRecord] = {}
-        attempts: dict[str, int] = {}
         for r in records:
-            attempts[r.round] = attempts.get(r.round, 0) + 1
             if r.round not in best or r.score > best[r.round].score:
                 best[r.round] = r
+        # Attempts count answers to the round's own question; follow-up replies are part of one.
+        attempts: dict[str, int] = {}
+        for rid in s.exec(
+            select(Answer.round).where(
+                Answer.interview_id == interview.id, Answer.status == "graded",
+                Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+            )
+        ).all():
+            attempts[rid] = attempts.get(rid, 0) + 1
+        # Every round of the interview: those it went through, then the ones it set out to ask.
+        planned = [interview.only_round] if interview.only_round else list(self.content.order)
         rounds: list[RoundResult] = []
-        for rid in dict.fromkeys(interview.path):
+        for rid in dict.fromkeys([*interview.path, *planned]):
             title = self.content.rounds[rid].title if rid in self.content.rounds else rid
             rec = best.get(rid)
             rounds.append(
                 RoundResult(
                     round=rid, title=title, score=rec.score if rec else None,
                     attempts=attempts.get(rid, 0), verdict=rec.verdict if rec else "",
+                    reached=rid in interview.path,
                 )
             )
-        # A skipped round counts as zero (skipping is allowed, not free); the question still open
-        # when an interview is stopped or looked at mid-way is left out.
-        asked = [r for r in rounds if r.score is not None or r.round != interview.round
-                 or interview.status == "finished"]
-        score = round(sum(r.score or 0 for r in asked) / len(asked)) if asked else 0
+        # Scorecard.TOTAL_RULE: the mean over all rounds, anything unanswered counting as zero.
+        score = round(sum(r.score or 0 for r in rounds) / len(rounds)) if rounds else 0
         dimensions = _aggregate_dimensions([Grade.from_dict(_record_dict(r)) for r in best.values()])
         weakest = min(
             (d for d in dimensions if d.max), key=lambda d: (d.fraction, -d.max), default=None

@@ -1,7 +1,8 @@
 """Export a cohort's graded answers: one row per graded answer, as CSV (opens in a spreadsheet) or JSON.
 
-Answer text is included only for members who agreed to share transcripts (`Person.share_transcripts`),
-or for the person themselves when they export their own rows.
+Only members who accepted the cohort's invitation are in it, and only from the moment they joined.
+Answer text, and drills a member did privately (DM drills), are included only for members who chose to
+share them with this cohort (`CohortMember.share_answers`), or for the person themselves.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from sqlmodel import Session, col, select
 
 from bot.cohorts import get_cohort, members
 from bot.content import DIMENSIONS
-from bot.store.models import Answer, GradeRecord, Person
+from bot.store.models import Answer, GradeRecord, Interview, Person
 
 BASE_COLUMNS = ("person", "name", "date", "interview", "round", "attempt", "level", "score", "verdict")
 TAIL_COLUMNS = ("flags", "transcript_shared", "answer")
+# Drills a person did on their own, not for a cohort or in a channel: private unless they share.
+PRIVATE_SOURCES = ("dm", "cli")
 # A cell starting with one of these is run as a formula by spreadsheet apps; answers are untrusted text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,16 +55,21 @@ def export_rows(
         people = {p.user_id: p for p in s.exec(
             select(Person).where(Person.workspace == workspace, col(Person.user_id).in_(list(roster))))}
         rows = s.exec(
-            select(GradeRecord, Answer).join(Answer, col(Answer.id) == col(GradeRecord.answer_id))
+            select(GradeRecord, Answer, Interview.source)
+            .join(Answer, col(Answer.id) == col(GradeRecord.answer_id))
+            .join(Interview, col(Interview.id) == col(GradeRecord.interview_id))
             .where(GradeRecord.workspace == workspace, col(GradeRecord.user_id).in_(list(roster)))
             .order_by(col(GradeRecord.created_at), col(GradeRecord.id))
         ).all()
     out = []
-    for grade, answer in rows:
-        if grade.created_at < roster[grade.user_id].joined_at:
+    for grade, answer, source in rows:
+        member = roster[grade.user_id]
+        if grade.created_at < member.joined_at:
+            continue  # nothing from before they joined this cohort
+        shared = member.share_answers
+        if source in PRIVATE_SOURCES and not (shared or viewer == grade.user_id):
             continue
         person = people.get(grade.user_id)
-        shared = bool(person and person.share_transcripts)
         out.append(ExportRow(
             person=grade.user_id, name=(person.display_name if person else "") or grade.user_id,
             date=grade.created_at, interview=grade.interview_id, round=grade.round, attempt=answer.attempt,

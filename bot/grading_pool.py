@@ -71,8 +71,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _grade_in_worker(text: str, round_id: str, level: str, id: str | None) -> Grade:
-    return rubric_grade(text, round_id, level, content=_worker_content, id=id)
+def _grade_in_worker(text: str, round_id: str, level: str, id: str | None, followup: bool = False) -> Grade:
+    return rubric_grade(text, round_id, level, content=_worker_content, id=id, followup=followup)
 
 
 def _worker_ready() -> int:
@@ -159,16 +159,16 @@ class PoolGrader:
     # ---- grading ------------------------------------------------------------------------------
 
     def __call__(self, text: str, round_id: str, level: str = "mid", *, content: Any = None,
-                 id: str | None = None) -> Grade:
+                 id: str | None = None, followup: bool = False) -> Grade:
         if content is not None and content is not self.content:
             # The workers hold one content; another one (a test's, a preview's) is graded here.
-            return rubric_grade(text, round_id, level, content=content, id=id)
+            return rubric_grade(text, round_id, level, content=content, id=id, followup=followup)
         for _ in range(2):
             executor = self._executor
             if executor is None:
                 break
             try:
-                grade = executor.submit(_grade_in_worker, text, round_id, level, id).result()
+                grade = executor.submit(_grade_in_worker, text, round_id, level, id, followup).result()
                 self._restarted = False
                 return grade
             except BrokenProcessPool:
@@ -176,7 +176,7 @@ class PoolGrader:
             except RuntimeError:
                 if self._executor is executor:  # not shut down under us: a real error from grading
                     raise
-        return rubric_grade(text, round_id, level, content=self.content, id=id)
+        return rubric_grade(text, round_id, level, content=self.content, id=id, followup=followup)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A worker died: recreate the pool once; if the new one breaks too, grade in-process."""

@@ -1,7 +1,8 @@
 """Who may see what, and forgetting a person completely.
 
 - A member sees their own transcripts; nobody else does unless the member agreed to share them.
-- Managers of a cohort the member is in see the member's scores, and transcripts only when shared.
+- Joining a cohort takes the member's acceptance; managers of a cohort the member accepted see the
+  member's scores from joining on, and answers and private drills only when shared with that cohort.
 - `forget_person` deletes a person's rows from every table, found from `SQLModel.metadata` rather
   than a list, so a table added later is covered without touching this module.
 """
@@ -16,8 +17,6 @@ from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sm_select
 
 from bot.store.cohorts import Cohort, CohortManager, CohortMember
-from bot.store.db import session_scope
-from bot.store.models import Person
 
 OWNER_COLUMN = "user_id"  # a row with this column belongs to that person and is deleted with them
 # String columns with these name endings point at a person without the row being theirs (who created
@@ -29,27 +28,33 @@ FORGOTTEN = "forgotten"
 # ---- who sees what ---------------------------------------------------------------------------------
 
 
+def _managed_memberships(s: Session, workspace: str, manager_id: str, member_id: str) -> list[CohortMember]:
+    """The member's accepted memberships of cohorts `manager_id` runs."""
+    run = {c for c in s.exec(sm_select(CohortManager.cohort_id).where(
+        CohortManager.workspace == workspace, CohortManager.user_id == manager_id))}
+    run |= {c for c in s.exec(sm_select(Cohort.id).where(
+        Cohort.workspace == workspace, Cohort.created_by == manager_id))}
+    if not run:
+        return []
+    return list(s.exec(sm_select(CohortMember).where(
+        CohortMember.user_id == member_id, col(CohortMember.cohort_id).in_(run),
+        col(CohortMember.accepted_at).is_not(None))))
+
+
 def manages_member(db: Engine, workspace: str, manager_id: str, member_id: str) -> bool:
-    """Whether `manager_id` runs a cohort that `member_id` belongs to."""
+    """Whether `manager_id` runs a cohort that `member_id` accepted to join."""
     with Session(db) as s:
-        run = {c for c in s.exec(sm_select(CohortManager.cohort_id).where(
-            CohortManager.workspace == workspace, CohortManager.user_id == manager_id))}
-        run |= {c for c in s.exec(sm_select(Cohort.id).where(
-            Cohort.workspace == workspace, Cohort.created_by == manager_id))}
-        if not run:
-            return False
-        return s.exec(sm_select(CohortMember.id).where(
-            CohortMember.user_id == member_id, col(CohortMember.cohort_id).in_(run))).first() is not None
+        return bool(_managed_memberships(s, workspace, manager_id, member_id))
 
 
-def shares_transcripts(db: Engine, workspace: str, user_id: str) -> bool:
+def shares_transcripts(db: Engine, workspace: str, user_id: str) -> list[str]:
+    """The names of the cohorts whose managers this person lets read their answers (empty: none)."""
     with Session(db) as s:
-        person = _person(s, workspace, user_id)
-        return bool(person and person.share_transcripts)
-
-
-def _person(s: Session, workspace: str, user_id: str) -> Person | None:
-    return s.exec(sm_select(Person).where(Person.workspace == workspace, Person.user_id == user_id)).first()
+        return list(s.exec(sm_select(Cohort.name)
+                           .join(CohortMember, col(CohortMember.cohort_id) == col(Cohort.id))
+                           .where(CohortMember.workspace == workspace, CohortMember.user_id == user_id,
+                                  CohortMember.share_answers == True)  # noqa: E712
+                           .order_by(Cohort.name)))
 
 
 def can_see_scores(db: Engine, workspace: str, viewer: str, subject: str) -> bool:
@@ -57,19 +62,11 @@ def can_see_scores(db: Engine, workspace: str, viewer: str, subject: str) -> boo
 
 
 def can_see_transcript(db: Engine, workspace: str, viewer: str, subject: str) -> bool:
+    """The person themselves, or a manager of a cohort the person chose to share their answers with."""
     if viewer == subject:
         return True
-    return shares_transcripts(db, workspace, subject) and manages_member(db, workspace, viewer, subject)
-
-
-def set_share_transcripts(db: Engine, workspace: str, user_id: str, share: bool) -> None:
-    """The member's own choice to let their cohort managers read their answers."""
-    with session_scope(db) as s:
-        person = _person(s, workspace, user_id)
-        if person is None:
-            person = Person(workspace=workspace, user_id=user_id)
-        person.share_transcripts = share
-        s.add(person)
+    with Session(db) as s:
+        return any(m.share_answers for m in _managed_memberships(s, workspace, viewer, subject))
 
 
 # ---- forgetting --------------------------------------------------------------------------------------

@@ -60,7 +60,9 @@ def stamp_interview(db, interview_id: int, at: datetime) -> None:
         s.commit()
 
 
-def scripted_grader(text: str, round_id: str, level: str = "mid", *, content=None, id=None) -> Grade:
+def scripted_grader(
+    text: str, round_id: str, level: str = "mid", *, content=None, id=None, followup=False
+) -> Grade:
     """Grade by instructions in the answer: `q=0.6` for every dimension, `communication=0.2` for one."""
     weights = content.rounds[round_id].weighs
     base = float(re.search(r"\bq=([\d.]+)", text).group(1))

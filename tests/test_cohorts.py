@@ -33,6 +33,7 @@ from bot.cohorts import (
     pause_member,
     remove_member,
     set_cadence,
+    set_share_answers,
 )
 from bot.content import default_content
 from bot.store.cohorts import CohortDrill
@@ -251,6 +252,7 @@ def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     assert add_members(db, boss, "UNY", dict(MEMBERS), now=T0) == list(MEMBERS)
     person(db, WS, "ULA", name="Lía Ñúñez", share=True, at=T0)
     person(db, WS, "UBE", name="Bea", share=False, at=T0)
+    set_share_answers(db, WS, "sre-prep", "ULA", True)  # Lía shares with this cohort; Bea does not
     pause_member(db, boss, "UBOSS", "UIN", date(2026, 10, 26))
     pause_member(db, boss, "UBOSS", "UIN", None)  # a mistaken pause, undone at once
 

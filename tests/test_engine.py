@@ -23,7 +23,7 @@ class ScriptedGrader:
     def __init__(self):
         self.seen: list[tuple[str, str]] = []
 
-    def __call__(self, text, round_id, level="mid", *, content=None, id=None):
+    def __call__(self, text, round_id, level="mid", *, content=None, id=None, followup=False):
         self.seen.append((round_id, text))
         scores = [int(s) for s in re.findall(r"score=(\d+)", text)]
         score = max(scores) if scores else 80
@@ -74,17 +74,17 @@ def test_a_clean_interview_walks_the_five_rounds_and_ends_with_a_scorecard(engin
 
 
 def test_a_hero_story_gets_the_who_else_was_paged_probe_graded_with_the_main_answer(engine, grader):
-    """A hero flag after the opening asks who else was paged; the follow-up is graded together with the
-    answer it completes, then the interview moves on."""
+    """A hero flag after the opening asks who else was paged; the follow-up is graded on its own (as a
+    follow-up) and kept where it beats the answer it completes, then the interview moves on."""
     q = start(engine)
     turn = engine.handle(q.interview_id, "I fixed it all alone flag=hero score=50")
     assert turn.next.probe_id == "who-else-was-paged"
     assert turn.next.round == "opening"
     assert "paged" in turn.next.text
     turn = engine.handle(q.interview_id, "Priya and Sam were paged too score=75")
-    combined = "I fixed it all alone flag=hero score=50\n\nPriya and Sam were paged too score=75"
-    assert grader.seen[-1] == ("opening", combined)
-    assert turn.best_score == 75
+    assert grader.seen[-1] == ("opening", "Priya and Sam were paged too score=75")
+    # the round's result is now the sum of its best dimensions (each rounded), so 75 ± 1
+    assert abs(turn.best_score - 75) <= 1
     assert turn.next.round == "probe" and turn.next.probe_id is None
 
 
@@ -99,7 +99,8 @@ def test_a_vague_schema_change_in_the_probe_round_springs_the_sql_trap(engine):
     turn = engine.handle(q.interview_id, "ALTER TABLE ... score=88")
     assert turn.next.round == "constraint"
     card = engine.scorecard(q.interview_id)
-    assert [r.round for r in card.rounds] == ["opening", "probe", "sql", "constraint"]
+    assert [r.round for r in card.rounds if r.reached] == ["opening", "probe", "sql", "constraint"]
+    assert [r.round for r in card.rounds if not r.reached] == ["curveball", "synthesis"]
 
 
 def test_sql_already_written_does_not_spring_the_trap(engine):
@@ -148,13 +149,15 @@ def test_retry_after_moving_on_does_not_repeat_rounds_already_done(engine):
     assert turn.next.round == "constraint"
 
 
-def test_stop_ends_the_interview_with_a_scorecard_of_what_was_answered(engine):
-    """`stop` finishes early; the open question is left out of the score rather than counted as zero."""
+def test_stop_ends_the_interview_with_a_total_over_all_rounds(engine):
+    """`stop` finishes early; the total is over every round, so unanswered ones count as zero."""
     q = start(engine)
     engine.handle(q.interview_id, "score=60")
     turn = engine.handle(q.interview_id, "STOP")
     assert turn.scorecard.status == "stopped"
-    assert turn.scorecard.score == 60
+    assert turn.scorecard.score == 12  # 60 over five rounds
+    assert turn.scorecard.answered == 1
+    assert "all 5 rounds" in turn.scorecard.total_rule()
     with pytest.raises(InterviewError, match="already stopped"):
         engine.handle(q.interview_id, "one more answer")
 
@@ -284,3 +287,47 @@ def test_the_latest_interview_is_found_whatever_its_status(engine):
     assert engine.find_active("T1", "U1", thread_ts="1.0") is None
     latest = engine.find_latest("T1", "U1", thread_ts="1.0")
     assert latest.id == q.interview_id and latest.status == "finished" and latest.score == 50
+
+
+def test_stopping_early_never_beats_finishing_with_a_round_skipped(engine):
+    """One good round then stop totals less than the same round, a skip and three more answers."""
+    stopped = start(engine)
+    engine.handle(stopped.interview_id, "score=62")
+    early = engine.handle(stopped.interview_id, "stop").scorecard
+    finished = start(engine, user_id="U2")
+    engine.handle(finished.interview_id, "score=62")
+    engine.handle(finished.interview_id, "skip")
+    turn = engine.handle(finished.interview_id, "score=40")
+    while turn.scorecard is None:  # follow-ups may come; every answer is a weak 40
+        turn = engine.handle(finished.interview_id, "score=40")
+    assert turn.scorecard.status == "finished"
+    assert early.score < turn.scorecard.score
+
+
+def test_stopping_before_any_answer_says_no_answers_rather_than_a_score(engine):
+    """A scorecard with nothing graded has answered == 0, so views can say "no answers yet"."""
+    q = start(engine)
+    card = engine.handle(q.interview_id, "stop").scorecard
+    assert card.answered == 0 and all(r.score is None for r in card.rounds)
+
+
+def test_retry_before_any_answer_says_there_is_nothing_to_retry(engine):
+    """`retry` on the first question keeps it open and says there is nothing to retry yet."""
+    q = start(engine)
+    turn = engine.handle(q.interview_id, "retry")
+    assert "nothing to retry" in turn.notice
+    assert turn.next.round == "opening" and turn.next.probe_id is None
+
+
+def test_a_follow_up_reply_is_not_another_attempt(engine, db):
+    """The reply to a follow-up completes the first attempt; only a retry makes it attempt 2."""
+    q = start(engine)
+    turn = engine.handle(q.interview_id, "I fixed it all alone flag=hero score=50")
+    assert turn.next.probe_id == "who-else-was-paged"
+    turn = engine.handle(q.interview_id, "Priya and Sam were paged too score=75")
+    assert turn.attempt == 1
+    engine.handle(q.interview_id, "retry")
+    turn = engine.handle(q.interview_id, "a better opening score=80")
+    assert turn.attempt == 2 and turn.best_score == 80
+    card = engine.scorecard(q.interview_id)
+    assert card.rounds[0].attempts == 2

@@ -11,7 +11,7 @@ import pytest
 from cohort_factories import graded, person
 
 from bot.cohort_cli import register
-from bot.cohorts import add_members, create_cohort
+from bot.cohorts import add_members, create_cohort, set_share_answers
 from bot.export import export_cohort, export_rows
 
 WS = "T1"
@@ -21,6 +21,7 @@ T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 def _cohort(db):
     cohort = create_cohort(db, workspace=WS, name="sre", created_by="UBOSS", now=T0)
     add_members(db, cohort, "UBOSS", {"USHARE": "UTC", "UPRIVATE": "Europe/Berlin"}, now=T0)
+    set_share_answers(db, WS, "sre", "USHARE", True)
     person(db, WS, "USHARE", name="Zoë Ångström", share=True, at=T0)
     person(db, WS, "UPRIVATE", name="Private", share=False, at=T0)
     graded(db, WS, "USHARE", at=T0 + timedelta(hours=1), dims={"timeline": 0.5, "blameless": 1.0},

@@ -34,8 +34,10 @@ VAGUE_OPENING = ("Something broke in production one afternoon and I helped the t
 
 
 def gauntlet(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GAUNTLET_CONTENT_DIR")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "GAUNTLET_CONTENT_DIR", "NO_COLOR", "COLUMNS")}
     env["PYTHONPATH"] = str(REPO)
+    env["XDG_DATA_HOME"] = str(cwd / "data")  # the drill's own data directory, never the real one
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=180)
 
@@ -59,7 +61,7 @@ def test_a_piped_interview_quotes_the_persons_own_sentences_and_then_writes_up_t
     assert f"You said: “{blamed}” Leave the person out" in out
     assert "Back to your checkout service and the config change. What was the root cause" in out
     assert "`invoices` is live and taking writes all day" in out
-    assert f"You proposed: “{UNSAFE_SQL}” Run that on a table taking writes all day" in out
+    assert f"You proposed: “{UNSAFE_SQL}” Run that on the live table" in out
     assert "While your checkout service is failing" in out
     assert "Scorecard" in out
     assert "The clock" not in out  # untimed is the default
@@ -108,6 +110,7 @@ def test_a_timed_drill_shows_each_answers_time_and_the_elapsed_budget_on_the_sco
     note = r"⏱ 0:0\d · \d+ words \(budget about 2:00, 350 words\) — far over: "
     assert re.search(note + TRIM_NOTE, flat(out))
     clock = out[out.index("The clock"):]
-    assert re.search(r"The human-error curveball\s+0:0\d\s+\d{3} words\s+← " + TRIM_NOTE, clock)
+    assert re.search(r"The human-error curveball\s+0:0\d\s+\d{3} words\s+↳ far over the budget: " + TRIM_NOTE,
+                     clock)
     elapsed = r"Elapsed 0:0\d of 20:00 over \d answer\(s\): within the interview's budget\."
     assert re.search(elapsed, flat(clock))

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from bot.cli import _engine_db, main
+from bot.cli import _engine_db, drill_database, main
 from bot.store import schema
 from bot.store.db import init_db, load_tables, make_engine
 from bot.store.schema import SchemaError, check_schema, create_schema, script_directory, upgrade
@@ -268,12 +268,17 @@ def test_db_upgrade_reads_database_url_from_dot_env(tmp_path, monkeypatch, capsy
 # --- the drill's own database -----------------------------------------------------------------------
 
 def test_drill_creates_and_upgrades_its_own_default_file(tmp_path, monkeypatch, capsys, newer_scripts):
-    """The default ./gauntlet.db is created when missing and upgraded (saying so) when behind."""
-    monkeypatch.chdir(tmp_path)
-    _engine_db(None).dispose()
-    assert check_schema(make_engine("sqlite:///gauntlet.db")).current == HEAD
+    """The default file in the user's data directory is created when missing and upgraded (saying so)
+    when behind."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    url, private_file = drill_database(None)
+    assert private_file is not None and private_file.is_relative_to(tmp_path / "data")
+    private_file.parent.mkdir(parents=True)
+    _engine_db(url, True).dispose()
+    assert check_schema(make_engine(url)).current == HEAD
     monkeypatch.setattr(schema, "SCRIPT_LOCATION", newer_scripts)
-    db = _engine_db(None)
+    db = _engine_db(url, True)
     assert check_schema(db).current == NEWER
     db.dispose()
     assert capsys.readouterr().err.strip() == (

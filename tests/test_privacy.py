@@ -16,6 +16,7 @@ from bot.cohorts import (
     get_cohort,
     is_manager,
     mark_drill_sent,
+    set_share_answers,
 )
 from bot.privacy import (
     FORGOTTEN,
@@ -23,7 +24,6 @@ from bot.privacy import (
     can_see_transcript,
     forget_person,
     remaining_mentions,
-    set_share_transcripts,
 )
 from bot.store.channels import ChannelConfig
 from bot.store.models import GradeRecord, Person
@@ -50,7 +50,7 @@ def test_members_see_their_own_transcripts_and_managers_only_shared_ones(db):
     assert can_see_transcript(db, WS, "UMEM", "UMEM")
     assert can_see_scores(db, WS, "UBOSS", "UMEM")
     assert not can_see_transcript(db, WS, "UBOSS", "UMEM")
-    set_share_transcripts(db, WS, "UMEM", True)
+    set_share_answers(db, WS, "sre", "UMEM", True)
     assert can_see_transcript(db, WS, "UBOSS", "UMEM")
     assert not can_see_scores(db, WS, "UPEER", "UMEM")
     assert not can_see_transcript(db, WS, "UPEER", "UMEM")  # sharing is with managers, not everyone
@@ -81,7 +81,8 @@ def test_forget_me_removes_the_person_from_every_table_and_keeps_everyone_else(d
     counts = forget_person(db, WS, victim)
 
     assert counts["answer"] == 3 and counts["graderecord"] == 3 and counts["pointentry"] == 3
-    assert counts["interview"] == 3 and counts["person"] == 1 and counts["cohortmember"] == 1
+    # Their own membership is deleted; the other member's `invited_by` (the victim) is cleared.
+    assert counts["interview"] == 3 and counts["person"] == 1 and counts["cohortmember"] == 2
     assert counts["forgetprobenote"] == 3  # their own note deleted, the reference and the watcher cleared
     left = remaining_mentions(db, victim)
     # Only workspace T2 still holds them:

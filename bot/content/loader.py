@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Iterable, Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ContentError, ContentErrors
-from .located import Document, KeyPath, format_path, parse_file
+from .located import MAX_DIR_BYTES, Document, KeyPath, format_path, parse_file
 from .model import Content, Probe, Prompt, Round
 from .validate import Checker, GauntletPart, Located, kind, suggest
 
@@ -46,8 +47,16 @@ def _read_dir(directory: Path, index: int, builtin: bool, errors: list[ContentEr
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
     if not files:
         errors.append(ContentError(str(directory), None, "", "no .yml or .yaml files in this directory"))
+    total = 0
     for path in files:
         layer.sources.append(path)
+        with contextlib.suppress(OSError):  # parse_file says the file cannot be read
+            total += path.stat().st_size
+        if total > MAX_DIR_BYTES:
+            errors.append(ContentError(_display(path, builtin), 1, "",
+                                       f"the directory's content files add up to more than {MAX_DIR_BYTES:,} "
+                                       "bytes; this file and the ones after it were not read"))
+            break
         doc, parse_errors = parse_file(path, _display(path, builtin))
         errors.extend(parse_errors)
         if doc is not None:
@@ -191,6 +200,12 @@ def _merge(layers: list[_Layer], dirs: list[Path], errors: list[ContentError]) -
         if value is None and not any(e.key_path.startswith(f"gauntlet.{key}") for e in errors):
             errors.append(first_gauntlet.doc.error(("gauntlet",), f"missing required key {key!r}"))
     _check_references(order, rounds, probes, errors)
+    # A probe with another problem is left out of the merge, but its round references are still
+    # checked, so every problem shows in one run instead of one per fix.
+    for layer in layers:
+        for located in layer.probes:
+            if located.value is None:
+                _check_raw_probe_references(located, rounds, errors)
     _check_prompt_texts(prompts, errors)
     if rubric_sources:
         _check_rubric(rubric, rubric_sources, errors)
@@ -262,6 +277,32 @@ def _check_references(
             _check_probe_dimensions(located, probe, rounds, errors)
 
 
+def _raw(located: Located) -> Any:
+    data: Any = located.doc.data
+    for key in located.path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _check_raw_probe_references(
+    located: Located[Probe], rounds: dict[str, Located[Round]], errors: list[ContentError]
+) -> None:
+    raw = _raw(located)
+    if not isinstance(raw, dict):
+        return
+    after = raw.get("after")
+    if isinstance(after, list):
+        for i, round_id in enumerate(after):
+            if isinstance(round_id, str) and round_id.strip() and round_id.strip() not in rounds:
+                errors.append(located.error(_unknown_round(round_id.strip(), rounds), sub=("after", i)))
+    goto = raw.get("goto")
+    if isinstance(goto, str) and goto.strip() and goto.strip() not in rounds:
+        errors.append(located.error(_unknown_round(goto.strip(), rounds), sub=("goto",)))
+
+
 def _dimension_tests(cond: dict, path: KeyPath) -> Iterator[tuple[str, KeyPath]]:
     """Every (dimension, key path) a validated condition compares, however deeply nested."""
     ((name, arg),) = cond.items()
@@ -307,8 +348,13 @@ def load_content(extra_dirs: Iterable[Path | str] = (), *, builtin: bool = True)
     layers = [_read_dir(d, i, builtin and i == 0, errors) for i, d in enumerate(dirs)]
     content = _merge(layers, dirs, errors)
     if errors or content is None:
-        raise ContentErrors(errors)
+        raise ContentErrors(sorted(set(errors), key=_error_order))
     return content
+
+
+def _error_order(e: ContentError) -> tuple:
+    """Files in name order, then lines top to bottom: the order a person fixes them in."""
+    return (e.file, e.line or 0, e.key_path, e.problem)
 
 
 def content_dirs_from_env() -> list[Path]:
@@ -323,9 +369,10 @@ def default_content() -> Content:
 
 
 def check_content(dir: Path | str | None = None) -> list[ContentError]:
-    """Every problem in DIR loaded over the built-in content (or in the built-in content alone)."""
+    """Every problem in DIR loaded over the built-in content, or, with no DIR, in what the app would
+    load: the built-in content plus the directories in $GAUNTLET_CONTENT_DIR. Sorted by file and line."""
     try:
-        load_content([dir] if dir is not None else [])
+        load_content([dir] if dir is not None else content_dirs_from_env())
     except ContentErrors as exc:
         return exc.errors
     return []

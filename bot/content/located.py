@@ -17,6 +17,14 @@ from .errors import ContentError
 
 KeyPath = tuple[str | int, ...]
 
+# Budgets: content is data people write by hand, so anything past these is a mistake or an attack (an
+# alias bomb expands a few hundred bytes into billions of values; deep nesting crashes a recursive
+# reader). Each is reported as `file:line: problem`, never a hang or a traceback.
+MAX_FILE_BYTES = 1_000_000
+MAX_DIR_BYTES = 5_000_000
+MAX_DEPTH = 32  # nested mappings and lists
+MAX_VALUES = 100_000  # values after aliases are expanded
+
 _PLAIN_TAGS = {
     yaml.MappingNode: "tag:yaml.org,2002:map",
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
@@ -58,6 +66,10 @@ class Document:
 def parse_file(path: Path, display: str) -> tuple[Document | None, list[ContentError]]:
     """Parse one YAML file; a syntax error comes back as an error with the parser's line."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [ContentError(display, 1, "", f"file is {size:,} bytes; a content file may be at "
+                                                       f"most {MAX_FILE_BYTES:,} bytes")]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [ContentError(display, None, "", f"cannot read file: {exc}")]
@@ -72,6 +84,10 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[ContentEr
         line = text.count("\n", 0, exc.position) + 1
         return None, [ContentError(display, line, "", f"YAML syntax error: character {exc.character!r} "
                                                       "is not allowed in YAML")]
+    too_deep = _too_deep(text, display)
+    if too_deep is not None:
+        loader.dispose()
+        return None, [too_deep]
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -85,10 +101,37 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[ContentEr
         doc = Document(display, None)
         errors: list[ContentError] = []
         if root is not None:
-            doc.data = _Builder(loader, doc, errors).build(root, ())
+            try:
+                doc.data = _Builder(loader, doc, errors).build(root, ())
+            except _Budget as exc:
+                line = exc.args[0]
+                return None, [ContentError(display, line, "", f"aliases expand this file to more than "
+                                                              f"{MAX_VALUES:,} values")]
         return doc, errors
     finally:
         loader.dispose()
+
+
+def _too_deep(text: str, display: str) -> ContentError | None:
+    """Nesting deeper than MAX_DEPTH, found with PyYAML's event parser (which keeps its own stack) before
+    the recursive composer sees it. Syntax errors are left for the composer to report."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return ContentError(display, event.start_mark.line + 1, "",
+                                        f"nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+class _Budget(Exception):
+    """The document expands to more values than MAX_VALUES."""
 
 
 class _Builder:
@@ -99,11 +142,15 @@ class _Builder:
         self.doc = doc
         self.errors = errors
         self.active: set[int] = set()  # nodes being built: a repeat means a recursive alias
+        self.values = 0  # values built so far, each alias counted again: the expansion budget
 
     def fail(self, node: yaml.Node, path: KeyPath, problem: str) -> None:
         self.errors.append(ContentError(self.doc.file, node.start_mark.line + 1, format_path(path), problem))
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _Budget(node.start_mark.line + 1)
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
         if id(node) in self.active:
             self.fail(node, path, "recursive YAML alias")

@@ -3,7 +3,7 @@
 Pure functions: no Slack, no database, no network.
 """
 
-from .grader import grade, grade_many, verdict_for
+from .grader import grade, grade_many, merge_followup, verdict_for
 from .types import FLAGS, LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "Grade",
     "grade",
     "grade_many",
+    "merge_followup",
     "verdict_for",
 ]

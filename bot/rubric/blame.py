@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import COMMON_CAPS, Doc
+from .text import Doc
+from .text_words import COMMON_CAPS
 
 _QUOTES = re.compile(r"[\"“”]|(?<!\w)['‘]|['’](?!\w)")
 _POSSESSIVE_NAME = re.compile(r"\b([A-Z][a-z]{2,})(?:'s|’s)\s")
@@ -109,8 +110,79 @@ def find_blame(doc: Doc) -> BlameHit | None:
 
 
 def _find_blame(doc: Doc) -> BlameHit | None:
-    hits = [h for h in (_lexicon_blame(doc), _judged(doc)) if h is not None]
-    return min(hits, key=lambda h: (h.sentence, h.position)) if hits else None
+    """Blame is what the sentence does: fault assigned to a person or team, a personnel remedy,
+    "human error" as the cause. Two readers agree on it: the learned sentence reader (sure, and the
+    sentence names someone) and the rubric's blame cues; a cue is overruled when the sentence reader
+    reads the sentence as pushing back on blame, as the speaker owning a mistake, or as a shrug."""
+    found = [
+        BlameHit(si, doc.spans[si][0])
+        for si in doc.read("blame")
+        if doc.p("blame", si) >= _READER_ALONE
+        and _reads_as_blame(doc, si)
+        and _has_target(doc, si)
+        and not _redirected(doc, si)
+    ]
+    for hit in (_lexicon_blame(doc), _judged(doc)):
+        if hit is not None and not _overruled(doc, hit.sentence):
+            found.append(hit)
+    return min(found, key=lambda h: (h.sentence, h.position)) if found else None
+
+
+# The reader alone flags a sentence only when it is sure and the sentence names someone to blame; with
+# a blame cue from the lexicons as well, a lean towards blaming is enough.
+_READER_ALONE = 0.85
+_TEAMWIDE = re.compile(
+    r"\b(?:every(?:one|body)|the\s+(?:whole\s+)?team|all\s+(?:the\s+)?(?:engineers|devs|developers)|"
+    r"engineers|developers|human\s+error|careless\w*|sloppy|should\s+have\s+known)\b",
+    re.I,
+)
+
+
+def _has_target(doc: Doc, si: int) -> bool:
+    """The sentence (or, through a pronoun, the one before it) names a person, a team or a group."""
+    s, e = doc.spans[si]
+    if doc.has("third_party", si) or _TEAMWIDE.search(doc.text, s, e):
+        return True
+    names = (_POSSESSIVE_NAME, _NAME_MID, _NAME_AFTER_COLON)
+    return any(m.group(1) not in COMMON_CAPS for rx in names for m in rx.finditer(doc.text, s, e))
+
+
+_NAME_AFTER_COLON = re.compile(r"(?<=[:;] )([A-Z][a-z]{2,})\b")
+
+
+_CONTRAST = re.compile(r"\b(?:but|however|though|yet|still)\b", re.I)
+_SYSTEM = re.compile(
+    r"\b(?:system|pipeline|tool\w*|process|ci|checks?|validation|review|guardrails?|deploy\w*|nothing|"
+    r"no\s+\w+|allowed|let)\b",
+    re.I,
+)
+
+
+def _redirected(doc: Doc, si: int) -> bool:
+    """A slip conceded and then turned to the system that let it through ("he set the path wrong, but
+    the pipeline allowed it with no validation"): push-back, not blame."""
+    s, e = doc.spans[si]
+    m = _CONTRAST.search(doc.text, s, e)
+    if m and _SYSTEM.search(doc.text, m.end(), e):
+        return True
+    if si + 1 < len(doc.spans):
+        ns, ne = doc.spans[si + 1]
+        lead = _CONTRAST.search(doc.text, ns, min(ne, ns + 12))
+        return bool(lead) and doc.p("blame", si + 1) < 0.3 and bool(_SYSTEM.search(doc.text, ns, ne))
+    return False
+
+
+def _overruled(doc: Doc, si: int) -> bool:
+    """The reader is sure the sentence does something other than blame."""
+    other = max(doc.p("blame_rejected", si), doc.p("own_mistake", si), doc.p("shrug", si))
+    return other >= 0.5 and other > doc.p("blame", si)
+
+
+def _reads_as_blame(doc: Doc, si: int) -> bool:
+    """Blaming more than pushing back on blame, owning one's own mistake or shrugging it off."""
+    blame = doc.p("blame", si)
+    others = (doc.p("blame_rejected", si), doc.p("own_mistake", si), doc.p("shrug", si))
+    return all(blame > other for other in others)
 
 
 def _lexicon_blame(doc: Doc) -> BlameHit | None:

@@ -20,13 +20,13 @@ DIMENSION_KEYS = DIMENSIONS
 
 # The hint keys each dimension's detector may ask for; the file must word every one of them.
 REQUIRED_HINTS = {
-    "blameless": ("blame", "to_a_fault", "no_gap", "no_pushback", "one_gap"),
+    "blameless": ("blame", "to_a_fault", "no_gap", "no_pushback", "no_exec", "one_gap"),
     "timeline": ("none", "few", "bare"),
     "mitigation_fix_prevention": ("conflated", "mitigation", "fix", "prevention"),
     "detection": ("none", "customer", "self", "vague"),
-    "impact": ("none", "few"),
+    "impact": ("none", "few", "severity"),
     "ownership": ("none", "we_only", "helped", "no_role", "no_credit", "hero", "senior_cross_team"),
-    "diagnosis": ("none", "no_wrong_turn", "no_evidence"),
+    "diagnosis": ("none", "no_wrong_turn", "no_evidence", "chain"),
     "communication": ("none", "cadence", "channel", "audience", "roles", "structure", "senior_cross_team"),
     "prevention": ("none", "vague", "owner", "timing", "more"),
     "measurement": ("none", "before_after", "caught_since", "reflection"),

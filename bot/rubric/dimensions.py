@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import COMMON_CAPS, Doc
+from .text import Doc
+from .text_words import COMMON_CAPS
 
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014\u2013]|\s-\s|\s+and then\s+")
 _ALPHA = re.compile(r"[A-Za-z]{2,}")
@@ -101,6 +102,21 @@ class Partial:
     hint: str | None = None
     spans: list[str] = field(default_factory=list)  # verbatim spans from elsewhere (the SQL analyser)
     hint_text: str | None = None  # a hint worded elsewhere (the SQL analyser), used instead of `hint`
+
+
+def _union(*groups) -> list[int]:
+    return sorted({i for g in groups for i in g})
+
+
+def _read_prevention(doc: Doc) -> list[int]:
+    """Sentences the reader says change the system for good, and that name what changed (a threshold,
+    a system, a check): "we added monitoring" alone is not a guardrail."""
+    return [i for i in doc.read("prevention") if doc.concrete(i) and not _negative_reading(doc, i)]
+
+
+def _negative_reading(doc: Doc, i: int) -> bool:
+    """The sentence is read as blaming, shrugging or empty rubric talk more than as anything else."""
+    return max(doc.p("blame", i), doc.p("empty_claim", i), doc.p("shrug", i)) >= 0.5
 
 
 def _first(indices, n: int = 3) -> list[int]:
@@ -219,10 +235,17 @@ class Remedy:
 
 
 def remedies(doc: Doc) -> Remedy:
-    mitigation = doc.sents("mitigation")
-    fix = doc.sents("fix")
+    """Mitigation, fix and prevention sentences: what the reader says each sentence does, plus the
+    words that name each step outright ("mitigation:", "the fix was", a guardrail put in place)."""
+    # a sentence the reader sees both ways counts for the one it is surer of
+    read_fix = [i for i in doc.read("fix") if doc.p("fix", i) > doc.p("mitigation", i)]
+    read_mitigation = [i for i in doc.read("mitigation") if i not in read_fix]
+    mitigation = _union(doc.sents("mitigation"), read_mitigation)
+    fix = _union(doc.sents("fix"), read_fix)
     guard = guardrail_sentences(doc)
-    prevention = sorted(set(doc.sents("prevention_word")) | {i for v in guard.values() for i in v})
+    prevention = _union(
+        doc.sents("prevention_word"), [i for v in guard.values() for i in v], _read_prevention(doc)
+    )
     fix_words = doc.hits("fix_word")
     fix_sents = {h[2] for h in fix_words}
     explicit_mitigation = any(
@@ -272,6 +295,13 @@ def _detection(doc: Doc) -> Partial:
         if doc.has("detect_verb", si) and si not in before and si not in alert
     ]
     selfish = doc.sents("detect_self")
+    read = [i for i in doc.read("detection") if not _negative_reading(doc, i)]
+    if read and not (alert or customer or selfish):
+        # found out in other words: an alert or monitor named in the sentence is the stronger story
+        alerted = [i for i in read if doc.has("detect_source", i)]
+        if alerted:
+            return Partial(0.85, _first(alerted, 2), "vague")
+        return Partial(0.55, _first(read, 2), "self")
     if alert:
         if before:
             return Partial(1.0, _first([alert[0], before[0]], 2))
@@ -292,7 +322,7 @@ def _detection(doc: Doc) -> Partial:
 
 
 def impact(doc: Doc) -> Partial:
-    context = set(doc.sents("impact_context"))
+    context = set(doc.sents("impact_context")) | set(doc.read("impact"))
     quantities: dict[str, int] = {}
     for start, end, si in doc.hits("quantity"):
         if start and doc.text[start - 1] == "+":  # "T+5 minutes" is a timeline marker
@@ -301,12 +331,13 @@ def impact(doc: Doc) -> Partial:
             quantities.setdefault(re.sub(r"\s+", " ", doc.text[start:end].lower()), si)
     n = len(quantities)
     scope = [si for si in doc.sents("severity")]
-    fraction = {0: 0.0, 1: 0.45, 2: 0.7}.get(n, 0.9)
+    fraction = {0: 0.0, 1: 0.45, 2: 0.7, 3: 0.9}.get(n, 1.0)
     evidence = _first(quantities.values(), 3)
     if scope:
         fraction += 0.1 if n else 0.2
         evidence = _first([*evidence, scope[0]], 4)
-    hint = None if fraction >= 1 else ("none" if n == 0 else "few")
+    # three numbers already make the impact concrete: what is missing then is how severe it was
+    hint = None if fraction >= 1 else ("none" if n == 0 else ("few" if n < 3 else "severity"))
     return Partial(round(min(fraction, 1.0), 2), evidence, hint)
 
 
@@ -357,7 +388,7 @@ def _only_bystanders(doc: Doc, si: int, bystanders: list[tuple[int, int]]) -> bo
 
 
 def ownership(doc: Doc, level: str, others: list[int], hero: list[int], cross_team_needed: bool) -> Partial:
-    actions = [i for i in doc.sents("i_action") if not doc.has("i_weak", i)]
+    actions = [i for i in _union(doc.sents("i_action"), doc.read("role")) if not doc.has("i_weak", i)]
     weak = doc.sents("i_weak")
     roles = doc.sents("role")
     junior = level == "junior"
@@ -430,15 +461,35 @@ def contributing_factors(doc: Doc) -> dict[str, int]:
                 used.add(clause)
                 found[factor] = si
                 break
+    # causes the reader finds, explained in words no factor lexicon lists: each concrete causal
+    # sentence not already counted is a further link in the chain
+    for si in doc.read("cause"):
+        if si in found.values() or not doc.concrete(si) or _negative_reading(doc, si):
+            continue
+        found[f"read:{si}"] = si
     return found
 
 
-def diagnosis(doc: Doc) -> Partial:
+def diagnosis(doc: Doc, round_id: str = "opening") -> Partial:
+    if round_id == "probe":
+        return _failure_chain(doc)
     wrong = doc.sents("wrong_turn")
     hyp = doc.sents("hypothesis")
     ev = doc.sents("diag_evidence")
     fraction = (0.45 if wrong else 0) + (0.3 if hyp else 0) + (0.25 if ev else 0)
     evidence = _first([*wrong[:1], *hyp[:1], *ev[:1]], 3)
+    # reasoning in other words: each sentence the reader sees testing or ruling out a hypothesis
+    reasoning = [i for i in doc.read("diagnosis") if not _negative_reading(doc, i)]
+    read_fraction = {0: 0.0, 1: 0.45, 2: 0.75}.get(len(reasoning), 1.0)
+    if read_fraction > fraction:
+        fraction = read_fraction
+        evidence = _first([*reasoning, *evidence], 3)
+        if not wrong and not hyp:
+            hyp = reasoning[:1]
+        if not ev and len(reasoning) >= 2:
+            ev = reasoning[1:2]
+        if not wrong and len(reasoning) >= 3:
+            wrong = reasoning[:1]
     factors = contributing_factors(doc)
     if factors:
         # the failure chain: several contributing factors, each linked to what it let happen
@@ -457,6 +508,21 @@ def diagnosis(doc: Doc) -> Partial:
     elif not hyp:
         hint = "none"
     return Partial(round(fraction, 2), evidence, hint)
+
+
+def _failure_chain(doc: Doc) -> Partial:
+    """The probe round asks for the failure chain, not the debugging story: contributing factors,
+    each explained causally; three make the chain. Reasoning told along the way adds a little."""
+    factors = contributing_factors(doc)
+    n = len(factors)
+    fraction = {0: 0.0, 1: 0.4, 2: 0.75}.get(n, 1.0)
+    reasoning = [i for i in doc.read("diagnosis") if not _negative_reading(doc, i)]
+    if n and n < 3 and (reasoning or doc.hits("chain")):
+        fraction += 0.1
+    if not n and reasoning:
+        fraction = 0.25
+    evidence = _first([*factors.values(), *reasoning], 3)
+    return Partial(round(min(fraction, 1.0), 2), evidence, None if fraction >= 1 else "chain")
 
 
 # ---------------------------------------------------------------- communication
@@ -489,6 +555,12 @@ def _checklist(doc: Doc, items) -> tuple[float, list[int], str | None]:
 
 def communication(doc: Doc, cross_team_needed: bool) -> Partial:
     fraction, evidence, hint = _checklist(doc, _COMMS)
+    # communication told in other words: each concrete sentence the reader sees informing someone
+    told = [i for i in doc.read("communication") if doc.concrete(i) and not _negative_reading(doc, i)]
+    read_fraction = min(len(told), 4) * 0.2
+    if read_fraction > fraction:
+        evidence = _first([*evidence, *told], 4)
+        fraction = read_fraction
     if cross_team_needed and not doc.hits("cross_team") and fraction > 0.75:
         fraction, hint = 0.75, "senior_cross_team"
     if fraction >= 0.999:
@@ -547,6 +619,16 @@ _MEASURE = (
 
 def measurement(doc: Doc) -> Partial:
     fraction, evidence, hint = _checklist(doc, _MEASURE)
+    measured = [i for i in doc.read("measurement") if doc.concrete(i) and not _negative_reading(doc, i)]
+    reflected = [i for i in doc.read("reflection") if not _negative_reading(doc, i)]
+    read_fraction = min(len(measured), 2) * 0.35 + (0.25 if reflected else 0.0)
+    if read_fraction > fraction:
+        fraction = read_fraction
+        evidence = _first([*measured, *reflected[:1], *evidence], 4)
+        if hint == "reflection" and reflected:
+            hint = None
+        if hint in ("before_after", "caught_since") and measured:
+            hint = "reflection" if not reflected else None
     if fraction >= 0.999:
         fraction, hint = 1.0, None
     if fraction == 0:
@@ -627,13 +709,19 @@ def altitude(doc: Doc) -> Partial:
 def blameless(doc: Doc, round_id: str, blame: bool, shrug: bool) -> Partial:
     if blame:
         return Partial(0.0, [], "blame")
-    gaps = doc.sents("system_gap")
+    # a cause the reader leans towards (0.4) counts as a gap here: the blame check has already run
+    read_gaps = [
+        i
+        for i in range(len(doc.spans))
+        if doc.p("cause", i) >= 0.4 and doc.concrete(i) and not _negative_reading(doc, i)
+    ]
+    gaps = _union(doc.sents("system_gap"), read_gaps)
     stance = doc.sents("blameless_stance")
-    push = doc.sents("pushback")
+    push = _union(doc.sents("pushback"), doc.read("blame_rejected"))
     exec_ = doc.sents("exec_framing")
     causes = doc.sents("cause")
     if shrug:
-        shrugs = doc.sents("blameless_shrug")
+        shrugs = doc.sents("blameless_shrug") or doc.read("shrug")
         return Partial(0.2, _first(shrugs, 1), "to_a_fault")
     g = min(len(gaps), 2)
     evidence = gaps[:2]
@@ -646,8 +734,10 @@ def blameless(doc: Doc, round_id: str, blame: bool, shrug: bool) -> Partial:
         if exec_:
             fraction += 0.1
             evidence.append(exec_[0])
-        if not (push and exec_):
+        if not push:
             hint = "no_pushback"
+        elif not exec_:
+            hint = "no_exec"
     else:
         fraction = (0.0, 0.7, 0.9)[g]
     if stance:

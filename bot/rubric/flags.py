@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .dimensions import guardrail_sentences, named_others, timeline_markers
-from .text import COMMON_CAPS, FUNCTION_WORDS, Doc
+from .text import Doc
+from .text_words import COMMON_CAPS, FUNCTION_WORDS
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
@@ -46,6 +47,16 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
         for a, b, _ in doc.hits("system_gap")
         if not any(x < b and a < y for x, y in denials) and not _BARE_CAUSE.fullmatch(doc.text[a:b])
     ]
+    # the reader alone: sure of the shrug, and the sentence is about fault or cause ("nobody was really
+    # at fault", "complex systems just fail"), not about how often things break or what changed
+    read_shrugs = {
+        i
+        for i in doc.read("shrug")
+        if doc.p("shrug", i) >= 0.8 and doc.p("blame", i) < 0.5 and _FAULT_TALK.search(doc.sentence(i))
+    }
+    read_causes = [i for i in doc.read("cause") if doc.concrete(i) and i not in read_shrugs]
+    if read_shrugs and not shrugs and not guard_kinds and not read_causes and not gaps:
+        return True  # fatalism in other words, with no specific cause anywhere
     if not shrugs or guard_kinds or gaps:
         return False
     # "because" alone names no cause ("because we've all moved on"); a negated cause is no cause either
@@ -56,6 +67,12 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     }
     return not (specific - shrugs)
 
+
+_FAULT_TALK = re.compile(
+    r"\b(?:fault|blame\w*|caus\w*|nobody|no[- ]one|anyone|inevitabl\w*|complex|luck|nature|happens?|"
+    r"bound\s+to|just\s+(?:fail|break)s?)\b",
+    re.I,
+)
 
 # the words "root cause" name no gap: "I'm wary of looking for a root cause" is still a shrug
 _BARE_CAUSE = re.compile(r"(?:contributing|root)\s+(?:factor|cause)s?", re.I)
@@ -71,11 +88,58 @@ class GamingReport:
     reasons: list[str]
 
 
-def gaming(doc: Doc) -> GamingReport:
-    """Keyword stuffing: little connective prose, repeated terms, bare timeline markers, verb-less lists."""
+# Readings that say something happened: someone noticed, acted, measured, reasoned or was hurt.
+_EVENT_READINGS = (
+    "impact",
+    "detection",
+    "mitigation",
+    "fix",
+    "prevention",
+    "diagnosis",
+    "cause",
+    "communication",
+    "measurement",
+    "role",
+    "own_mistake",
+    "sql_proposed",
+    "sql_cause",
+)
+
+
+def event_sentences(doc: Doc) -> list[int]:
+    """Sentences where something happened to someone: the reader sees an action, a finding, an impact
+    or a measurement, the sentence names something specific (a system, number, time, name or code),
+    and it is neither read as empty rubric talk nor a list of bare terms."""
+    return doc.once("events", _event_sentences)
+
+
+def _event_sentences(doc: Doc) -> list[int]:
+    readings = doc.readings()
+    out = []
+    for i in range(len(doc.spans)):
+        if doc.p("empty_claim", i) >= 0.5 or not doc.concrete(i) or _listy(doc.sentence(i), doc):
+            continue
+        if any(i in doc.read(label) for label in _EVENT_READINGS) or readings[i].max() >= 0.8:
+            out.append(i)
+    return out
+
+
+def _listy(sentence: str, doc: Doc) -> bool:
+    """A sentence that is mostly bare terms between commas ("canary step, linter in CI, SLO")."""
+    frags = [f for f in _FRAGMENT_SPLIT.split(sentence) if f.strip()]
+    if len(frags) < 4:
+        return False
+    verb = doc.rubric.lex["event_verb"]
+    bare = sum(len(f.split()) for f in frags if len(f.split()) <= 4 and not verb.search(f))
+    return bare / max(1, len(sentence.split())) >= 0.5
+
+
+def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
+    """Claims with no events: rubric vocabulary, jargon lists or bare timeline markers where nothing
+    happened to anyone. A terse answer full of specifics is not gaming, and code is not gaming."""
     words = [w.lower() for w in doc.words if w[0].isalpha()]
     n = len(words)
-    if n < 12:
+    if n < 12 or has_code:
         return GamingReport(False, [])
     th = doc.rubric.thresholds
     reasons: list[str] = []
@@ -86,24 +150,19 @@ def gaming(doc: Doc) -> GamingReport:
     if hits / n > th["gaming_keyword_density"]:
         reasons.append("rubric keywords make up an unusual share of the answer")
     content = [w for w in _CONTENT_WORD.findall(doc.text.lower()) if w not in FUNCTION_WORDS]
-    structural = False
     if content:
         term, count = Counter(content).most_common(1)[0]
         if count >= 4 and count / len(content) > th["gaming_repeat_share"]:
             reasons.append(f"the term '{term}' is repeated {count} times")
-            structural = True
     sentences = Counter(doc.sentence(i).strip().lower() for i in range(len(doc.spans)))
     if sentences and sentences.most_common(1)[0][1] >= 3:
         reasons.append("the same sentence is repeated")
-        structural = True
     meta = len(doc.hits("meta_terms"))
     if meta >= 6 and meta / n > th["gaming_meta_density"]:
         reasons.append("it names the qualities of a good answer instead of showing them")
-        structural = True
     tied, total = timeline_markers(doc)
     if total >= 3 and len(tied) < total / 2:
         reasons.append("time markers with no events attached")
-        structural = True
     verb = doc.rubric.lex["event_verb"]
     bare_words = all_words = 0
     for frag in _FRAGMENT_SPLIT.split(doc.text):
@@ -113,14 +172,22 @@ def gaming(doc: Doc) -> GamingReport:
             bare_words += k
     if all_words and bare_words / all_words >= th["gaming_list_fragment_share"]:
         reasons.append("a list of terms rather than sentences")
-        structural = True
-    heavy_meta = meta / n > 1.5 * th["gaming_meta_density"]
+    n_sent = max(1, len(doc.spans))
+    events = event_sentences(doc)
+    claims = [i for i in doc.read("empty_claim") if i not in events]
+    # What decides is how much happened: a story with events is not gaming however it is worded.
+    few_events = len(events) <= max(1, int(0.25 * n_sent)) and len(events) * 12 < n
+    claiming = len(claims) >= 3 and len(claims) >= 0.5 * n_sent
+    if claiming:
+        reasons.append("its sentences claim good practice without anything that happened")
     restated = _restates_rubric(doc, n)
     if restated:
         reasons.append(
             "its sentences restate rubric items with nothing specific: no system, number, time, name or event"
         )
-    return GamingReport(restated or (structural and (len(reasons) >= 2 or heavy_meta)), reasons)
+    # rubric items restated with nothing specific is gaming however its sentences read; otherwise it
+    # takes a story where little happened and either two signs of stuffing or empty claims
+    return GamingReport(restated or (few_events and (len(reasons) >= 2 or claiming)), reasons)
 
 
 # Rubric items an answer can restate without saying anything: the scoring lexicons and the phrases of
@@ -198,13 +265,13 @@ def off_topic(doc: Doc, round_id: str = "opening") -> bool:
 _NO_HARM = re.compile(r"\b(?:no|zero|without(?:\s+any)?)\s+(?:[\w-]+\s+){0,2}$", re.I)
 
 
-def too_short(doc: Doc) -> bool:
+def too_short(doc: Doc, has_code: bool = False) -> bool:
     """Too few words to grade a story: under the hard minimum always; under the terse limit unless the
     few words are dense with specifics (numbers, times, channels, roles, guardrails, named responders)."""
     th = doc.rubric.thresholds
     if doc.word_count < th["too_short_words"]:
         return True
-    if doc.word_count >= th["too_short_terse_words"]:
+    if doc.word_count >= th["too_short_terse_words"] or (has_code and doc.word_count >= 12):
         return False
     kinds = ("quantity", "time_marker", "channel", "role", "sql_hint")
     specifics = {doc.text[a:b].lower() for name in kinds for a, b, _ in doc.hits(name)}

@@ -8,6 +8,7 @@ from typing import Any
 from . import blame as bl
 from . import dimensions as dims
 from . import flags as fl
+from . import orm
 from .config import DIMENSION_KEYS, Rubric, rubric_from
 from .sql import analyse_sql, mentions_schema_change
 from .text import Doc
@@ -64,9 +65,19 @@ def _scale(results: list[DimensionResult], cap: int, reason: str) -> list[Dimens
 
 
 def grade(
-    text: str, round_id: str, level: str = "mid", *, content: Any = None, id: str | None = None
+    text: str,
+    round_id: str,
+    level: str = "mid",
+    *,
+    content: Any = None,
+    id: str | None = None,
+    followup: bool = False,
 ) -> Grade:
-    """Grade one answer to one round, read against a level; pure and deterministic."""
+    """Grade one answer to one round, read against a level; pure and deterministic.
+
+    `followup`: the text replies to a follow-up question inside the round. A reply is meant to be
+    short and to answer one thing, so it is never too short or off topic; `merge_followup` then keeps
+    the best of it and the round's answer per dimension."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; valid levels: {', '.join(LEVELS)}")
     content = _content(content)
@@ -82,9 +93,12 @@ def grade(
 
     # SQL analysis is the slow part (squawk runs as a process): only when the round or the text needs it.
     analysis = None
-    if "migration_safety" in weights or doc.hits("sql_hint"):
-        analysis = analyse_sql(text)
+    if "migration_safety" in weights or doc.hits("sql_hint") or orm.has_orm_code(text):
+        analysis = analyse_sql(proposed_sql(doc, round_id))
 
+    # code (SQL statements or an ORM migration) is an answer in itself: never keyword stuffing, never
+    # off topic, and its statements count as the specifics a terse answer needs
+    has_code = (analysis is not None and analysis.has_sql) or orm.has_orm_code(text)
     blame = bl.find_blame(doc)
     guard_kinds = dims.guardrail_sentences(doc)
     shrug = blame is None and fl.is_shrug(doc, len(guard_kinds))
@@ -107,7 +121,7 @@ def grade(
         elif key == "ownership":
             partials[key] = dims.ownership(doc, level, others, hero, cross_team_needed)
         elif key == "diagnosis":
-            partials[key] = dims.diagnosis(doc)
+            partials[key] = dims.diagnosis(doc, round_id)
         elif key == "communication":
             partials[key] = dims.communication(doc, cross_team_needed)
         elif key == "prevention":
@@ -145,7 +159,11 @@ def grade(
         )
     if shrug:
         flag_details.append(
-            _flag(rubric, "blameless_to_a_fault", sentence=doc.quote(doc.sents("blameless_shrug")[0]))
+            _flag(
+                rubric,
+                "blameless_to_a_fault",
+                sentence=doc.quote((doc.sents("blameless_shrug") or doc.read("shrug"))[0]),
+            )
         )
     if hero:
         flag_details.append(_flag(rubric, "hero", sentence=doc.quote(hero[0])))
@@ -171,17 +189,17 @@ def grade(
                 rubric,
                 "unsafe_sql",
                 extra=failure.message if failure else "",
-                sentence=failure.statement if failure else None,
+                sentence=_own_words(doc, failure.statement) if failure else None,
                 rewrite=failure.hint if failure else None,
             )
         )
-    game = fl.gaming(doc)
+    game = fl.gaming(doc, has_code=has_code)
     if game.gaming:
         flag_details.append(_flag(rubric, "gaming", extra="; ".join(game.reasons)))
-    topic_off = fl.off_topic(doc, round_id)
+    topic_off = not has_code and not followup and fl.off_topic(doc, round_id)
     if topic_off:
         flag_details.append(_flag(rubric, "off_topic"))
-    short = fl.too_short(doc)
+    short = not followup and fl.too_short(doc, has_code)
     if short:
         flag_details.append(_flag(rubric, "too_short", extra=f"{doc.word_count} words"))
 
@@ -236,15 +254,55 @@ def grade(
     return g
 
 
+def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
+    """The answer with the statements it quotes as the incident's cause blanked out, and ORM migration
+    calls written out as the SQL they run: what the candidate proposes is what gets linted.
+
+    In the SQL round the candidate is asked for SQL, so a statement is taken as quoted only when the
+    reader is clear about it; elsewhere SQL is usually the story's cause, so it is taken as quoted
+    whenever the reader leans that way."""
+    text = doc.text
+    if round_id == "sql":
+        # "Something like:" before a statement offers it, whatever the statement looks like
+        quoted = [
+            i
+            for i in doc.read("sql_cause")
+            if doc.p("sql_cause", i) >= 0.7
+            and doc.p("sql_proposed", i) < 0.35
+            and not (i and doc.p("sql_proposed", i - 1) >= 0.3)
+        ]
+    else:
+        quoted = [i for i in doc.read("sql_cause") if doc.p("sql_cause", i) > doc.p("sql_proposed", i)]
+    if quoted:
+        chars = list(text)
+        for i in quoted:
+            s, e = doc.spans[i]
+            chars[s:e] = [c if c == "\n" else " " for c in chars[s:e]]
+        text = "".join(chars)
+    return orm.with_sql(text)
+
+
+def _own_words(doc: Doc, statement: str | None) -> str | None:
+    """A statement as the person wrote it: itself, or the ORM line it was translated from."""
+    if not statement or statement in doc.text:
+        return statement
+    return orm.source_line(doc.text, statement)
+
+
 def _migration(doc: Doc, analysis) -> dims.Partial:
     if analysis is None:
         return dims.Partial(0.0, [], "none")
-    spans = [s for s in analysis.evidence if s and s in doc.text]
+    spans = [w for w in (_own_words(doc, s) for s in analysis.evidence) if w and w in doc.text]
     fallback = doc.sents("sql_hint") + doc.sents("expand_contract")
     p = dims.Partial(analysis.score, [] if spans else fallback[:2], None, spans)
     if analysis.score < 1:
         p.hint = "unsafe" if analysis.unsafe else ("prose" if not analysis.has_sql and spans else "none")
         p.hint_text = analysis.hint or None
+        failure = next((f for f in analysis.findings if f.severity == "failure"), None)
+        if failure and failure.statement not in doc.text:
+            # a statement translated from an ORM call: quote the person's own line, never our SQL
+            own = _own_words(doc, failure.statement)
+            p.hint_text = (f"`{own[:100]}`: " if own else "") + f"{failure.message} {failure.hint}"
     return p
 
 
@@ -264,6 +322,66 @@ def _summary(g: Grade) -> str:
         f"{lead}Strongest: {strong.label.lower()} ({strong.score}/{strong.max}). "
         f"Weakest: {weak.label.lower()} ({weak.score}/{weak.max}): {weak.hint}"
     )
+
+
+# Flags a follow-up reply can lift when it shows what was missing: the dimension it costs is repaired.
+_REPAIRS = {
+    "blame": "blameless",
+    "blameless_to_a_fault": "blameless",
+    "hero": "ownership",
+    "no_prevention": "mitigation_fix_prevention",
+    "conflated_fix": "mitigation_fix_prevention",
+    "unsafe_sql": "migration_safety",
+}
+
+
+def merge_followup(main: Grade, reply: Grade, rubric: Rubric | None = None) -> Grade:
+    """The round's result after a follow-up: per dimension the better of the answer and the reply
+    (with that one's evidence and hint), so the reply can repair what the question asked about.
+    A flag of the answer stays unless the reply repaired its dimension and does not raise it again;
+    flags the reply raises count too. The summary says what the follow-up repaired."""
+    by_key = {d.key: d for d in reply.dimensions}
+    dims: list[DimensionResult] = []
+    repaired: list[str] = []
+    for d in main.dimensions:
+        r = by_key.get(d.key)
+        if r is not None and r.score > d.score:
+            dims.append(r)
+            repaired.append(f"{d.label} {d.score}→{r.score}/{d.max}")
+        else:
+            dims.append(d)
+    improved = {d.key for d, m in zip(dims, main.dimensions, strict=True) if d.score > m.score}
+    details = [
+        f
+        for f in main.flag_details
+        if f.name in reply.flags or _REPAIRS.get(f.name) not in improved
+    ]
+    seen = {f.name for f in details}
+    details += [
+        f for f in reply.flag_details if f.name not in seen and f.name not in ("too_short", "off_topic")
+    ]
+    score = max(0, min(100, sum(d.score for d in dims)))
+    names = [f.name for f in details]
+    verdict = verdict_for(score, main.level, rubric)
+    if {"gaming", "off_topic", "too_short"} & set(names):
+        verdict = VERDICTS[-1]
+        score = min(score, main.score)
+    merged = Grade(
+        round=main.round,
+        level=main.level,
+        score=score,
+        dimensions=dims,
+        flags=names,
+        flag_details=details,
+        summary="",
+        verdict=verdict,
+        signals=sorted(set(main.signals) & set(reply.signals)),
+        id=reply.id,
+    )
+    merged.summary = _summary(merged)
+    if repaired:
+        merged.summary = "The follow-up repaired " + ", ".join(repaired) + ". " + merged.summary
+    return merged
 
 
 def grade_many(

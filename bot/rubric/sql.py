@@ -121,35 +121,35 @@ RULES: dict[str, Rule] = {
     ),
     "ban-truncate-cascade": Rule("failure", 1.0, "Never TRUNCATE ... CASCADE live data in a migration."),
     "adding-not-nullable-field": Rule(
-        "advice", 0.05,
+        "advice", 0.1,
         "Before SET NOT NULL, add CHECK (col IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT; then SET NOT "
         "NULL skips the table scan (PG12+).",
     ),
     "constraint-missing-not-valid": Rule(
-        "advice", 0.05,
+        "failure", 1.0,
         "Add the constraint with NOT VALID, then VALIDATE CONSTRAINT in a separate statement: validation "
         "scans without blocking writes.",
     ),
     "disallowed-unique-constraint": Rule(
-        "advice", 0.08,
+        "failure", 1.0,
         "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX.",
     ),
     "adding-serial-primary-key-field": Rule(
-        "advice", 0.08,
+        "failure", 1.0,
         "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.",
     ),
     "adding-foreign-key-constraint": Rule(
-        "advice", 0.03, "Add the foreign key with NOT VALID, then VALIDATE CONSTRAINT separately.",
+        "failure", 1.0, "Add the foreign key with NOT VALID, then VALIDATE CONSTRAINT separately.",
     ),
     "require-concurrent-index-creation": Rule(
-        "advice", 0.05, "Use CREATE INDEX CONCURRENTLY so writes continue while the index builds.",
+        "failure", 1.0, "Use CREATE INDEX CONCURRENTLY so writes continue while the index builds.",
     ),
     "require-concurrent-index-deletion": Rule("advice", 0.02, "Use DROP INDEX CONCURRENTLY."),
     "ban-concurrent-index-creation-in-transaction": Rule(
         "advice", 0.03, "Run CREATE INDEX CONCURRENTLY outside a transaction block; inside one it errors.",
     ),
     "unbatched-backfill": Rule(
-        "advice", 0.05,
+        "advice", 0.08,
         "Backfill in batches (WHERE id BETWEEN ... or a LIMITed subquery in a loop) so no single transaction "
         "locks every row, bloats the table and lags replicas.",
     ),
@@ -523,8 +523,13 @@ def _sqlglot_errors(stmts: list[_Stmt], line_of: list[int]) -> dict[int, SqlFind
 STEP_KEYS = ("expand", "backfill", "batched", "check_not_valid", "validate", "not_null", "lock_timeout",
              "deploy_code")
 # Weights of each step in the score; base credit for having written real SQL at all.
-_WEIGHTS = {"expand": 0.2, "backfill": 0.15, "check_not_valid": 0.15, "validate": 0.15, "lock_timeout": 0.15,
-            "batched": 0.05, "not_null": 0.02, "deploy_code": 0.03}
+# The pattern's steps and what each is worth (with the base, 1.0 in all): the expand step, the code that
+# writes the column, the backfill (in batches), NOT NULL enforced, enforced without a long lock (CHECK ...
+# NOT VALID, then VALIDATE), and a lock_timeout. A step said in words (the lock timeout, when the code is
+# deployed) counts in full where SQL has no statement for it, and half for the others.
+_WEIGHTS = {"expand": 0.2, "deploy_code": 0.1, "backfill": 0.15, "batched": 0.05, "not_null": 0.15,
+            "check_not_valid": 0.1, "validate": 0.05, "lock_timeout": 0.1}
+_PROSE_IN_FULL = frozenset({"lock_timeout", "deploy_code"})
 _SQL_BASE = 0.1
 
 _F = re.I | re.S
@@ -549,7 +554,8 @@ _LOCK_TIMEOUT_RE = re.compile(r"^SET\s+(?:LOCAL\s+|SESSION\s+)?lock_timeout\b", 
 _ALTER_OR_INDEX_RE = re.compile(r"^(?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX)\b", re.I)
 _TABLE_COL_RE = re.compile(
     r"\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(" + _IDENT + r")\s+ADD\s+(?:COLUMN\s+)?"
-    r"(?:IF\s+NOT\s+EXISTS\s+)?(" + _IDENT + ")", re.I)
+    r"(?:IF\s+NOT\s+EXISTS\s+)?(?!(?:CONSTRAINT|CHECK|UNIQUE|PRIMARY|FOREIGN|EXCLUDE)\b)(" + _IDENT + ")",
+    re.I)
 _NAME = r"(\"[^\"\n]{1,63}\"|[A-Za-z_][\w$]*)"
 _ALTER_TABLE_NAME_RE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(" + _IDENT + ")", re.I)
 _ADDED_COL_RE = re.compile(
@@ -888,7 +894,7 @@ def _analyse(text: str) -> SqlAnalysis:
             evidence.append(steps[key])  # type: ignore[arg-type]
     evidence = list(dict.fromkeys(e for e in evidence if e and e in text))
 
-    hint = _hint(has_sql, findings, syntax_errors, steps, sql_steps, prose_pattern, core_prose, texts)
+    hint = _hint(has_sql, findings, syntax_errors, steps, sql_steps, prose_pattern, core_prose, texts, prose)
     return SqlAnalysis(
         statements=tuple(texts),
         has_sql=has_sql,
@@ -940,7 +946,7 @@ def _score(has_sql: bool, any_ok: bool, unsafe: bool, n_syntax: int, sql_steps: 
     extras = sum(1 for k in ("batched", "lock_timeout", "deploy_code", "check_not_valid", "validate")
                  if prose_steps[k])
     if core_prose == 3:
-        prose_score = min(0.7, 0.55 + 0.03 * extras)
+        prose_score = min(0.62, 0.5 + 0.03 * extras)
     elif core_prose == 2:
         prose_score = min(0.5, 0.4 + 0.02 * extras)
     elif core_prose == 1:
@@ -953,10 +959,16 @@ def _score(has_sql: bool, any_ok: bool, unsafe: bool, n_syntax: int, sql_steps: 
 
     credit = 0.0
     for key, weight in _WEIGHTS.items():
-        if sql_steps.get(key):
+        if (
+            sql_steps.get(key)
+            or (key == "not_null" and sql_steps.get("validate"))
+            or (key in _PROSE_IN_FULL and prose_steps.get(key))
+        ):
             credit += weight
         elif constant_path and key in ("backfill", "check_not_valid", "validate"):
             credit += weight * 0.5  # the constant default already fills existing rows
+        elif contract and key == "not_null":
+            credit += weight  # a column replacement closed by its contract drop needs no NOT NULL of its own
         elif prose_steps.get(key) or (contract and key in ("check_not_valid", "validate")):
             # A contract-phase drop closes a column replacement, which needs no NOT NULL of its own.
             credit += weight * 0.5
@@ -994,7 +1006,7 @@ def _names(texts: list[str]) -> tuple[str, str]:
 
 def _hint(has_sql: bool, findings: list[SqlFinding], syntax_errors: tuple[SqlFinding, ...],
           steps: dict[str, str | None], sql_steps: dict, prose_pattern: bool, core_prose: int,
-          texts: list[str]) -> str:
+          texts: list[str], prose: str = "") -> str:
     failure = next((f for f in findings if f.severity == "failure"), None)
     if failure:
         return f"`{failure.statement[:100]}`: {failure.message} {failure.hint}"
@@ -1044,10 +1056,19 @@ def _hint(has_sql: bool, findings: list[SqlFinding], syntax_errors: tuple[SqlFin
         step_hints = tuple(h for h in step_hints if h[0] not in ("backfill", "check_not_valid", "validate",
                                                                  "batched"))
     for key, text in step_hints:
-        if not sql_steps.get(key) and not (key == "deploy_code" and steps[key]):
+        # a hint only for a step the answer has neither written nor said
+        if not sql_steps.get(key) and not steps.get(key):
             return text
     advice = next((f for f in findings if RULES.get(f.rule, _DEFAULT_RULE).penalty > 0), None)
     if advice:
         return f"`{advice.statement[:100]}`: {advice.hint}"
+    said = [k for k in STEP_KEYS if steps.get(k) and not sql_steps.get(k) and k not in _PROSE_IN_FULL]
+    if said:
+        return "Write the steps you describe in words as statements too: it shows you have run them."
+    if _WATCH_RE.search(prose):
+        return "Nothing essential is missing; say how you would know each step finished before the next."
     return ("Nothing essential is missing; say how you would watch lock waits and replication lag while the "
             "backfill runs.")
+
+
+_WATCH_RE = re.compile(r"replica(?:tion)?\s+lag|lock\s+waits?|pg_stat_activity|pg_locks", re.I)

@@ -6,6 +6,8 @@ import bisect
 import re
 
 from .config import Rubric
+from .reader import LABELS, default_reader
+from .text_words import FUNCTION_WORDS
 
 # Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space, but not
 # the "1." that numbers a list item at the start of a line; a blank
@@ -27,149 +29,21 @@ _CONCRETE = re.compile(r"\d|\b\w+_\w+\b|\b[a-z]+\.[a-z]{2,}\b|#[\w-]+|\b[A-Z]{2,
 _PROPER = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
 _LONG_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]{5,}(?![\w'’])")
 
-# Capitalised words that start sentences or name products, days and departments, never people.
-_NOT_PEOPLE = """The This That Then After When While Our We They It Its Postgres Slack Monday Tuesday
-    Wednesday
-    Thursday Friday Saturday Sunday January February March April May June July August September October
-    November December Black Cyber Christmas Easter Kafka Redis Mysql Stripe Android Terraform Kubernetes
-    Patroni Helm Zoom Jira Github Gitlab Google Cloudflare Datadog Grafana Sentry Pagerduty Opsgenie
-    Python Java Rails Django Linux Nginx Envoy Istio Vault Consul Jenkins Elasticsearch Mongo Apple
-    Amazon Azure Heroku Vercel Netlify Twilio Sendgrid Mailgun Okta Auth Prometheus Snowflake Airflow
-    Spark Celery Sidekiq Rabbit Docker Chrome Safari Firefox Windows Excel Sheets Confluence Notion
-    Human Error Root Cause Everyone Nobody Someone Anyone Honestly Frankly Because Why How What Also
-    Since Before Once Until Later Next Finally Meanwhile Yes Well Support Management Engineering
-    Product Sales Finance Legal Security Platform Ops Checkout Payments Billing Search"""
-COMMON_CAPS = frozenset(_NOT_PEOPLE.split())
 
-# English function words: keyword salad has almost none of them, connected prose has plenty.
-FUNCTION_WORDS = frozenset(
-    (
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "so",
-        "because",
-        "then",
-        "than",
-        "that",
-        "this",
-        "these",
-        "those",
-        "there",
-        "here",
-        "it",
-        "its",
-        "it's",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "did",
-        "does",
-        "doing",
-        "done",
-        "have",
-        "has",
-        "had",
-        "having",
-        "i",
-        "me",
-        "my",
-        "we",
-        "us",
-        "our",
-        "you",
-        "your",
-        "he",
-        "him",
-        "his",
-        "she",
-        "her",
-        "they",
-        "them",
-        "their",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "into",
-        "onto",
-        "over",
-        "under",
-        "after",
-        "before",
-        "about",
-        "as",
-        "if",
-        "when",
-        "while",
-        "which",
-        "who",
-        "whom",
-        "what",
-        "where",
-        "why",
-        "how",
-        "not",
-        "no",
-        "nor",
-        "all",
-        "any",
-        "some",
-        "each",
-        "every",
-        "one",
-        "just",
-        "only",
-        "also",
-        "too",
-        "very",
-        "still",
-        "again",
-        "once",
-        "until",
-        "out",
-        "up",
-        "down",
-        "off",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "we'd",
-        "i'd",
-        "i'm",
-        "we're",
-        "didn't",
-        "wasn't",
-        "weren't",
-        "don't",
-        "doesn't",
-        "couldn't",
-        "wouldn't",
-        "isn't",
-        "aren't",
-        "never",
-    )
-)
+
+def _read_sentences(doc: Doc):
+    return default_reader().read([doc.sentence(i) for i in range(len(doc.spans))])
+
+
+def _over_threshold(doc: Doc, label: str) -> list[int]:
+    if not doc.spans:
+        return []
+    j = _LABEL_INDEX[label]
+    column = doc.readings()[:, j]
+    return [int(i) for i in (column >= default_reader().thresholds[j]).nonzero()[0]]
+
+
+_LABEL_INDEX = {label: j for j, label in enumerate(LABELS)}
 
 
 class Doc:
@@ -206,6 +80,20 @@ class Doc:
         if key not in self._once:
             self._once[key] = compute(self)
         return self._once[key]
+
+    # ---- readings: what each sentence does, from the learned sentence reader (bot/rubric/reader.py)
+
+    def readings(self):
+        """Probabilities, one row per sentence and one column per reading (`reader.LABELS`)."""
+        return self.once("readings", _read_sentences)
+
+    def p(self, label: str, i: int) -> float:
+        """How sure the reader is that sentence `i` does `label` (0..1)."""
+        return float(self.readings()[i, _LABEL_INDEX[label]])
+
+    def read(self, label: str) -> list[int]:
+        """Sentences the reader says do `label` (probability over that reading's threshold), in order."""
+        return self.once("read:" + label, lambda d: _over_threshold(d, label))
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
+from bot.slack.errors import explain
 from bot.slack.interview import AnswerSaved
 
 log = logging.getLogger("gauntlet.slack")
@@ -155,7 +156,9 @@ class Gauntlet:
     engine: InterviewEngine
     # Called after a command changes a schedule, so a running scheduler picks it up at once.
     schedules_changed: Callable[[], None] | None = None
-    # With OAuth, a client holding a given workspace's token for work no request started.
+    # A client holding a given workspace's token, for work no request started (scheduled posts, cohort
+    # jobs, answers graded after an outage): the app's own client with one bot token, the workspace's
+    # installation with OAuth. Set by build_app; every background job gets its client here.
     client_for: Callable[[str], WebClient] | None = None
 
 
@@ -178,11 +181,14 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         listener_executor=AckFirstExecutor(LISTENER_WORKERS, thread_name_prefix="listener"),
         logger=log,
     )
-    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
-    if oauth is not None:
-        from bot.slack.oauth import client_for
+    from bot.slack import lifecycle
+    from bot.slack.hardening import quiet_request_verification
 
-        gauntlet.client_for = client_for(oauth.installation_store, settings.api_url)
+    if not socket_mode:
+        quiet_request_verification(app, settings.signing_secret or "")
+    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
+    gauntlet.client_for = (lifecycle.installation_clients(oauth.installation_store, settings.api_url)
+                           if oauth is not None else lifecycle.single_workspace_clients(app.client))
 
     @app.middleware
     def _inject(context: BoltContext, next):
@@ -198,10 +204,13 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
             tell_person(client, body, SAVED)
         elif is_database_outage(error):
             tell_person(client, body, TRY_AGAIN)
+        else:  # a Slack error, or a bug: the person hears what went wrong and what to do
+            tell_person(client, body, explain(error))
 
     from bot.slack.listeners import register
 
     register(app)
+    lifecycle.register(app, oauth.installation_store if oauth is not None else None)
     app.gauntlet = gauntlet  # type: ignore[attr-defined]  # for the scheduler and tests
     return app
 

@@ -157,9 +157,9 @@ def flag_text(name: str, message: str = "", sentence: str | None = None, rewrite
 def grade_blocks(grade: Grade, *, user_id: str | None, best_score: int | None = None,
                  attempt: int = 1, notice: str | None = None) -> list[Block]:
     who = f"{mention(user_id)} " if user_id else ""
-    head = f"{who}*{grade.score:02d}/100* — {escape(grade.verdict)} _(at {escape(grade.level)} level)_"
+    head = f"{who}*{grade.score}/100* — {escape(grade.verdict)} _(at {escape(grade.level)} level)_"
     if best_score is not None and attempt > 1:
-        head += f" · best of {attempt} attempts: {best_score:02d}/100"
+        head += f" · best of {attempt} attempts: {best_score}/100"
     out: list[Block] = sections(head)
     if notice:
         out.append(context(escape(notice)))
@@ -199,7 +199,7 @@ def turn_blocks(turn: Turn, *, user_id: str | None) -> list[Block]:
 def turn_text(turn: Turn) -> str:
     """The notification fallback for a turn's message."""
     if turn.grade is not None:
-        return f"{turn.grade.score:02d}/100 — {turn.grade.verdict}"
+        return f"{turn.grade.score}/100 — {turn.grade.verdict}"
     if turn.next is not None:
         return question_title(turn.next)
     return turn.notice or "Incident Gauntlet"
@@ -207,7 +207,7 @@ def turn_text(turn: Turn) -> str:
 
 def interview_over_text(status: str, score: int | None) -> str:
     """For someone who replies again in a thread whose interview they already finished."""
-    result = f" ({score:02d}/100)" if score is not None else ""
+    result = f" ({score}/100)" if score is not None else ""
     return (f"Your interview in this thread is {status}{result}. One interview per prompt: practise "
             "more with `/gauntlet drill`, or answer tomorrow's prompt.")
 
@@ -215,7 +215,8 @@ def interview_over_text(status: str, score: int | None) -> str:
 def scorecard_blocks(card: Scorecard, *, user_id: str | None = None,
                      rank_note: str | None = None) -> list[Block]:
     title = "Scorecard" if card.status == "finished" else f"Scorecard ({card.status})"
-    out: list[Block] = [header(f"{title}: {card.score:02d}/100 — {card.verdict}")]
+    result = f"{card.score}/100 — {card.verdict}" if card.answered else "no answers yet"
+    out: list[Block] = [header(f"{title}: {result}")]
     if user_id:
         line = f"{mention(user_id)} finished the gauntlet." if card.status == "finished" else mention(user_id)
         if rank_note:
@@ -224,7 +225,8 @@ def scorecard_blocks(card: Scorecard, *, user_id: str | None = None,
     rounds = []
     for r in card.rounds:
         if r.score is None:
-            rounds.append(f"`{'·' * 10}` {escape(r.title)} — skipped")
+            state = "skipped" if r.reached else "not reached"
+            rounds.append(f"`{'·' * 10}` {escape(r.title)} — {state}")
         else:
             tries = f" ({r.attempts} attempts)" if r.attempts > 1 else ""
             rounds.append(f"`{bar(r.score, 100)}` {escape(r.title)} — {r.score}/100{tries}")
@@ -320,7 +322,7 @@ def home_view(*, stats: PersonStats, recent: Sequence[Scorecard], board: Sequenc
     blocks.append(SectionBlock(text=MarkdownTextObject(text="*Recent scorecards*")))
     for card in recent:
         status = "" if card.status == "finished" else f" ({escape(card.status)})"
-        line = f"`{bar(card.score, 100)}` *{card.score:02d}/100* {escape(card.verdict)}{status}"
+        line = f"`{bar(card.score, 100)}` *{card.score}/100* {escape(card.verdict)}{status}"
         blocks.extend(sections(f"{line}\nPractise next: {escape(card.practise_next)}"))
     if not recent:
         blocks.append(context("No interviews yet. Start a drill, or reply to a daily prompt."))
@@ -340,11 +342,11 @@ HELP = """*Incident Gauntlet* — practise the production-incident interview sto
 • `/gauntlet schedule #channel 09:30 Europe/Berlin mon-fri` — a daily prompt (admins and channel managers)
 • `/gauntlet schedule off` — stop this channel's daily prompt · `/gauntlet schedule` — show it
 • `/gauntlet feedback thread|ephemeral|dm` — where this channel's feedback goes
-• `/gauntlet cohort create NAME` · `add @a @b` · `remove @a` · `pause @a until 2026-12-01` · `list` ·
-  `export NAME` — run a practice cohort (`/gauntlet cohort help` for all)
+• `/gauntlet cohort create NAME` · `add @a @b` (invites them) · `remove @a` · `pause @a until 2026-12-01` ·
+  `list` · `export NAME` · `leave NAME` — practice cohorts (`/gauntlet cohort help` for all)
 • `/gauntlet board cohort NAME|channel|improvement|season [YYYY-MM]` — this month's boards, past seasons
-• `/gauntlet share on|off` — let your cohort managers read your answers · `/gauntlet forget-me` — delete
-  everything the bot holds about you
+• `/gauntlet share on|off NAME` — let that cohort's managers read your answers
+• `/gauntlet forget-me` — delete everything the bot holds about you
 In an interview, reply to answer; `skip`, `retry` and `stop` work too."""
 
 

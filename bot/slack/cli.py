@@ -62,14 +62,95 @@ def _database(settings):
     return db
 
 
+def _quiet_logs() -> None:
+    """INFO is for what an operator acts on. APScheduler reports every job run (four lines a minute
+    here) and Bolt warns on every start that the SLACK_BOT_TOKEN it read from the environment is unused
+    because the app hands it a client built from that same token: neither says anything."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    unused_token = warning_client_prioritized_and_token_skipped()
+    log.addFilter(lambda record: record.getMessage() != unused_token)
+
+
+def check_slack(settings, *, socket_mode: bool) -> None:
+    """Ask Slack about the tokens before anything starts, so a wrong token, an app token without
+    connections:write or no network ends start-up at once with SlackApiError or a network error, which
+    `explain` turns into one clear line."""
+    from slack_sdk import WebClient
+
+    sdk_log = logging.getLogger("slack_sdk")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)  # the one line `explain` prints says it all
+    try:
+        if settings.bot_token:
+            WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15,
+                      retry_handlers=[]).auth_test()
+        if socket_mode:
+            WebClient(base_url=settings.api_url, timeout=15, retry_handlers=[]).apps_connections_open(
+                app_token=settings.app_token)
+    finally:
+        sdk_log.setLevel(level)
+
+
+WHERE = {
+    "SLACK_BOT_TOKEN": "api.slack.com/apps → your app → OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "SLACK_APP_TOKEN": "api.slack.com/apps → your app → Basic Information → App-Level Tokens, a token with "
+                       "the connections:write scope (xapp-…)",
+}
+REFUSED = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
+
+
+def explain(exc: BaseException) -> str | None:
+    """One or two lines for a Slack failure a person fixes in settings or on the network; None otherwise."""
+    import socket
+    import urllib.error
+
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(exc, SlackApiError):
+        error = (exc.response.get("error") if exc.response is not None else None) or "unknown_error"
+        method = str(getattr(exc.response, "api_url", "")).rstrip("/").rsplit("/", 1)[-1]
+        which = "SLACK_APP_TOKEN" if method == "apps.connections.open" else "SLACK_BOT_TOKEN"
+        if error in REFUSED:
+            return f"Slack refused {which} ({error}).\nCopy it again from {WHERE[which]}."
+        if error == "not_allowed_token_type":
+            return (f"{which} is not the right kind of token ({error}).\nIt comes from {WHERE[which]}.")
+        if error == "missing_scope":
+            return (f"{which} lacks a scope Slack needs for {method} (missing_scope).\n"
+                    f"Generate one at {WHERE[which]}.")
+        return f"Slack answered {method or 'a request'} with the error {error!r}."
+    if isinstance(exc, BoltError) and "is invalid" in str(exc):
+        where = WHERE["SLACK_BOT_TOKEN"]
+        return f"Slack refused SLACK_BOT_TOKEN (invalid_auth).\nCopy it again from {where}."
+    if isinstance(exc, urllib.error.URLError | ConnectionError | socket.gaierror | TimeoutError):
+        reason = getattr(exc, "reason", None) or exc
+        return (f"cannot reach Slack ({reason}).\n"
+                "Check this machine's network connection (and any proxy or firewall), then start again.")
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_logs()
     settings = _settings(http=args.http, socket_mode=not args.http)
     if settings is None:
         return 2
     db = _database(settings)
     if db is None:
         return 1
+    from bot.content import ContentErrors, default_content
+
+    try:
+        default_content()  # built-in plus $GAUNTLET_CONTENT_DIR: a broken file stops start-up, in words
+    except ContentErrors as exc:
+        for error in exc.errors:
+            print(f"gauntlet: {error}", file=sys.stderr)
+        print("gauntlet: fix the content (`gauntlet content check DIR` lists every problem), then start "
+              "again.", file=sys.stderr)
+        return 1
+    check_slack(settings, socket_mode=not args.http)
     from bot.engine import InterviewEngine
     from bot.grading_pool import PoolGrader
     from bot.slack.app import build_app
@@ -84,7 +165,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = build_app(settings, db=db, engine=engine, socket_mode=not args.http)
         g = app.gauntlet
         # Answers recorded before a crash or restart are graded and answered now.
-        resumed = resume_pending(g, app.client)
+        try:
+            resumed = resume_pending(g, app.client)
+        except Exception:  # never a reason not to serve: the sweep below tries again every minute
+            log.exception("grading answers left over from the last run failed; the sweep will retry")
+            resumed = 0
         if resumed:
             log.info("Graded %d answer(s) left over from the last run", resumed)
         # And answers left ungraded by a database outage while running are graded once it is back.
@@ -107,14 +192,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _start_scheduler(g, client):
     from bot.scheduler import PromptScheduler
     from bot.slack.cohorts import schedule_jobs as schedule_cohort_jobs
-    from bot.slack.interview import prompt_poster
+    from bot.slack.interview import scheduled_poster
 
-    if g.client_for is not None:  # many workspaces: each prompt goes out with its workspace's token
-        from bot.slack.oauth import channel_poster
-
-        poster = channel_poster(g.client_for)
-    else:
-        poster = prompt_poster(client)
+    # Each prompt goes out with its workspace's client; a channel that refuses for good turns off.
+    poster = scheduled_poster(g)
     scheduler = PromptScheduler(g.db, g.engine.content, poster)
     # Cohort drills, reminders and digests ride on the same scheduler, every minute.
     schedule_cohort_jobs(scheduler.scheduler, g, client)
@@ -131,15 +212,27 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
     db = _database(settings)
     if db is None:
         return 1
+    from types import SimpleNamespace
+
     from bot import daily
     from bot.content import default_content
     from bot.slack.client import make_client
-    from bot.slack.interview import prompt_poster
+    from bot.slack.errors import explain, slack_error_code
+    from bot.slack.interview import scheduled_poster
 
     client = make_client(settings.bot_token, settings.api_url)
-    workspace = client.auth_test()["team_id"]
-    result = daily.post_now(db, default_content(), workspace, args.channel,
-                            prompt_poster(client), force=args.force)
-    print(result.message, file=sys.stdout if result.status != "failed" else sys.stderr)
-    return 1 if result.status == "failed" else 0
-
+    try:
+        workspace = client.auth_test()["team_id"]
+    except Exception as exc:
+        if slack_error_code(exc) is None:
+            raise
+        print(f"gauntlet: could not post to {args.channel}: {explain(exc)}", file=sys.stderr)
+        return 1
+    app = SimpleNamespace(db=db, client_for=lambda _workspace: client)
+    result = daily.post_now(db, default_content(), workspace, args.channel, scheduled_poster(app),
+                            force=args.force)
+    if result.status == "failed":
+        print(f"gauntlet: {result.message}", file=sys.stderr)
+        return 1
+    print(result.message)
+    return 0

@@ -24,6 +24,8 @@ from bot.slack.blocks import context, escape, header, mention, question_blocks, 
 
 FORGET_CONFIRM_ACTION = "forget_me_confirm"
 FORGET_CANCEL_ACTION = "forget_me_cancel"
+COHORT_ACCEPT_ACTION = "cohort_accept"
+COHORT_DECLINE_ACTION = "cohort_decline"
 
 
 def _pct(value: float | None) -> str:
@@ -74,15 +76,30 @@ def reminder_blocks(question: Question, cohort: str) -> list[Block]:
     ]
 
 
-def joined_blocks(cohort: str, cadence: str, manager: str) -> list[Block]:
-    """Told to a member when a manager adds them, including what their managers can see."""
-    return sections(
-        f"{mention(manager)} added you to the practice cohort *{escape(cohort)}*. Drills arrive here "
-        f"{escape(cadence)}; each one targets your weakest rubric dimension so far.\n"
-        "Your cohort's managers see your scores. They see your answers only if you agree: "
-        "`/gauntlet share on` (and `/gauntlet share off` to stop). `/gauntlet forget-me` deletes "
-        "everything the bot holds about you."
-    )
+def invitation_blocks(cohort_id: int, cohort: str, cadence: str, manager: str) -> list[Block]:
+    """The invitation a manager's `cohort add` sends: what joining means, and Accept / Decline."""
+    value = str(cohort_id)
+    return [
+        *sections(
+            f"{mention(manager)} invites you to the practice cohort *{escape(cohort)}*. If you join, drills "
+            f"arrive here {escape(cadence)}, each targeting your weakest rubric dimension so far.\n"
+            "The cohort's managers would see your scores for cohort drills and daily-prompt answers from "
+            "the day you join, never before. Your answers, and drills you do on your own, stay private "
+            f"unless you choose `/gauntlet share on {escape(cohort)}`. You can leave at any time with "
+            f"`/gauntlet cohort leave {escape(cohort)}`."
+        ),
+        ActionsBlock(elements=[
+            ButtonElement(text=PlainTextObject(text="Accept"), action_id=COHORT_ACCEPT_ACTION, value=value,
+                          style="primary"),
+            ButtonElement(text=PlainTextObject(text="Decline"), action_id=COHORT_DECLINE_ACTION, value=value),
+        ]),
+    ]
+
+
+def joined_text(cohort: str, cadence: str) -> str:
+    return (f"You joined *{escape(cohort)}*. Drills arrive here {escape(cadence)}. Its managers see your "
+            f"scores from today; `/gauntlet share on {escape(cohort)}` lets them read your answers too, and "
+            f"`/gauntlet cohort leave {escape(cohort)}` takes you out.")
 
 
 # ---- the manager's weekly digest ------------------------------------------------------------------

@@ -25,7 +25,9 @@ from bot.export import export_cohort
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import cohort_blocks as cb
-from bot.slack.interview import _lock, _say_turn, _take
+from bot.slack import lifecycle
+from bot.slack.errors import NotInstalled, is_terminal, slack_error_code
+from bot.slack.interview import FILES_NOT_GRADED, _lock, _say_files_only, _say_turn, _take
 from bot.slack.post import open_dm, post
 
 log = logging.getLogger("gauntlet.slack.cohorts")
@@ -84,30 +86,70 @@ def _create(req, cmd: CohortCommand) -> None:
 
 
 def _add(req, cmd: CohortCommand) -> None:
+    """Managers invite; people join only by pressing Accept in the invitation sent to their DM."""
     db = req.gauntlet.db
     cohort = cohorts.resolve_cohort(db, req.workspace, req.user, cmd.name)
     cohorts.require_manager(db, cohort, req.user)  # before asking Slack about anyone
     zones = {uid: user_tz(req.client, uid) for uid in cmd.user_ids}
-    added = cohorts.add_members(db, cohort, req.user, zones, now=_now())
+    invited = cohorts.invite_members(db, cohort, req.user, zones, now=_now())
     for uid in cmd.user_ids:
-        if uid not in added:
+        if uid not in invited:
             cohorts.update_timezone(db, req.workspace, uid, zones[uid])  # a re-add refreshes the timezone
     cadence = cohorts.describe_cadence(cohort)
-    for uid in added:
+    unreachable = []
+    for uid in invited:
         try:
-            post(req.client, channel=open_dm(req.client, uid), text=f"You joined the cohort {cohort.name}",
-                 blocks=cb.joined_blocks(cohort.name, cadence, req.user))
-        except SlackApiError as exc:
-            log.warning("could not tell %s they joined: %s", uid, exc.response.get("error"))
+            post(req.client, channel=open_dm(req.client, uid), text=f"Invitation to the cohort {cohort.name}",
+                 blocks=cb.invitation_blocks(cohort.id or 0, cohort.name, cadence, req.user), paced=False)
+        except SLACK_FAILURES as exc:
+            log.warning("could not invite %s: %s", uid, slack_error_code(exc))
+            unreachable.append(uid)
     lines = []
-    if added:
-        lines.append(f"Added {', '.join(bk.mention(u) + f' ({zones[u]})' for u in added)} to {cohort.name}.")
-    already = [u for u in cmd.user_ids if u not in added]
+    reached = [u for u in invited if u not in unreachable]
+    if reached:
+        lines.append(f"Invited {', '.join(bk.mention(u) + f' ({zones[u]})' for u in reached)} to "
+                     f"{cohort.name}; they join "
+                     "when they accept in our DM.")
+    if unreachable:
+        lines.append(f"I couldn't send the invitation to {', '.join(bk.mention(u) for u in unreachable)} "
+                     "(Slack refused the DM); they are not in the cohort.")
+        for uid in unreachable:
+            cohorts.decline_invitation(db, cohort.id or 0, uid)
+    already = [u for u in cmd.user_ids if u not in invited]
     if already:
-        lines.append(f"Already in {cohort.name}: {', '.join(bk.mention(u) for u in already)} "
+        lines.append(f"Already in or invited to {cohort.name}: {', '.join(bk.mention(u) for u in already)} "
                      "(timezone refreshed).")
     lines.append(f"Drills: {cadence}.")
     _say(req, " ".join(lines))
+
+
+def _leave(req, cmd: CohortCommand) -> None:
+    assert cmd.name is not None
+    cohort = cohorts.leave_cohort(req.gauntlet.db, req.workspace, cmd.name, req.user)
+    req.tell(f"You left {cohort.name}: no more drills from it, and its managers no longer see anything "
+             "of yours. Your history stays yours.")
+
+
+def on_invitation(ack, body: dict, action: dict, context, client: WebClient, respond) -> None:
+    """Accept or Decline in an invitation: it answers for whoever pressed it, never anyone else."""
+    ack()
+    g = context["gauntlet"]
+    user = body["user"]["id"]
+    try:
+        cohort_id = int(action.get("value") or "")
+    except ValueError:
+        cohort_id = 0
+    try:
+        if action.get("action_id") == cb.COHORT_ACCEPT_ACTION:
+            cohort = cohorts.accept_invitation(g.db, cohort_id, user, now=_now())
+            text = cb.joined_text(cohort.name, cohorts.describe_cadence(cohort))
+        else:
+            cohort = cohorts.decline_invitation(g.db, cohort_id, user)
+            text = (f"You declined {bk.escape(cohort.name)}; nothing of yours is shared with it."
+                    if cohort is not None else "That invitation is no longer open.")
+    except CohortError as exc:
+        text = bk.escape(str(exc))
+    _answer_button(body, client, respond, text)
 
 
 def _remove(req, cmd: CohortCommand) -> None:
@@ -174,26 +216,44 @@ def _export(req, cmd: CohortCommand) -> None:
 
 ACTIONS = {
     "help": _help, "create": _create, "add": _add, "remove": _remove, "pause": _pause, "resume": _pause,
-    "manager": _manager, "cadence": _cadence, "list": _list, "export": _export,
+    "manager": _manager, "cadence": _cadence, "list": _list, "export": _export, "leave": _leave,
 }
 
 
 # ---- privacy commands -------------------------------------------------------------------------------
 
 def share(req) -> None:
-    """`/gauntlet share on|off`: the member's consent to let their cohort managers read their answers."""
+    """`/gauntlet share on|off COHORT`: the member's consent, per cohort, to let that cohort's managers
+    read their answers and see the drills they did on their own."""
+    db = req.gauntlet.db
     choice = req.args[0].lower() if req.args else ""
+    mine = [c for c in cohorts.list_cohorts(db, req.workspace, req.user) if c.role == "member"]
     if choice not in ("on", "off"):
-        shared = privacy.shares_transcripts(req.gauntlet.db, req.workspace, req.user)
-        req.tell(f"Your cohort managers {'can' if shared else 'cannot'} read your answers. Change it with "
-                 "`/gauntlet share on` or `/gauntlet share off`; they always see your scores.")
+        shared = privacy.shares_transcripts(db, req.workspace, req.user)
+        now = (f"Managers of {', '.join(shared)} can read your answers." if shared
+               else "No cohort's managers can read your answers.")
+        req.tell(f"{now} Change it per cohort with `/gauntlet share on COHORT` or `/gauntlet share off "
+                 "COHORT`; managers always see your cohort and channel scores.")
         return
-    privacy.set_share_transcripts(req.gauntlet.db, req.workspace, req.user, choice == "on")
-    if choice == "on":
-        req.tell("Your cohort managers can now read your answers (in exports). "
-                 "`/gauntlet share off` stops it.")
+    if len(req.args) > 1:
+        name = req.args[1].lower()
+    elif len(mine) == 1:
+        name = mine[0].name
     else:
-        req.tell("Your answers are private again: managers see your scores only.")
+        names = ", ".join(c.name for c in mine) or "none yet"
+        req.tell(f"Say which cohort: `/gauntlet share {choice} COHORT` (your cohorts: {names}).")
+        return
+    try:
+        cohort = cohorts.set_share_answers(db, req.workspace, name, req.user, choice == "on")
+    except CohortError as exc:
+        req.tell(str(exc))
+        return
+    if choice == "on":
+        req.tell(f"The managers of {cohort.name} can now read your answers and see your own drills (in "
+                 f"exports and digests). `/gauntlet share off {cohort.name}` stops it.")
+    else:
+        req.tell(f"Your answers are private from {cohort.name} again: its managers see your cohort and "
+                 "channel scores only.")
 
 
 def forget_me(req) -> None:
@@ -267,16 +327,27 @@ def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id:
         own = g.engine.find_active(workspace, user, source="dm")
         if own is not None and own.id > drill.id:
             return False  # they started a drill of their own after the cohort's: that one is answered
+        if not event["text"].strip():
+            _say_files_only(g, client, event_id, mode="thread", channel=channel, user=user)
+            return True
         turn = _take(g, drill.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if not turn.duplicate:
         _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
                   workspace=workspace, mention=False)
+        if event.get("has_files"):
+            post(client, channel=channel, blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED,
+                 paced=False)
     return True
 
 
 # ---- jobs -------------------------------------------------------------------------------------------
 
-def send_due_drills(g, client: WebClient, *, now: datetime) -> list[DueDrill]:
+def _client(g, default: WebClient, workspace: str) -> WebClient:
+    """The workspace's own client (its installation's token with OAuth): one way for every job."""
+    return g.client_for(workspace) if getattr(g, "client_for", None) else default
+
+
+def send_due_drills(g, default_client: WebClient, *, now: datetime) -> list[DueDrill]:
     """Start and DM every drill whose local time has come; returns the drills sent.
 
     A drill whose message fails stays claimed but unsent, so the domain hands it out again later."""
@@ -284,6 +355,7 @@ def send_due_drills(g, client: WebClient, *, now: datetime) -> list[DueDrill]:
     sent = []
     for due in cohorts.due_drills(g.db, now, content=g.engine.content):
         try:
+            client = _client(g, default_client, due.workspace)
             dm = open_dm(client, due.user_id)
             with _lock(due.workspace, due.user_id, "dm"):
                 previous = g.engine.find_active(due.workspace, due.user_id, source=SOURCE)
@@ -293,15 +365,19 @@ def send_due_drills(g, client: WebClient, *, now: datetime) -> list[DueDrill]:
                     g.engine.stop(previous.id)  # the new drill replaces an unanswered older one
             post(client, channel=dm, blocks=cb.drill_blocks(question, due, labels),
                  text=cb.drill_text(question, due.cohort))
-        except SLACK_FAILURES as exc:
-            log.warning("cohort drill for %s not sent, will retry: %s", due.user_id, exc)
+        except (*SLACK_FAILURES, NotInstalled) as exc:
+            if is_terminal(exc):
+                lifecycle.drill_refused(g.db, g.client_for, due.workspace, due.cohort, due.user_id, exc)
+            else:
+                log.warning("cohort drill for %s not sent, will retry: %s", due.user_id,
+                            slack_error_code(exc))
             continue
         cohorts.mark_drill_sent(g.db, due.drill_id, interview_id=question.interview_id, now=now)
         sent.append(due)
     return sent
 
 
-def send_reminders(g, client: WebClient, *, now: datetime) -> list[DueReminder]:
+def send_reminders(g, default_client: WebClient, *, now: datetime) -> list[DueReminder]:
     """One nudge per drill still unanswered after the cohort's reminder delay."""
     sent = []
     for due in cohorts.due_reminders(g.db, now):
@@ -312,21 +388,26 @@ def send_reminders(g, client: WebClient, *, now: datetime) -> list[DueReminder]:
             continue  # stopped by the member or replaced by a newer drill: nothing to nudge
         question = g.engine.current_question(interview.id)
         try:
+            client = _client(g, default_client, due.workspace)
             post(client, channel=interview.channel or open_dm(client, due.user_id),
                  blocks=cb.reminder_blocks(question, due.cohort), text=f"Reminder: {question.title}")
-        except SLACK_FAILURES as exc:
-            log.warning("cohort reminder for %s failed: %s", due.user_id, exc)
+        except (*SLACK_FAILURES, NotInstalled) as exc:
+            if is_terminal(exc):
+                lifecycle.drill_refused(g.db, g.client_for, due.workspace, due.cohort, due.user_id, exc)
+            else:
+                log.warning("cohort reminder for %s failed: %s", due.user_id, slack_error_code(exc))
             continue
         sent.append(due)
     return sent
 
 
-def send_digests(g, client: WebClient, *, now: datetime) -> list[DueDigest]:
+def send_digests(g, default_client: WebClient, *, now: datetime) -> list[DueDigest]:
     """Each manager's weekly digest in their DM: Block Kit summary, then the chart as a PNG upload."""
     sent = []
     for due in cohorts.due_digests(g.db, now):
         try:
             data = build_digest(g.db, due.workspace, due.cohort, now=now)
+            client = _client(g, default_client, due.workspace)
             dm = open_dm(client, due.manager_id)
             post(client, channel=dm, blocks=cb.digest_blocks(data), text=cb.digest_text(data))
             with tempfile.TemporaryDirectory(prefix="gauntlet-chart-") as tmp:
@@ -336,8 +417,15 @@ def send_digests(g, client: WebClient, *, now: datetime) -> list[DueDigest]:
                 title=f"Cohort {data.cohort}: rubric dimensions per week",
                 alt_txt=f"Line chart of each rubric dimension's weekly average for cohort {data.cohort}",
             )
-        except (*SLACK_FAILURES, CohortError) as exc:
-            log.warning("digest of %s for %s failed: %s", due.cohort, due.manager_id, exc)
+        except (*SLACK_FAILURES, NotInstalled, CohortError) as exc:
+            if is_terminal(exc):
+                lifecycle.digest_refused(g.db, g.client_for, due.workspace, due.cohort, due.manager_id, exc)
+            elif not isinstance(exc, CohortError):
+                # Not lost: the claim is released so the next run (a minute later) sends it again.
+                cohorts.release_digest(g.db, due.digest_id)
+            if not is_terminal(exc):
+                log.warning("digest of %s for %s failed: %s", due.cohort, due.manager_id,
+                            slack_error_code(exc) or exc.__class__.__name__)
             continue
         cohorts.mark_digest_sent(g.db, due.digest_id, now=now)
         sent.append(due)

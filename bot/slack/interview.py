@@ -13,7 +13,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from bot import channels, daily, leaderboard
 from bot.engine import COMMANDS, Question, Turn
 from bot.slack import blocks as bk
+from bot.slack.errors import is_terminal, slack_error_code
 from bot.slack.post import deliver, open_dm, post
+from bot.slack.text import readable
 from bot.store.channels import as_utc
 from bot.store.models import utcnow
 
@@ -24,6 +26,12 @@ _LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 log = logging.getLogger("gauntlet.slack")
+
+FILES_NOT_GRADED = ("I grade the words of your message only: the file you attached was not read. "
+                    "If it holds part of your answer, type that part as a reply.")
+FILE_ONLY = ("I can't grade a file on its own: type your answer as a message here (the file was not read).")
+NO_DRILL = ("No drill is running. Start one with `/gauntlet drill` (or `/gauntlet drill sql` "
+            "for one round), or with the button on my Home tab.")
 
 
 def _lock(*key: str | None) -> threading.Lock:
@@ -77,15 +85,62 @@ def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id:
     with _lock(workspace, user, "dm"):
         active = g.engine.find_active(workspace, user, source="dm")
         if active is None:
-            post(client, channel=channel, blocks=bk.sections(
-                "No drill is running. Start one with `/gauntlet drill` (or `/gauntlet drill sql` "
-                "for one round), or with the button on my Home tab."), text="No drill is running.")
+            thread = _thread_answered_in_dm(g, workspace, user)
+            if thread is None:
+                # A retried delivery of the same message does not get the direction twice.
+                if event_id is None or g.engine.claim_event(event_id):
+                    post(client, channel=channel, blocks=bk.sections(NO_DRILL), text="No drill is running.",
+                         paced=False)
+                return
+        elif not event["text"].strip():
+            _say_files_only(g, client, event_id, mode="thread", channel=channel, user=user)
             return
-        turn = _take(g, active.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+        else:
+            turn = _take(g, active.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+    if active is None:
+        _answer_thread_from_dm(g, client, thread, workspace=workspace, event=event, event_id=event_id)
+        return
     if turn.duplicate:
         return
     _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
               workspace=workspace, mention=False)
+    if event.get("has_files"):
+        deliver(client, mode="thread", channel=channel, user=user, blocks=bk.sections(FILES_NOT_GRADED),
+                text=FILES_NOT_GRADED)
+
+
+def _thread_answered_in_dm(g, workspace: str, user: str):
+    """The person's open thread interview whose channel sends feedback (and so its questions) to their
+    DM: a reply in the DM answers it."""
+    interview = g.engine.find_active(workspace, user, source="thread")
+    if interview is not None and _feedback_mode(g, workspace, interview.channel) == "dm":
+        return interview
+    return None
+
+
+def _answer_thread_from_dm(g, client: WebClient, interview, *, workspace: str, event: dict,
+                           event_id: str | None) -> None:
+    user, dm = event["user"], event["channel"]
+    if not event["text"].strip():
+        _say_files_only(g, client, event_id, mode="thread", channel=dm, user=user)
+        return
+    with _lock(workspace, user, interview.channel, interview.thread_ts):
+        turn = _take(g, interview.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+    if turn.duplicate:
+        return
+    # Feedback goes where the channel wants it: the person's DM, where they answered.
+    _say_turn(g, client, turn, mode="dm", channel=interview.channel, thread_ts=interview.thread_ts,
+              user=user, workspace=workspace, mention=False)
+    if event.get("has_files"):
+        deliver(client, mode="dm", channel=interview.channel, user=user,
+                blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED)
+
+
+def _say_files_only(g, client: WebClient, event_id: str | None, *, mode: str, channel: str, user: str,
+                    thread_ts: str | None = None) -> None:
+    if event_id is None or g.engine.claim_event(event_id):
+        deliver(client, mode=mode, channel=channel, user=user, thread_ts=thread_ts,
+                blocks=bk.sections(FILE_ONLY), text=FILE_ONLY)
 
 
 # ---- threaded interviews under a daily prompt -----------------------------------------------------
@@ -98,13 +153,19 @@ def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_
     with _lock(workspace, user, channel, thread_ts):
         latest = g.engine.find_latest(workspace, user, source="thread", channel=channel, thread_ts=thread_ts)
         if latest is not None and latest.status != "active":
-            if not (event_id and g.engine.seen_event(event_id)):
-                # One interview per person per prompt; more replies get a pointer, not a new interview.
+            # One interview per person per prompt; more replies get a pointer, not a new interview. A
+            # retried delivery (of the last answer, or of this reply) gets nothing a second time.
+            first = event_id is None or (not g.engine.seen_event(event_id) and g.engine.claim_event(event_id))
+            if first:
                 deliver(client, mode="ephemeral", channel=channel, user=user, thread_ts=thread_ts,
                         blocks=bk.sections(bk.interview_over_text(latest.status, latest.score)),
                         text="Your interview in this thread is over.")
             return
         active = latest
+        if not event["text"].strip():
+            _say_files_only(g, client, event_id, mode="ephemeral", channel=channel, user=user,
+                            thread_ts=thread_ts)
+            return
         if active is None:
             question = g.engine.start(workspace=workspace, user_id=user, source="thread", channel=channel,
                                       thread_ts=thread_ts, prompt_id=prompt.prompt_id)
@@ -114,8 +175,12 @@ def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_
         turn = _take(g, interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
     if turn.duplicate:
         return
-    _say_turn(g, client, turn, mode=_feedback_mode(g, workspace, channel), channel=channel,
-              thread_ts=thread_ts, user=user, workspace=workspace, mention=True)
+    mode = _feedback_mode(g, workspace, channel)
+    _say_turn(g, client, turn, mode=mode, channel=channel, thread_ts=thread_ts, user=user,
+              workspace=workspace, mention=True)
+    if event.get("has_files"):
+        deliver(client, mode="ephemeral" if mode == "thread" else mode, channel=channel, user=user,
+                thread_ts=thread_ts, blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED)
 
 
 def on_edit(g, client: WebClient, event: dict) -> None:
@@ -123,7 +188,9 @@ def on_edit(g, client: WebClient, event: dict) -> None:
     message, previous = event.get("message") or {}, event.get("previous_message") or {}
     if message.get("bot_id") or not message.get("user") or message.get("text") == previous.get("text"):
         return  # bot messages, and changes that are not an edit of the words (reply counts, unfurls)
-    turn = g.engine.regrade_edit(message["ts"], message.get("text") or "")
+    if not isinstance(message.get("text"), str) or not isinstance(message.get("ts"), str):
+        return
+    turn = g.engine.regrade_edit(message["ts"], readable(message["text"]))
     if turn is None or turn.grade is None:
         return
     interview = g.engine.get(turn.interview_id)
@@ -146,7 +213,7 @@ def _say_turn(g, client: WebClient, turn: Turn, *, mode: str, channel: str, thre
         change = leaderboard.rank_change(g.db, workspace, user, turn.interview_id, period="week")
         deliver(client, mode=mode, channel=channel, user=user, thread_ts=thread_ts,
                 blocks=bk.scorecard_blocks(turn.scorecard, user_id=user, rank_note=change.describe()),
-                text=f"Scorecard: {turn.scorecard.score:02d}/100")
+                text=f"Scorecard: {turn.scorecard.score}/100")
 
 
 def _feedback_mode(g, workspace: str, channel: str | None) -> str:
@@ -173,12 +240,21 @@ def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None)
             continue  # another replica graded it at the same moment (the grade is unique per answer)
         if turn.duplicate:
             continue
-        client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
         in_thread = interview.source == "thread"  # DM and cohort drills answer in their DM
         mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
-        _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
-                  thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
-                  workspace=interview.workspace, mention=in_thread)
+        try:
+            client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
+            _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
+                      thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
+                      workspace=interview.workspace, mention=in_thread)
+        except Exception as exc:
+            if not is_terminal(exc):
+                raise
+            # The answer is graded and kept; its feedback can never arrive (the channel was archived,
+            # the workspace uninstalled the app). Start-up and the sweep carry on with the rest.
+            log.warning("feedback for answer #%s could not be delivered: %s", answer.id,
+                        slack_error_code(exc))
+            continue
         done += 1
     return done
 
@@ -200,6 +276,27 @@ def start_pending_sweep(g, client: WebClient, *, every: float = 60.0,
 
     threading.Thread(target=loop, name="pending-sweep", daemon=True).start()
     return stop
+
+
+def scheduled_poster(g):
+    """The poster background work uses: each workspace's own client, and a channel that refuses for
+    good (archived, deleted, the app removed or uninstalled) turns its schedule off, tells whoever set
+    it once, and fails in one line instead of a traceback on every catch-up."""
+    from bot.daily import PostRefused
+    from bot.slack import lifecycle
+    from bot.slack.errors import explain
+
+    def poster(workspace: str, channel: str, prompt) -> str:
+        try:
+            return prompt_poster(g.client_for(workspace))(workspace, channel, prompt)
+        except Exception as exc:
+            if slack_error_code(exc) is None:
+                raise  # a bug, not Slack: logged with its traceback
+            if is_terminal(exc):
+                lifecycle.schedule_refused(g.db, g.client_for, workspace, channel, exc)
+            raise PostRefused(explain(exc)) from None
+
+    return poster
 
 
 def prompt_poster(client: WebClient):

@@ -3,33 +3,25 @@
 Turned on by SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (HTTP mode). Each workspace's bot token lives in
 the installation tables of the app's own database; requests are authorised with the token of the
 workspace they come from, and every record the app keeps is keyed by that workspace's team id.
-Background work (daily prompts, answers graded after an outage) looks the token up the same way.
+Background work (daily prompts, cohort jobs, answers graded after an outage) looks the token up the same
+way, by team and enterprise id (`bot.slack.lifecycle.installation_clients`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
-from bot.slack.client import make_client
-
 # The bot scopes of deploy/manifest.yml (a test keeps the two the same).
 BOT_SCOPES = (
-    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:write",
-    "groups:history", "groups:read", "im:history", "im:read", "im:write", "users:read",
+    "channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history", "im:write",
+    "users:read",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_EXPIRES_SECONDS = 600
-
-
-class NotInstalled(LookupError):
-    """No installation of the app for this workspace (it was never installed, or was removed)."""
 
 
 def installation_store(client_id: str, db: Engine) -> SQLAlchemyInstallationStore:
@@ -52,25 +44,3 @@ def oauth_settings(client_id: str, client_secret: str, db: Engine) -> OAuthSetti
         # /slack/install goes straight to Slack's consent page instead of rendering a button page.
         install_page_rendering_enabled=False,
     )
-
-
-def client_for(store: SQLAlchemyInstallationStore, api_url: str) -> Callable[[str], WebClient]:
-    """A Web API client holding the bot token of one workspace, for work no request started."""
-
-    def lookup(workspace: str) -> WebClient:
-        bot = store.find_bot(enterprise_id=None, team_id=workspace)
-        if bot is None or not bot.bot_token:
-            raise NotInstalled(f"Incident Gauntlet is not installed in workspace {workspace}.")
-        return make_client(bot.bot_token, api_url)
-
-    return lookup
-
-
-def channel_poster(clients: Callable[[str], WebClient]):
-    """The daily-prompt poster for many workspaces: each post uses its workspace's own bot token."""
-    from bot.slack.interview import prompt_poster
-
-    def poster(workspace: str, channel: str, prompt) -> str:
-        return prompt_poster(clients(workspace))(workspace, channel, prompt)
-
-    return poster

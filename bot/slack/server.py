@@ -38,10 +38,11 @@ def wsgi_app(app: App):
             return [b"ok\n"]
         try:
             return slack(environ, start_response)
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             # Bolt parses the body before checking the signature (listeners run elsewhere and report
             # their own errors): JSON that does not parse or is not an object is the sender's mistake
-            # (or a probe), answered 400 instead of a 500 and a traceback.
+            # (or a probe), answered 400 instead of a 500 and a traceback. JSON nested too deep to parse
+            # (RecursionError) is the same.
             log.info("refused a malformed request to %s", environ.get("PATH_INFO"))
             start_response("400 Bad Request", [("Content-Type", "text/plain")])
             return [b"malformed request\n"]

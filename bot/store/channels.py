@@ -31,6 +31,9 @@ class ChannelConfig(SQLModel, table=True):
     # Occurrences before this moment are never "missed": setting a 09:30 schedule at 09:35 does
     # not post today's prompt late.
     schedule_set_at: datetime | None = None
+    # Why the schedule was turned off by itself (the channel was archived or deleted, the app removed):
+    # shown by `/gauntlet schedule`; cleared when someone sets a schedule again.
+    schedule_off_reason: str | None = Field(default=None, max_length=300)
     feedback_mode: str = Field(default="thread", max_length=16)  # thread | ephemeral | dm
     managers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str | None = Field(default=None, max_length=64)

@@ -39,6 +39,15 @@ class CohortMember(SQLModel, table=True):
     user_id: str = Field(index=True, max_length=64)
     tz: str = Field(default="UTC", max_length=64)  # IANA name, refreshed from Slack's users.info
     paused_until: date | None = None  # no drills on local dates before this one
+    # When the member accepted the invitation (None: invited, not yet a member). Until then nothing of
+    # theirs is sent or shown; `joined_at` is reset to the acceptance, so managers see nothing older.
+    accepted_at: datetime | None = None
+    invited_by: str | None = Field(default=None, max_length=64)
+    # The member's choice, for this cohort only: its managers may read their answers and see the drills
+    # they did privately (DM drills); otherwise managers see scores of cohort and channel answers only.
+    share_answers: bool = False
+    # Set when Slack refused for good to reach the member (account deactivated, DM impossible).
+    drills_off_reason: str | None = Field(default=None, max_length=300)
     joined_at: datetime = Field(default_factory=now_utc)
 
 
@@ -50,6 +59,8 @@ class CohortManager(SQLModel, table=True):
     workspace: str = Field(index=True, max_length=64)
     user_id: str = Field(index=True, max_length=64)
     tz: str = Field(default="UTC", max_length=64)  # the weekly digest arrives in the manager's morning
+    # Set when Slack refused for good to deliver this manager's digest.
+    digest_off_reason: str | None = Field(default=None, max_length=300)
     added_at: datetime = Field(default_factory=now_utc)
 
 

@@ -22,6 +22,8 @@ class Person(SQLModel, table=True):
     display_name: str = Field(default="", max_length=200)
     tz: str | None = Field(default=None, max_length=64)
     opted_out: bool = False
+    # No longer read: sharing is per cohort now (CohortMember.share_answers, revision 0004), so a "yes"
+    # meant for one manager is not carried to every cohort. Kept to avoid a destructive migration.
     share_transcripts: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +18,14 @@ import pytest
 from fake_slack import FakeSlack, FakeSlackServer
 from slack_bolt.request import BoltRequest
 from slack_requests import SECRET
+from sqlalchemy import create_engine, text
 
 from bot.slack.app import build_app
 from bot.slack.config import Settings
-from bot.store.db import init_db, make_engine
+from bot.store.db import init_db, make_engine, normalise_url
 
 REPO = Path(__file__).resolve().parents[2]
+BACKENDS = ["sqlite", "postgres"]
 BOT_TOKEN = "xoxb-test-0000-not-a-real-token"
 
 
@@ -33,9 +36,26 @@ def fake() -> Iterator[FakeSlack]:
         yield fake
 
 
-@pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'gauntlet.db'}"
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> Iterator[str]:
+    """The app's database URL: a SQLite file, and a fresh PostgreSQL schema when TEST_DATABASE_URL is set
+    (named in the URL, so `gauntlet serve` in a subprocess uses the same schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gauntlet.db'}"
+        return
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("PostgreSQL runs only when TEST_DATABASE_URL is set")
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

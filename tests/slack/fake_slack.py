@@ -1,6 +1,11 @@
 """A fake Slack Web API: a stdlib HTTP server in a thread that records every call and answers with
 plausible responses. It also receives `response_url` posts, can answer 429 with Retry-After, and takes
-files the way `files_upload_v2` sends them (get an upload URL, POST the bytes there, complete)."""
+files the way `files_upload_v2` sends them (get an upload URL, POST the bytes there, complete).
+
+It is as strict as Slack where kindness would hide bugs: every Web API call needs a bot token
+(`not_authed` without one, `invalid_auth` / `token_revoked` for a bad one), chat.postMessage needs a
+channel and text or blocks, and tests can make chosen methods or channels answer with Slack's error
+codes (`fail`, `break_channel`), a 5xx (`server_error`) or a 429 (`rate_limit`)."""
 
 from __future__ import annotations
 
@@ -77,6 +82,58 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
     socket_mode_url: str = ""  # what apps.connections.open hands out (a fake Socket Mode endpoint)
+    revoked_tokens: set[str] = field(default_factory=set)  # answered token_revoked
+    tokens: dict[str, str] = field(default_factory=dict)  # bot token → team id (default: any xoxb- → TEAM)
+    failures: list[dict] = field(default_factory=list)  # scripted Slack errors, see fail()
+    broken_channels: dict[str, str] = field(default_factory=dict)  # channel → error for every call on it
+    server_errors: dict[str, list[int]] = field(default_factory=dict)  # method → HTTP statuses to answer
+
+    # ---- strictness on demand ---------------------------------------------------------------
+
+    def fail(self, method: str, error: str, *, times: int | None = None, **where: str) -> None:
+        """Answer `method` with `{"ok": false, "error": error}` (for calls whose args match `where`),
+        `times` times or for ever."""
+        with self._lock:
+            self.failures.append({"method": method, "error": error, "times": times, "where": where})
+
+    def break_channel(self, channel: str, error: str = "is_archived") -> None:
+        """Every call that names this channel answers `error` (archived, deleted, bot removed)."""
+        self.broken_channels[channel] = error
+
+    def server_error(self, method: str, *, status: int = 503, times: int = 1) -> None:
+        """The next `times` calls of `method` get an HTTP `status` (5xx) with no JSON body."""
+        self.server_errors.setdefault(method, []).extend([status] * times)
+
+    def _scripted_error(self, method: str, args: dict) -> str | None:
+        channel = args.get("channel") or args.get("channel_id")
+        if channel and channel in self.broken_channels and method not in ("response_url",):
+            return self.broken_channels[channel]
+        with self._lock:
+            for rule in self.failures:
+                if rule["method"] != method or rule["times"] == 0:
+                    continue
+                if any(str(args.get(k)) != v for k, v in rule["where"].items()):
+                    continue
+                if rule["times"] is not None:
+                    rule["times"] -= 1
+                return rule["error"]
+        return None
+
+    def auth_error(self, method: str, token: str | None) -> str | None:
+        """What Slack says about the token a call carried (None: it is fine)."""
+        if method in ("response_url", "oauth.v2.access"):  # a client id and secret, not a token
+            return None
+        if not token:
+            return "not_authed"
+        if method == "apps.connections.open":
+            return None if token.startswith("xapp-") else "not_allowed_token_type"
+        if token in self.revoked_tokens:
+            return "token_revoked"
+        if not token.startswith("xoxb-"):
+            return "not_allowed_token_type" if token.startswith(("xoxp-", "xapp-")) else "invalid_auth"
+        if self.tokens and token not in self.tokens:
+            return "invalid_auth"
+        return None
 
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -128,20 +185,33 @@ class FakeSlack:
 
     # ---- answers ------------------------------------------------------------------------------
 
-    def respond(self, method: str, args: dict) -> dict:
+    def respond(self, method: str, args: dict, token: str | None = None) -> dict:
         if method == "apps.connections.open":
             if not self.socket_mode_url:
                 return {"ok": False, "error": "not_allowed_token_type"}
             return {"ok": True, "url": self.socket_mode_url}
         if method == "auth.test":
             return {"ok": True, "url": "https://gauntlet-test.slack.com/", "team": "Gauntlet Test",
-                    "user": "incident-gauntlet", "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+                    "user": "incident-gauntlet", "team_id": self.tokens.get(token or "", TEAM),
+                    "user_id": BOT_USER, "bot_id": BOT_ID}
         if method == "chat.postMessage":
+            if not args.get("channel"):
+                return {"ok": False, "error": "channel_not_found"}
+            if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+                return {"ok": False, "error": "no_text"}
+            if len(args.get("blocks") or []) > 50:
+                return {"ok": False, "error": "invalid_blocks"}
             ts = self.next_ts()
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"type": "message", "text": args.get("text"), "user": BOT_USER,
                                 "bot_id": BOT_ID, "ts": ts}}
         if method == "chat.postEphemeral":
+            if not args.get("channel"):
+                return {"ok": False, "error": "channel_not_found"}
+            if not args.get("user"):
+                return {"ok": False, "error": "user_not_found"}
+            if not (args.get("text") or args.get("blocks")):
+                return {"ok": False, "error": "no_text"}
             return {"ok": True, "message_ts": self.next_ts()}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
@@ -212,6 +282,13 @@ def _handler(fake: FakeSlack):
             for key in ("blocks", "view"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
+            statuses = fake.server_errors.get(method)
+            if statuses:
+                status = statuses.pop(0)
+                fake.record(Call(method=f"{method}:{status}", args=args, headers=dict(self.headers),
+                                 path=parsed.path))
+                self._send_text(status, "upstream trouble")
+                return
             waits = fake.rate_limits.get(method)
             if waits:
                 retry_after = waits.pop(0)
@@ -219,7 +296,10 @@ def _handler(fake: FakeSlack):
                                  path=parsed.path))
                 self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
                 return
-            answer = fake.respond(method, args)
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or \
+                args.get("token")
+            error = fake.auth_error(method, token) or fake._scripted_error(method, args)
+            answer = {"ok": False, "error": error} if error else fake.respond(method, args, token)
             fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
                              response=answer))
             self._send(200, answer)

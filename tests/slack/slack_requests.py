@@ -45,12 +45,23 @@ def event(inner: dict, *, event_id: str | None = None) -> str:
     })
 
 
+def slack_escape(text: str) -> str:
+    """What Slack does to what people type before delivering it: &, < and > become entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def message(text: str, *, user: str = "UALICE", channel: str = "CPRACTICE", thread_ts: str | None = None,
-            ts: str | None = None, channel_type: str = "channel") -> dict:
-    inner = {"type": "message", "user": user, "text": text, "channel": channel,
+            ts: str | None = None, channel_type: str = "channel", markup: str | None = None,
+            subtype: str | None = None) -> dict:
+    """A message event as Slack delivers it: the typed `text` escaped, or `markup` given verbatim (Slack's
+    own mention and link syntax, e.g. `<@U123>`)."""
+    inner = {"type": "message", "user": user, "text": markup if markup is not None else slack_escape(text),
+             "channel": channel,
              "channel_type": channel_type, "ts": ts or f"1700001000.{next(_ids):06d}", "team": TEAM}
     if thread_ts:
         inner["thread_ts"] = thread_ts
+    if subtype:
+        inner["subtype"] = subtype
     return inner
 
 
@@ -66,7 +77,8 @@ def edited(original: dict, new_text: str) -> dict:
     return {"type": "message", "subtype": "message_changed", "channel": original["channel"],
             "channel_type": original.get("channel_type", "channel"), "hidden": True,
             "ts": f"1700001000.{next(_ids):06d}",
-            "message": {**original, "text": new_text, "edited": {"user": original["user"], "ts": "1"}},
+            "message": {**original, "text": slack_escape(new_text),
+                        "edited": {"user": original["user"], "ts": "1"}},
             "previous_message": original}
 
 

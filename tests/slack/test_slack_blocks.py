@@ -64,7 +64,7 @@ def test_feedback_mentions_the_person_with_score_strongest_weakest_and_next_ques
     turn = Turn(interview_id=1, grade=_grade(score=7), next=question)
     text = "\n".join(b["text"]["text"] for b in bk.messages(bk.turn_blocks(turn, user_id="UALICE"))[0]
                      if b.get("text"))
-    assert "<@UALICE>" in text and "07/100" in text
+    assert "<@UALICE>" in text and "7/100" in text and "07/100" not in text  # no zero padding
     assert "Strongest: Timeline" in text and "At 09:14 the alert fired" in text
     assert "Weakest: Concrete prevention" in text and "Name the guardrail" in text
     assert "Round 2 of 5 — Root cause" in text and "What let it through?" in text

@@ -28,7 +28,7 @@ from bot.engine import InterviewEngine
 from bot.privacy import remaining_mentions
 from bot.slack import cohorts as cohort_slack
 from bot.slack.app import build_app
-from bot.slack.cohort_blocks import FORGET_CANCEL_ACTION, FORGET_CONFIRM_ACTION
+from bot.slack.cohort_blocks import COHORT_ACCEPT_ACTION, FORGET_CANCEL_ACTION, FORGET_CONFIRM_ACTION
 from bot.store.models import GradeRecord, Interview
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -49,13 +49,13 @@ def posts_to(fake, channel: str, marker: str) -> list:
     return [c for c in fake.of("chat.postMessage") if c.args.get("channel") == channel and marker in c.text]
 
 
-def button(action_id: str, *, user: str, response_url: str | None) -> str:
+def button(action_id: str, *, user: str, response_url: str | None, value: str = "x") -> str:
     """A block_actions payload for a button on a command's ephemeral answer."""
     payload = {
         "type": "block_actions", "team": {"id": TEAM, "domain": "gauntlet-test"},
         "user": {"id": user, "username": user.lower(), "team_id": TEAM}, "api_app_id": "AGAUNTLET",
         "trigger_id": "trigger.forget", "container": {"type": "message", "is_ephemeral": True},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": "x",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
                      "action_ts": str(walltime.time())}],
     }
     if response_url:
@@ -63,13 +63,24 @@ def button(action_id: str, *, user: str, response_url: str | None) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def press(slack, fake, action_id: str, *, user: str):
+def press(slack, fake, action_id: str, *, user: str, value: str = "x"):
     """Press a button; returns the call that answered it on its response_url."""
     path = f"response/button-{next(_responses)}"
-    body = button(action_id, user=user, response_url=fake.url + path)
+    body = button(action_id, user=user, response_url=fake.url + path, value=value)
     status, _ = slack.post(body, R.signed_headers(body, content_type=R.FORM))
     assert status == 200
     return response(fake, "/" + path)
+
+
+def accept(slack, fake, db, cohort: str, *users: str) -> None:
+    """Each invited person presses Accept on the invitation in their DM."""
+    cohort_id = str(get_cohort(db, TEAM, cohort).id)
+    for user in users:
+        [invitation] = posts_to(fake, dm(user), f"invites you to the practice cohort *{cohort}*")
+        [button_value] = [e["value"] for b in invitation.args["blocks"] if b["type"] == "actions"
+                          for e in b["elements"] if e["action_id"] == COHORT_ACCEPT_ACTION]
+        assert button_value == cohort_id
+        assert "You joined" in press(slack, fake, COHORT_ACCEPT_ACTION, user=user, value=cohort_id).text
 
 
 def say(slack, fake, text: str, *, user: str) -> str:
@@ -123,11 +134,12 @@ def test_a_manager_runs_a_four_week_cohort_in_slack(db, fake, monkeypatch):
     added = say(slack, fake, "cohort add sre-prep <@ULA> <@UBE|bea> <@UIN>", user="UBOSS")
     assert "America/Los_Angeles" in added and "Europe/Berlin" in added and "Asia/Kolkata" in added
     cohort = get_cohort(db, TEAM, "sre-prep")
+    assert members(db, cohort) == []  # invited: nobody is in before they accept
+    accept(slack, fake, db, "sre-prep", *MEMBERS)
     assert {m.user_id: m.tz for m in members(db, cohort)} == {u: ZONES[u] for u in MEMBERS}
     assert "now runs sre-prep" in say(slack, fake, "cohort manager sre-prep <@UNY>", user="UBOSS")
     assert "Only the managers" in say(slack, fake, "cohort add sre-prep <@UX>", user="UIN")
     assert "sre-prep* (member)" in say(slack, fake, "cohort list", user="UBE")
-    assert all(posts_to(fake, dm(u), "added you to the practice cohort") for u in MEMBERS)
     assert "can now read your answers" in say(slack, fake, "share on", user="ULA")
 
     end = datetime(2026, 11, 9, 18, 0, tzinfo=UTC)
@@ -231,6 +243,7 @@ def test_cohort_drill_answer_export_and_forget_me_through_the_http_server(served
     assert "is ready" in say(served, fake, f"cohort create http-prep {weekday} 09:00", user="UBOSS")
     added = say(served, fake, "cohort add <@ULA> <@UBE> <@UIN>", user="UBOSS")
     assert "America/Los_Angeles" in added
+    accept(served, fake, slack_db, "http-prep", "ULA", "UBE", "UIN")
 
     # The job runs here on a controlled clock, against the server's database and the same fake.
     jobs = build_app(settings_for(fake, db_url), db=slack_db)
@@ -284,14 +297,22 @@ def test_cohort_command_mistakes_are_explained_with_an_example(slack_app, fake):
     assert "do not run a cohort yet" in say(slack, fake, "cohort add <@ULA>", user="UBOSS")
 
 
-def test_share_consent_is_the_members_own_switch(slack_app, fake, slack_db):
-    """`share on` and `share off` set the person's transcript consent; bare `share` reports it."""
+def test_share_consent_is_the_members_own_switch_per_cohort(slack_app, fake, slack_db):
+    """`share on NAME` and `share off NAME` set the member's consent for that cohort only; bare `share`
+    reports it; sharing with a cohort one is not in is refused."""
     slack = InProcess(slack_app)
-    assert "cannot read your answers" in say(slack, fake, "share", user="ULA")
-    say(slack, fake, "share on", user="ULA")
-    assert privacy.shares_transcripts(slack_db, TEAM, "ULA")
-    say(slack, fake, "share off", user="ULA")
-    assert not privacy.shares_transcripts(slack_db, TEAM, "ULA")
+    for name in ("alpha", "beta"):
+        say(slack, fake, f"cohort create {name}", user="UBOSS")
+        say(slack, fake, f"cohort add {name} <@ULA>", user="UBOSS")
+    assert "not in 'alpha'" in say(slack, fake, "share on alpha", user="ULA")  # invited is not in
+    accept(slack, fake, slack_db, "alpha", "ULA")
+    accept(slack, fake, slack_db, "beta", "ULA")
+    assert "No cohort's managers can read your answers" in say(slack, fake, "share", user="ULA")
+    assert "Say which cohort" in say(slack, fake, "share on", user="ULA")
+    say(slack, fake, "share on alpha", user="ULA")
+    assert privacy.shares_transcripts(slack_db, TEAM, "ULA") == ["alpha"]
+    say(slack, fake, "share off alpha", user="ULA")
+    assert privacy.shares_transcripts(slack_db, TEAM, "ULA") == []
 
 
 def test_forget_me_cancel_deletes_nothing(slack_app, fake, slack_db):
@@ -309,6 +330,7 @@ def test_season_cohort_channel_and_improvement_boards(slack_app, fake, slack_db)
     now = datetime.now(UTC)
     say(slack, fake, "cohort create board-prep", user="UBOSS")
     say(slack, fake, "cohort add board-prep <@ULA>", user="UBOSS")
+    accept(slack, fake, slack_db, "board-prep", "ULA")
     for i, q in enumerate((0.2, 0.3, 0.3, 0.9)):
         graded(slack_db, TEAM, "ULA", at=now + timedelta(seconds=i), dims={"timeline": q},
                channel="CPRACTICE")

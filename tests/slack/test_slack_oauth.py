@@ -30,14 +30,17 @@ MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "manifest.yml"
 class InstallingSlack(FakeSlack):
     """The fake Web API plus oauth.v2.access: the code names the workspace being installed."""
 
-    def respond(self, method: str, args: dict) -> dict:
+    def respond(self, method: str, args: dict, token: str | None = None) -> dict:
         if method == "oauth.v2.access":
-            team = args["code"].removeprefix("code-")
+            # code-TEAM, or code-TEAM@ENTERPRISE for a workspace in an Enterprise Grid org.
+            team, _, enterprise = args["code"].removeprefix("code-").partition("@")
+            self.tokens[token_of(team)] = team
             return {"ok": True, "app_id": "AGAUNTLET", "authed_user": {"id": "UINSTALLER"},
                     "scope": ",".join(BOT_SCOPES), "token_type": "bot", "access_token": token_of(team),
-                    "bot_user_id": f"UBOT{team}", "team": {"id": team, "name": team}, "enterprise": None,
+                    "bot_user_id": f"UBOT{team}", "team": {"id": team, "name": team},
+                    "enterprise": {"id": enterprise, "name": enterprise} if enterprise else None,
                     "is_enterprise_install": False}
-        return super().respond(method, args)
+        return super().respond(method, args, token)
 
 
 def token_of(team: str) -> str:
@@ -71,7 +74,7 @@ def _get(port: int, path: str, headers: dict[str, str] | None = None) -> http.cl
     return resp
 
 
-def _install(port: int, team: str) -> None:
+def _install(port: int, team: str, enterprise: str | None = None) -> None:
     start = _get(port, "/slack/install")
     assert start.status == 302
     authorize = urlparse(start.getheader("Location"))
@@ -79,7 +82,8 @@ def _install(port: int, team: str) -> None:
     assert authorize.netloc == "slack.com" and query["client_id"] == ["111.222"]
     assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
     cookie = start.getheader("Set-Cookie").split(";")[0]
-    done = _get(port, f"/slack/oauth_redirect?code=code-{team}&state={query['state'][0]}",
+    code = f"code-{team}@{enterprise}" if enterprise else f"code-{team}"
+    done = _get(port, f"/slack/oauth_redirect?code={code}&state={query['state'][0]}",
                 headers={"Cookie": cookie})
     assert done.status == 200
 
@@ -182,3 +186,65 @@ def test_oauth_settings_come_in_pairs_and_need_http():
     assert "oauthsecretvalue" not in repr(settings)
     with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN"):
         load_settings(env=both)  # posting from the command line still needs a token
+
+
+def test_background_jobs_carry_each_workspaces_token_including_a_grid_workspace(server, installing, slack_db):
+    """Cohort drills and daily prompts go out with the token of their workspace, found by team and
+    enterprise id (a workspace in an Enterprise Grid org too), never with the app's token-less client."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot import channels
+    from bot.cohorts import add_members, create_cohort, local_due_at
+    from bot.content import default_content
+    from bot.schedule import next_run, parse_schedule
+    from bot.scheduler import run_due_posts
+    from bot.slack import cohorts as cohort_slack
+    from bot.slack.interview import scheduled_poster
+
+    app, port = server
+    _install(port, "TALPHA")
+    _install(port, "TGRID", enterprise="EORG")
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    for team in ("TALPHA", "TGRID"):
+        cohort = create_cohort(slack_db, workspace=team, name="sre", created_by="UBOSS", now=start,
+                               weekdays=tuple(range(7)), local_time="09:00")
+        add_members(slack_db, cohort, "UBOSS", {"ULA": "UTC"}, now=start)
+    due = local_due_at(datetime(2026, 10, 12).date(), "09:00", "UTC")
+    sent = cohort_slack.send_due_drills(app.gauntlet, app.client, now=due)
+    assert sorted(d.workspace for d in sent) == ["TALPHA", "TGRID"]
+    opened = installing.of("conversations.open")
+    assert sorted(_bearer(c) for c in opened) == sorted(f"Bearer {token_of(t)}" for t in ("TALPHA", "TGRID"))
+    assert all(c.response.get("ok") for c in installing.calls if c.method != "oauth.v2.access")
+
+    channels.set_schedule(slack_db, "TGRID", "CGRID", parse_schedule("09:30 UTC mon-sun"), set_by="UBOSS",
+                          now=start)
+    at = next_run(channels.schedule_of(channels.get_config(slack_db, "TGRID", "CGRID")),
+                  datetime.now(UTC)) + timedelta(minutes=1)
+    [posted] = run_due_posts(slack_db, default_content(), scheduled_poster(app.gauntlet), now=at,
+                             grace=timedelta(minutes=30), workspace="TGRID")
+    assert posted.status == "posted"
+    prompt = installing.of("chat.postMessage")[-1]
+    assert prompt.args["channel"] == "CGRID" and _bearer(prompt) == f"Bearer {token_of('TGRID')}"
+
+
+def test_app_uninstalled_deletes_the_installation_and_stops_background_work(server, installing, slack_db):
+    """With OAuth, app_uninstalled removes the workspace's installation (Bolt's revocation listener) and
+    its jobs turn off; background work for it then finds no client instead of posting without a token."""
+    from bot import channels
+    from bot.schedule import parse_schedule
+    from bot.slack.errors import NotInstalled
+
+    app, port = server
+    _install(port, "TALPHA")
+    channels.set_schedule(slack_db, "TALPHA", "CPRACTICE", parse_schedule("09:30 UTC mon-fri"), set_by="U1")
+    body = json.dumps({"team_id": "TALPHA", "api_app_id": "AGAUNTLET", "type": "event_callback",
+                       "event_id": "EvUNINSTALL1", "event_time": int(time.time()),
+                       "event": {"type": "app_uninstalled"}})
+    assert _post(port, body) == 200
+    store = app.oauth_flow.settings.installation_store
+    installing.wait_for(lambda calls: store.find_bot(enterprise_id=None, team_id="TALPHA") is None or None,
+                        what="the installation deleted")
+    installing.wait_for(lambda calls: not channels.list_schedules(slack_db, "TALPHA") or None,
+                        what="the schedule turned off")
+    with pytest.raises(NotInstalled):
+        app.gauntlet.client_for("TALPHA")

@@ -121,9 +121,12 @@ def test_help_command_envelope_gets_the_help_in_its_ack(socket_served):
 def test_serve_connects_with_the_app_token_is_healthy_and_stops_cleanly_on_sigterm(socket_served):
     """Serve connects with the xapp- token, is healthy while connected, and exits 0 on SIGTERM."""
     s = socket_served
-    [opened] = s.fake.of("apps.connections.open")
-    auth = {k.lower(): v for k, v in opened.headers.items()}["authorization"]
-    assert auth == f"Bearer {APP_TOKEN}"
+    # Two asks for a URL: serve's start-up check of the app token, then the connection itself.
+    opened = s.fake.of("apps.connections.open")
+    assert len(opened) == 2
+    for call in opened:
+        auth = {k.lower(): v for k, v in call.headers.items()}["authorization"]
+        assert auth == f"Bearer {APP_TOKEN}"
     assert s.socket.connections == 1 and s.socket.paths[0].startswith("/link")
 
     healthy = run_cli(["health"], s.env, s.cwd)

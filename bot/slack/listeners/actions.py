@@ -7,7 +7,12 @@ from slack_sdk import WebClient
 
 from bot.slack import cohorts as cohort_slack
 from bot.slack.blocks import START_DRILL_ACTION
-from bot.slack.cohort_blocks import FORGET_CANCEL_ACTION, FORGET_CONFIRM_ACTION
+from bot.slack.cohort_blocks import (
+    COHORT_ACCEPT_ACTION,
+    COHORT_DECLINE_ACTION,
+    FORGET_CANCEL_ACTION,
+    FORGET_CONFIRM_ACTION,
+)
 from bot.slack.interview import start_drill
 
 
@@ -24,3 +29,5 @@ def register(app: App) -> None:
     app.action(START_DRILL_ACTION)(on_start_drill)
     app.action(FORGET_CONFIRM_ACTION)(cohort_slack.on_forget_confirm)
     app.action(FORGET_CANCEL_ACTION)(cohort_slack.on_forget_cancel)
+    app.action(COHORT_ACCEPT_ACTION)(cohort_slack.on_invitation)
+    app.action(COHORT_DECLINE_ACTION)(cohort_slack.on_invitation)

@@ -17,6 +17,7 @@ from bot.slack import blocks as bk
 from bot.slack import cohorts as cohort_slack
 from bot.slack.interview import start_drill
 from bot.slack.post import open_dm
+from bot.slack.text import unescape
 from bot.story import StoryError, assemble, choose_interview, to_markdown
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
@@ -29,7 +30,8 @@ class Request:
         self.workspace = context.team_id or command.get("team_id") or ""
         self.user = command["user_id"]
         self.channel = command.get("channel_id")
-        words = (command.get("text") or "").split()
+        # Slack escapes &, < and > in what was typed (should_escape); markup like <@U…> stays markup.
+        words = [unescape(word) for word in (command.get("text") or "").split()]
         self.sub = words[0].lower() if words else "help"
         self.args = words[1:]
         self.gauntlet = context["gauntlet"]
@@ -41,7 +43,13 @@ class Request:
                      replace_original=False)
 
     def tell(self, text: str) -> None:
+        """Plain text (it may quote what the person typed): escaped once, so it reads as typed."""
         self.say(bk.sections(bk.escape(text)), text)
+
+    def tell_markup(self, text: str) -> None:
+        """Text we composed as mrkdwn: our own channel and person links stay links. Anything the person
+        typed must already be escaped with `bk.escape`."""
+        self.say(bk.sections(text), text)
 
 
 def on_gauntlet(ack: Ack, command: dict, context: BoltContext, client: WebClient, respond: Respond):
@@ -152,7 +160,8 @@ def _may_manage(req: Request, channel: str) -> bool:
     admin = _is_workspace_admin(req.client, req.user)
     if channels.can_manage(req.gauntlet.db, req.workspace, channel, req.user, is_workspace_admin=admin):
         return True
-    req.tell(f"Only workspace admins and this channel's managers can change <#{channel}>'s settings.")
+    req.tell_markup(f"Only workspace admins and this channel's managers can change <#{channel}>'s "
+                    "settings.")
     return False
 
 
@@ -175,12 +184,14 @@ def schedule(req: Request) -> None:
             return
         removed = channels.remove_schedule(req.gauntlet.db, req.workspace, channel)
         _schedules_changed(req)
-        req.tell(f"No more daily prompts in <#{channel}>." if removed else f"<#{channel}> had no schedule.")
+        req.tell_markup(f"No more daily prompts in <#{channel}>." if removed
+                        else f"<#{channel}> had no schedule.")
         return
     if not rest:
         config = channels.get_config(req.gauntlet.db, req.workspace, channel)
         current = channels.schedule_of(config) if config is not None else None
-        req.tell(f"<#{channel}>: {describe(current)}." if current else f"<#{channel}> has no daily prompt.")
+        req.tell_markup(f"<#{channel}>: {bk.escape(describe(current))}." if current
+                        else f"<#{channel}> has no daily prompt.")
         return
     if not _may_manage(req, channel):
         return
@@ -192,8 +203,8 @@ def schedule(req: Request) -> None:
         return
     channels.set_schedule(req.gauntlet.db, req.workspace, channel, parsed, set_by=req.user)
     _schedules_changed(req)
-    req.tell(f"Daily prompt in <#{channel}>: {describe(parsed)}. Make sure I'm in the channel "
-             "(`/invite @Incident Gauntlet`).")
+    req.tell_markup(f"Daily prompt in <#{channel}>: {bk.escape(describe(parsed))}. Make sure I'm in the "
+                    "channel (`/invite @Incident Gauntlet`).")
 
 
 def _list_schedules(req: Request) -> None:
@@ -219,8 +230,8 @@ def feedback(req: Request) -> None:
     channel = channel or req.channel
     if not rest:
         mode = channels.feedback_mode(req.gauntlet.db, req.workspace, channel)
-        req.tell(f"Feedback in <#{channel}> goes to: {mode}. Change it with "
-                 f"`/gauntlet feedback {'|'.join(channels.FEEDBACK_MODES)}`.")
+        req.tell_markup(f"Feedback in <#{channel}> goes to: {mode}. Change it with "
+                        f"`/gauntlet feedback {'|'.join(channels.FEEDBACK_MODES)}`.")
         return
     if not _may_manage(req, channel):
         return
@@ -229,7 +240,7 @@ def feedback(req: Request) -> None:
     except ValueError as exc:
         req.tell(str(exc))
         return
-    req.tell(f"Feedback in <#{channel}> now goes to: {rest[0].lower()}.")
+    req.tell_markup(f"Feedback in <#{channel}> now goes to: {bk.escape(rest[0].lower())}.")
 
 
 SUBCOMMANDS: dict[str, Callable[[Request], None]] = {

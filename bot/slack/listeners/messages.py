@@ -8,6 +8,10 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack import cohorts, interview
+from bot.slack.text import readable
+
+# A reply also sent to the channel, and a reply with a file attached, are still the person's answer.
+ANSWER_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
 def on_message(event: dict, body: dict, context: BoltContext, client: WebClient, logger: logging.Logger):
@@ -16,11 +20,16 @@ def on_message(event: dict, body: dict, context: BoltContext, client: WebClient,
     if subtype == "message_changed":
         interview.on_edit(context["gauntlet"], client, event)
         return
-    # Bots (ourselves included), joins, deletions, file shares without text: not answers. A payload
-    # missing its channel, or with fields of the wrong type, is not one either.
-    text, user, channel = event.get("text"), event.get("user"), event.get("channel")
-    well_formed = all(isinstance(v, str) and v.strip() for v in (text, user, channel))
-    if subtype or event.get("bot_id") or not well_formed:
+    # Bots (ourselves included), joins, deletions: not answers. A payload missing its channel, or with
+    # fields of the wrong type, is not one either.
+    text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
+    has_files = subtype == "file_share" or bool(event.get("files"))
+    well_formed = isinstance(text, str) and all(isinstance(v, str) and v.strip() for v in (user, channel))
+    if subtype not in ANSWER_SUBTYPES or event.get("bot_id") or not well_formed:
+        return
+    # Decoded here, at the edge: the grader and the database see what the person typed.
+    event = {**event, "text": readable(text), "has_files": has_files}
+    if not event["text"].strip() and not has_files:
         return
     workspace = context.team_id or body.get("team_id") or ""
     event_id = body.get("event_id")

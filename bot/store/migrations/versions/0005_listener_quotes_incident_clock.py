@@ -4,7 +4,7 @@ person's incident carried through the rounds (`interview.incident`), and the clo
 adding it is a catalogue change only.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004 (re-chained when main was merged in; written over 0002)
 Created: 2026-12-03 13:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

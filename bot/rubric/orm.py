@@ -1,0 +1,179 @@
+"""Migrations written in an ORM, read as the SQL they run, so squawk judges them like raw SQL.
+
+Rails (ActiveRecord), Django, Alembic and Prisma each spell the same few operations their own way.
+The calls below are the ones that decide whether a migration locks or rewrites a live table: adding a
+column (NOT NULL, with or without a default), making a column NOT NULL, changing its type, adding an
+index (concurrently or not), adding a check or foreign-key constraint (validated now or later),
+validating it, and backfilling. Anything else is left to be graded as prose. SQL an ORM migration
+passes through verbatim (`execute`, `RunSQL`, `op.execute`) is already SQL and is found as such.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ID = r"[\"':]?(\w+)[\"']?"
+_ARGS = r"([^\n]*)"
+
+# Rails: add_column :orders, :region, :string, null: false, default: "eu"
+_RAILS_ADD_COLUMN = re.compile(rf"\badd_column\s*\(?\s*{_ID}\s*,\s*{_ID}\s*,\s*:?(\w+){_ARGS}")
+_RAILS_NULL = re.compile(rf"\bchange_column_null\s*\(?\s*{_ID}\s*,\s*{_ID}\s*,\s*false\b")
+_RAILS_TYPE = re.compile(rf"\bchange_column\s*\(?\s*{_ID}\s*,\s*{_ID}\s*,\s*:?(\w+)")
+_RAILS_INDEX = re.compile(rf"\badd_index\s*\(?\s*{_ID}\s*,\s*\[?\s*{_ID}{_ARGS}")
+_RAILS_CHECK = re.compile(rf"\badd_check_constraint\s*\(?\s*{_ID}\s*,\s*[\"']([^\"']+)[\"']{_ARGS}")
+_RAILS_FK = re.compile(rf"\badd_foreign_key\s*\(?\s*{_ID}\s*,\s*{_ID}{_ARGS}")
+_RAILS_VALIDATE = re.compile(rf"\bvalidate_(?:check_constraint|foreign_key)\s*\(?\s*{_ID}")
+_RAILS_UPDATE_ALL = re.compile(r"\b(\w+)\.(?:unscoped\.)?update_all\s*\(")
+
+# Alembic: op.add_column("orders", sa.Column("region", sa.Text(), nullable=False, server_default="eu"))
+_ALEMBIC_ADD_COLUMN = re.compile(
+    rf"\bop\.add_column\s*\(\s*{_ID}\s*,\s*(?:sa\.)?Column\s*\(\s*{_ID}\s*,\s*(?:sa\.)?(\w+){_ARGS}"
+)
+_ALEMBIC_ALTER = re.compile(rf"\bop\.alter_column\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
+_ALEMBIC_INDEX = re.compile(rf"\bop\.create_index\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
+_ALEMBIC_CHECK = re.compile(rf"\bop\.create_check_constraint\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
+
+# Django: migrations.AddField(model_name="order", name="region", field=models.CharField(...))
+_DJANGO_ADD_FIELD = re.compile(
+    r"\bAddField\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']\s*,\s*name\s*=\s*[\"'](\w+)[\"']\s*,\s*"
+    r"field\s*=\s*models\.(\w+)\(([^\n]*)"
+)
+_DJANGO_ALTER_FIELD = re.compile(
+    r"\bAlterField\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']\s*,\s*name\s*=\s*[\"'](\w+)[\"']\s*,\s*"
+    r"field\s*=\s*models\.(\w+)\(([^\n]*)"
+)
+_DJANGO_INDEX = re.compile(r"\b(AddIndex(?:Concurrently)?)\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
+_DJANGO_CONSTRAINT = re.compile(r"\bAddConstraint(?:NotValid)?\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
+
+# Prisma schema: `region String` (required) added to a model; `prisma migrate` writes plain SQL files.
+_PRISMA_FIELD = re.compile(r"^\s*(\w+)\s+(String|Int|BigInt|Boolean|DateTime|Float|Decimal)(\??)(.*)$", re.M)
+_PRISMA_MODEL = re.compile(r"\bmodel\s+(\w+)\s*\{")
+
+_CODE_MARKERS = re.compile(
+    r"\b(?:add_column|change_column(?:_null)?|add_index|add_check_constraint|add_foreign_key|update_all|"
+    r"in_batches|op\.(?:add_column|alter_column|create_index|execute|create_check_constraint)|"
+    r"migrations\.(?:AddField|AlterField|RunSQL|RunPython|AddIndex|AddConstraint)|AddIndexConcurrently|"
+    r"def\s+(?:change|up|upgrade|down|downgrade)\b|class\s+\w+\s*\(\s*(?:migrations\.Migration|"
+    r"ActiveRecord::Migration)|disable_ddl_transaction!|atomic\s*=\s*False|model\s+\w+\s*\{)"
+)
+
+
+def has_orm_code(text: str) -> bool:
+    """The answer contains migration code written for an ORM (it is code, never keyword stuffing)."""
+    return bool(_CODE_MARKERS.search(text))
+
+
+def _table(model: str) -> str:
+    """Django and Prisma name a model; its table is the plural snake case by convention."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+    return snake if snake.endswith("s") else snake + "s"
+
+
+def _default(args: str) -> str:
+    m = re.search(r"\b(?:server_)?default\s*[:=]\s*([^,)\n]+)", args)
+    if not m:
+        return ""
+    value = m.group(1).strip()
+    if re.match(r"(?:->|lambda|proc|sa\.func|func\.|now|uuid|timezone\.now)", value):
+        return " DEFAULT now()"  # a volatile default: squawk warns that it rewrites the table
+    return " DEFAULT " + (
+        "'x'" if not re.fullmatch(r"-?\d+(?:\.\d+)?|true|false|True|False", value) else value.lower()
+    )
+
+
+def translate(text: str) -> list[tuple[str, str]]:
+    """(the ORM line, the SQL it runs) for each recognised call, in order of appearance."""
+    if not has_orm_code(text):
+        return []
+    found: list[tuple[int, str, str]] = []
+
+    def add(m: re.Match, sql: str) -> None:
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.end())
+        line = text[line_start : line_end if line_end != -1 else len(text)].strip()
+        found.append((m.start(), line, sql))
+
+    concurrent_ok = bool(re.search(r"disable_ddl_transaction!|atomic\s*=\s*False|autocommit_block", text))
+    for m in _RAILS_ADD_COLUMN.finditer(text):
+        table, col, _type, args = m.groups()
+        null = " NOT NULL" if re.search(r"null:\s*false", args) else ""
+        add(m, f"ALTER TABLE {table} ADD COLUMN {col} text{null}{_default(args)};")
+    for m in _RAILS_NULL.finditer(text):
+        add(m, f"ALTER TABLE {m.group(1)} ALTER COLUMN {m.group(2)} SET NOT NULL;")
+    for m in _RAILS_TYPE.finditer(text):
+        add(m, f"ALTER TABLE {m.group(1)} ALTER COLUMN {m.group(2)} TYPE {m.group(3)};")
+    for m in _RAILS_INDEX.finditer(text):
+        conc = " CONCURRENTLY" if "concurrently" in m.group(3) and concurrent_ok else ""
+        add(m, f"CREATE INDEX{conc} idx_{m.group(1)}_{m.group(2)} ON {m.group(1)} ({m.group(2)});")
+    for m in _RAILS_CHECK.finditer(text):
+        nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3)) else ""
+        add(m, f"ALTER TABLE {m.group(1)} ADD CONSTRAINT chk CHECK ({m.group(2)}){nv};")
+    for m in _RAILS_FK.finditer(text):
+        nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3)) else ""
+        add(
+            m,
+            f"ALTER TABLE {m.group(1)} ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES {m.group(2)} (id){nv};",
+        )
+    for m in _RAILS_VALIDATE.finditer(text):
+        add(m, f"ALTER TABLE {m.group(1)} VALIDATE CONSTRAINT chk;")
+    for m in _RAILS_UPDATE_ALL.finditer(text):
+        if not re.search(r"in_batches|find_in_batches|find_each|each_slice|limit\(", text):
+            add(m, f"UPDATE {_table(m.group(1))} SET x = 1;")
+    for m in _ALEMBIC_ADD_COLUMN.finditer(text):
+        table, col, _type, args = m.groups()
+        null = " NOT NULL" if re.search(r"nullable\s*=\s*False", args) else ""
+        add(m, f"ALTER TABLE {table} ADD COLUMN {col} text{null}{_default(args)};")
+    for m in _ALEMBIC_ALTER.finditer(text):
+        table, col, args = m.groups()
+        if re.search(r"nullable\s*=\s*False", args):
+            add(m, f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;")
+        if re.search(r"\btype_\s*=", args):
+            add(m, f"ALTER TABLE {table} ALTER COLUMN {col} TYPE bigint;")
+    for m in _ALEMBIC_INDEX.finditer(text):
+        conc = " CONCURRENTLY" if "postgresql_concurrently=True" in m.group(3).replace(" ", "") else ""
+        add(m, f"CREATE INDEX{conc} {m.group(1)} ON {m.group(2)} (id);")
+    for m in _ALEMBIC_CHECK.finditer(text):
+        nv = " NOT VALID" if "postgresql_not_valid=True" in m.group(3).replace(" ", "") else ""
+        add(m, f"ALTER TABLE {m.group(2)} ADD CONSTRAINT {m.group(1)} CHECK (id IS NOT NULL){nv};")
+    for m in _DJANGO_ADD_FIELD.finditer(text):
+        model, col, _type, args = m.groups()
+        # Django fields are NOT NULL unless null=True; a default is applied once, then dropped
+        null = "" if re.search(r"null\s*=\s*True", args) else " NOT NULL"
+        add(m, f"ALTER TABLE {_table(model)} ADD COLUMN {col} text{null}{_default(args)};")
+    for m in _DJANGO_ALTER_FIELD.finditer(text):
+        model, col, _type, args = m.groups()
+        if not re.search(r"null\s*=\s*True", args):
+            add(m, f"ALTER TABLE {_table(model)} ALTER COLUMN {col} SET NOT NULL;")
+    for m in _DJANGO_INDEX.finditer(text):
+        conc = " CONCURRENTLY" if m.group(1) == "AddIndexConcurrently" else ""
+        add(m, f"CREATE INDEX{conc} idx ON {_table(m.group(2))} (id);")
+    for m in _DJANGO_CONSTRAINT.finditer(text):
+        nv = " NOT VALID" if "NotValid" in m.group(0) else ""
+        add(m, f"ALTER TABLE {_table(m.group(1))} ADD CONSTRAINT chk CHECK (id IS NOT NULL){nv};")
+    model = _PRISMA_MODEL.search(text)
+    if model:
+        for m in _PRISMA_FIELD.finditer(text, model.end()):
+            name, _type, optional, rest = m.groups()
+            if optional or "@id" in rest or name in ("id", "model"):
+                continue
+            if "+" in text[max(0, m.start() - 3) : m.start() + 1] or re.search(r"//\s*new|added", rest, re.I):
+                default = " DEFAULT 'x'" if "@default(" in rest else ""
+                add(m, f"ALTER TABLE {_table(model.group(1))} ADD COLUMN {name} text NOT NULL{default};")
+    found.sort()
+    return [(line, sql) for _pos, line, sql in found]
+
+
+def with_sql(text: str) -> str:
+    """The text followed by the SQL its ORM calls run (unchanged when it has none)."""
+    pairs = translate(text)
+    if not pairs:
+        return text
+    return text + "\n\n```sql\n" + "\n".join(sql for _line, sql in pairs) + "\n```\n"
+
+
+def source_line(text: str, statement: str) -> str | None:
+    """The ORM line a translated statement came from, to quote the person's own words."""
+    for line, sql in translate(text):
+        if sql.rstrip(";").strip() in statement or statement.rstrip(";").strip() in sql:
+            return line
+    return None

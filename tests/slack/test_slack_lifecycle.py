@@ -1,0 +1,186 @@
+"""The app's life in a workspace: platform events, and jobs Slack refuses for good (archived channel,
+deactivated member, revoked token) turning themselves off and telling whoever set them up, once."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import slack_requests as R
+from answers import OPENING
+from conftest import InProcess, child_env, run_cli, settings_for
+from fake_slack import BOT_USER, TEAM
+from flows import response, send_command
+from sqlmodel import Session, select
+
+from bot import channels
+from bot.cohorts import add_members, create_cohort, local_due_at
+from bot.content import default_content
+from bot.engine import InterviewEngine
+from bot.schedule import next_run
+from bot.scheduler import run_due_posts
+from bot.slack import cohorts as cohort_slack
+from bot.slack.app import build_app
+from bot.slack.interview import scheduled_poster
+from bot.store.cohorts import CohortManager, CohortMember
+
+
+def _platform_event(slack, inner: dict) -> int:
+    body = R.event(inner)
+    status, _ = slack.post(body, R.signed_headers(body))
+    return status
+
+
+def _dms_to(fake, user: str, marker: str) -> list:
+    return [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "D" + user.lstrip("U")
+            and marker in c.text]
+
+
+def _scheduled(slack, fake) -> None:
+    _, _, path = send_command(slack, fake, "schedule 09:30 Europe/Berlin mon-sun", user="UADMIN")
+    assert "Daily prompt in" in response(fake, path).text
+
+
+def _cohort_with(db, *users: str, at: datetime):
+    cohort = create_cohort(db, workspace=TEAM, name="sre", created_by="UBOSS", now=at,
+                           weekdays=tuple(range(7)), local_time="09:00")
+    add_members(db, cohort, "UBOSS", dict.fromkeys(users, "UTC"), now=at)
+    return cohort
+
+
+def test_an_archived_channel_turns_its_schedule_off_and_tells_the_setter_once(db, fake):
+    """A daily post refused with is_archived turns the schedule off, DMs who set it once, and the next
+    catch-ups post nothing more (no attempt every cycle for ever)."""
+    app = build_app(settings_for(fake), db=db)
+    _scheduled(InProcess(app), fake)
+    fake.break_channel("CPRACTICE", "is_archived")
+    [config] = channels.list_schedules(db, TEAM)
+    at = next_run(channels.schedule_of(config), datetime.now(UTC)) + timedelta(minutes=1)
+    poster = scheduled_poster(app.gauntlet)
+    [result] = run_due_posts(db, default_content(), poster, now=at, grace=timedelta(minutes=30))
+    assert result.status == "failed" and "is_archived" in result.error
+    for minutes in (2, 3, 4):
+        assert run_due_posts(db, default_content(), poster, now=at + timedelta(minutes=minutes),
+                             grace=timedelta(minutes=30)) == []
+    assert channels.list_schedules(db, TEAM) == []
+    assert "is_archived" in channels.get_config(db, TEAM, "CPRACTICE").schedule_off_reason
+    attempts = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "CPRACTICE"]
+    assert [c.response.get("error") for c in attempts] == ["is_archived"]  # one attempt, not one a cycle
+    told = _dms_to(fake, "UADMIN", "turned off the daily prompt")
+    assert len(told) == 1 and "<#CPRACTICE>" in json.dumps(told[0].args["blocks"])
+
+
+def test_post_prompt_to_an_archived_channel_prints_one_line_and_fails(fake, db_url, slack_db, tmp_path):
+    """`gauntlet post-prompt` to a channel Slack refuses prints one clear line and exits 1, no traceback."""
+    fake.break_channel("CGONE", "channel_not_found")
+    done = run_cli(["post-prompt", "--channel", "CGONE"], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.startswith("gauntlet:")]
+    assert len(lines) == 1 and "channel_not_found" in lines[0] and "<#CGONE>" in lines[0]
+
+
+def test_post_prompt_with_a_revoked_token_prints_one_line_and_fails(fake, db_url, slack_db, tmp_path):
+    """A revoked bot token stops `post-prompt` at its first call with one line saying to reinstall."""
+    from conftest import BOT_TOKEN
+
+    fake.revoked_tokens.add(BOT_TOKEN)
+    done = run_cli(["post-prompt", "--channel", "CPRACTICE"], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "token_revoked" in done.stderr and "reinstall" in done.stderr
+
+
+def test_app_uninstalled_turns_every_job_of_the_workspace_off(slack, fake, slack_db):
+    """A signed app_uninstalled event is acknowledged and stops schedules, cohort drills and digests."""
+    _scheduled(slack, fake)
+    _cohort_with(slack_db, "ULA", at=datetime.now(UTC))
+    assert _platform_event(slack, {"type": "app_uninstalled"}) == 200
+    fake.wait_for(lambda calls: not channels.list_schedules(slack_db, TEAM) or None,
+                  what="the schedule turned off")
+    with Session(slack_db) as s:
+        fake.wait_for(lambda calls: all(m.drills_off_reason for m in s.exec(select(CohortMember))) or None)
+        assert all(m.digest_off_reason for m in Session(slack_db).exec(select(CohortManager)))
+
+
+def test_tokens_revoked_for_the_bot_turns_jobs_off_but_a_user_token_does_not(slack, fake, slack_db):
+    """tokens_revoked naming only user tokens changes nothing; naming the bot token stops the jobs."""
+    _scheduled(slack, fake)
+    assert _platform_event(slack, {"type": "tokens_revoked", "tokens": {"oauth": ["UALICE"]}}) == 200
+    _, _, path = send_command(slack, fake, "me")  # a barrier: the event was handled before this answer
+    response(fake, path)
+    time.sleep(0.3)
+    assert channels.list_schedules(slack_db, TEAM)
+    assert _platform_event(slack, {"type": "tokens_revoked", "tokens": {"bot": [BOT_USER]}}) == 200
+    fake.wait_for(lambda calls: not channels.list_schedules(slack_db, TEAM) or None,
+                  what="the schedule turned off")
+
+
+@pytest.mark.parametrize("inner", [{"type": "grid_migration_started", "enterprise_id": "EORG"},
+                                   {"type": "grid_migration_finished", "enterprise_id": "EORG"}])
+def test_grid_migration_events_are_acknowledged(slack, fake, inner):
+    """Enterprise Grid migration events are answered 200 (handled), not 404."""
+    assert _platform_event(slack, inner) == 200
+
+
+def test_app_rate_limited_is_answered_200_and_logged(slack, fake, caplog):
+    """app_rate_limited (sent without a subscription) gets 200, not 404."""
+    body = json.dumps({"token": "legacy-unused", "type": "app_rate_limited", "team_id": TEAM,
+                       "minute_rate_limited": 1518467820, "api_app_id": "AGAUNTLET"})
+    status, _ = slack.post(body, R.signed_headers(body))
+    assert status == 200
+
+
+def test_a_member_slack_cannot_reach_gets_no_more_drills_and_the_creator_is_told_once(db, fake):
+    """A cohort drill whose DM fails with user_not_found turns that member's drills off; the creator
+    hears it once; the next runs send nothing to them, while other members still get theirs."""
+    day = datetime(2026, 10, 12, tzinfo=UTC).date()
+    _cohort_with(db, "UGONE", "UBE", at=datetime(2026, 10, 1, tzinfo=UTC))
+    app = build_app(settings_for(fake), db=db)
+    fake.fail("conversations.open", "user_not_found", users="UGONE")
+    due = local_due_at(day, "09:00", "UTC")
+    sent = cohort_slack.send_due_drills(app.gauntlet, app.client, now=due)
+    assert [d.user_id for d in sent] == ["UBE"]
+    for minutes in (11, 30):
+        later = due + timedelta(minutes=minutes)
+        assert cohort_slack.send_due_drills(app.gauntlet, app.client, now=later) == []
+    tried = [c for c in fake.of("conversations.open") if c.args.get("users") == "UGONE"]
+    assert [c.response.get("error") for c in tried] == ["user_not_found"]  # tried once, then off
+    told = _dms_to(fake, "UBOSS", "stopped sending sre drills")
+    assert len(told) == 1 and "<@UGONE>" in json.dumps(told[0].args["blocks"])
+    member = next(m for m in Session(db).exec(select(CohortMember)) if m.user_id == "UGONE")
+    assert "user_not_found" in member.drills_off_reason
+
+
+def test_a_digest_lost_to_a_passing_slack_failure_is_sent_on_the_next_run(db, fake):
+    """A 5xx while sending a digest gives the claim back, so the next run delivers it (not lost)."""
+    monday = datetime(2026, 10, 19, 9, 0, tzinfo=UTC)
+    _cohort_with(db, "ULA", at=datetime(2026, 10, 1, tzinfo=UTC))
+    with Session(db) as s:
+        for m in s.exec(select(CohortManager)):
+            m.tz = "UTC"
+            s.add(m)
+        s.commit()
+    app = build_app(settings_for(fake), db=db)
+    fake.server_error("conversations.open", status=503, times=3)
+    assert cohort_slack.send_digests(app.gauntlet, app.client, now=monday) == []
+    [due] = cohort_slack.send_digests(app.gauntlet, app.client, now=monday + timedelta(minutes=1))
+    assert due.manager_id == "UBOSS"
+    assert fake.wait_for(lambda calls: _dms_to(fake, "UBOSS", "sre"))
+
+
+def test_serve_starts_when_a_left_over_answer_cannot_be_delivered(request, fake, slack_db, tmp_path):
+    """An answer left ungraded by a crash, in a channel since archived, is graded at start-up and
+    `gauntlet serve --http` goes on to listen instead of exiting."""
+    db_url = request.getfixturevalue("db_url")
+    engine = InterviewEngine(slack_db)
+    question = engine.start(workspace=TEAM, user_id="UALICE", source="thread", channel="CGONE",
+                            thread_ts="1700000000.000001")
+    engine.record_answer(question.interview_id, OPENING, event_id="EvLEFTOVER1", message_ts="1.1")
+    fake.break_channel("CGONE", "is_archived")
+    served = request.getfixturevalue("served")  # fails the test if serve exits early
+    status, _ = served.post("{}", {"content-type": "application/json"})
+    assert status in (400, 401)
+    assert engine.pending_answers() == []
+    assert db_url
