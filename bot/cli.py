@@ -103,10 +103,39 @@ def cmd_drill(args: argparse.Namespace) -> int:
     hint = resume_command(args)
     try:
         return run_drill(engine, round_id=args.round, level=args.level, resume=args.resume,
-                         detail=args.detail, resume_command=hint, console=console)
+                         detail=args.detail, resume_command=hint, console=console, timed=args.timed)
     except KeyboardInterrupt:
         print(f"\nSaved. Continue with: {hint}", file=sys.stderr)
         return 130
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    from bot.content import default_content
+    from bot.drill import WORKSPACE, local_user
+    from bot.store.schema import SchemaError
+    from bot.story import StoryError, assemble, choose_interview, to_markdown
+
+    url, private_file = drill_database(args.database_url)
+    if private_file is not None and not private_file.exists():
+        print("gauntlet story: no drills yet. Start one with: gauntlet drill", file=sys.stderr)
+        return 1
+    try:
+        db = _engine_db(url, private_file is not None)
+    except SchemaError as exc:
+        print(f"gauntlet story: {exc}", file=sys.stderr)
+        return 1
+    try:
+        interview = choose_interview(db, WORKSPACE, local_user(), args.interview)
+        text = to_markdown(assemble(db, interview.id, default_content()))
+    except StoryError as exc:
+        print(f"gauntlet story: {exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote the story of interview #{interview.id} to {args.out}.")
+    else:
+        print(text, end="")
+    return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -329,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--round", help=f"drill one round only: {rounds}")
     drill.add_argument("--level", choices=LEVELS, default="mid", help=level_help)
     drill.add_argument("--resume", action="store_true", help="continue your interrupted drill")
+    drill.add_argument("--timed", action="store_true",
+                       help="against the clock: about 2 minutes an answer, 20 minutes in all")
     drill.add_argument("--detail", action="store_true",
                        help="show the full breakdown after every answer (type `detail` for it once)")
     drill.add_argument("--database-url",
@@ -341,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, help="how many drills to list (default 20)")
     history.add_argument("--database-url", help="the database the drills were kept in (as for drill)")
     history.set_defaults(func=cmd_history)
+
+    story = sub.add_parser("story", help="your best answers assembled into one STAR write-up (Markdown)")
+    story.add_argument("--interview", type=int, metavar="ID", help="which drill (default: your best)")
+    story.add_argument("--out", metavar="FILE", help="write the Markdown to FILE instead of printing it")
+    story.add_argument("--database-url", help="the database the drills were kept in (as for drill)")
+    story.set_defaults(func=cmd_story)
 
     grade = sub.add_parser("grade", help="grade one answer, or a batch of answers")
     grade.add_argument("file", nargs="?", default=None,

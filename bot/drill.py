@@ -11,7 +11,14 @@ from rich.text import Text
 
 from bot.engine import COMMANDS, InterviewEngine, Turn
 from bot.rubric.types import Grade
-from bot.textview import grade_compact, grade_detail, make_console, question_view, scorecard_view
+from bot.textview import (
+    format_clock,
+    grade_compact,
+    grade_detail,
+    make_console,
+    question_view,
+    scorecard_view,
+)
 
 WORKSPACE = "local"
 END_MARK = "."
@@ -72,6 +79,7 @@ def run_drill(
     resume: bool = False,
     detail: bool = False,
     resume_command: str = "gauntlet drill --resume",
+    timed: bool = False,
     stdin: TextIO = sys.stdin,
     console: Console | None = None,
 ) -> int:
@@ -96,10 +104,11 @@ def run_drill(
         say(f"Resuming drill #{interview.id} (started {interview.created_at:%Y-%m-%d %H:%M} UTC).")
         say(intro(engine, interview.only_round, interview.level))
         question = engine.current_question(interview.id)
+        engine.restart_clock(interview.id)
     else:
         unfinished = engine.find_active(WORKSPACE, user, source="cli")
         question = engine.start(
-            workspace=WORKSPACE, user_id=user, source="cli", level=level, only_round=round_id
+            workspace=WORKSPACE, user_id=user, source="cli", level=level, only_round=round_id, timed=timed
         )
         say(intro(engine, round_id, level))
         if unfinished is not None:
@@ -158,6 +167,8 @@ def _show_turn(turn: Turn, say, *, detail: bool) -> None:
             say(Text("(type detail for the full breakdown)", style="dim"))
     if turn.scorecard is not None:
         say(scorecard_view(turn.scorecard))
+        if turn.scorecard.timed:
+            say(Text(format_clock(turn.scorecard)))
 
 
 def _grade_view(grade: Grade, turn: Turn, detail: bool):

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot import followups, incident
+from bot.clock import AnswerTime, answer_note, words_in
 from bot.content import Content, Probe, default_content, evaluate_condition
 from bot.rubric import grade as rubric_grade
 from bot.rubric import merge_followup, verdict_for
 from bot.rubric.config import rubric_from
 from bot.rubric.types import LEVELS, DimensionResult, Grade
 from bot.store.db import session_scope
-from bot.store.models import Answer, GradeRecord, HandledEvent, Interview, PointEntry, utcnow
+from bot.store.models import Answer, FollowUp, GradeRecord, HandledEvent, Interview, PointEntry, utcnow
 
 COMMANDS = ("skip", "retry", "stop")
 # At most one follow-up question per round (a probe that sends the interview to another round, like
@@ -65,6 +68,9 @@ class Scorecard:
     dimensions: list[DimensionResult]  # aggregated over the best attempt of every graded round
     practise_next: str  # the one thing to practise next
     flags: list[str] = field(default_factory=list)
+    timed: bool = False
+    times: list[AnswerTime] = field(default_factory=list)  # every answer, in order
+    elapsed: float = 0.0  # seconds spent on the answers, against the gauntlet's 20 minutes
 
     # The total is the mean over every round of the interview (the rounds it set out to ask, plus the
     # SQL trap when it was sprung): a skipped, unanswered or never-reached round counts as 0, so
@@ -95,10 +101,12 @@ class Turn:
 
 
 class InterviewEngine:
-    def __init__(self, db: Engine, content: Content | None = None, grader: Grader | None = None):
+    def __init__(self, db: Engine, content: Content | None = None, grader: Grader | None = None,
+                 clock: Callable[[], datetime] | None = None):
         self.db = db
         self.content = content or default_content()
         self.grader = grader or rubric_grade
+        self.clock = clock or utcnow  # when a question is put and an answer arrives (the timed mode)
 
     # ---- starting and finding interviews -------------------------------------------------------
 
@@ -113,6 +121,7 @@ class InterviewEngine:
         channel: str | None = None,
         thread_ts: str | None = None,
         prompt_id: str | None = None,
+        timed: bool = False,
     ) -> Question:
         if level not in LEVELS:
             raise InterviewError(f"Unknown level '{level}'. Choose one of: {', '.join(LEVELS)}.")
@@ -132,6 +141,8 @@ class InterviewEngine:
                 prompt_id=prompt_id,
                 round=first,
                 path=[first],
+                timed=timed,
+                asked_at=self.clock(),
             )
             s.add(interview)
             s.flush()
@@ -245,7 +256,12 @@ class InterviewEngine:
                     )
                 ).all())
                 attempt = max(tries, 1) if interview.probe_id is not None else tries + 1
+                asked, now = _aware(interview.asked_at), self.clock()
+                arrived = _when(message_ts)  # a Slack message's own send time, when it is plausible
+                if arrived is None or asked is None or not asked <= arrived <= now:
+                    arrived = now
                 answer = Answer(
+                    seconds=max(0.0, (arrived - asked).total_seconds()) if asked else None,
                     interview_id=interview_id,
                     workspace=interview.workspace,
                     user_id=interview.user_id,
@@ -280,11 +296,16 @@ class InterviewEngine:
             if answer.status == "graded":
                 return Turn(interview_id=interview.id, duplicate=True)
             grade = self._grade(s, answer, interview)
+            text = self._told(s, answer)
             s.add(_grade_record(answer, interview, grade))
             answer.status = "graded"
             s.add(answer)
+            facts = incident.read_facts(text, grade, answer.round)
+            if facts:
+                interview.incident = incident.merge(interview.incident, facts, answer.round)
             best = self._award_points(s, interview, answer.round, grade.score)
-            turn_next, scorecard = self._advance(s, interview, answer, grade)
+            turn_next, scorecard = self._advance(s, interview, answer, grade, text)
+            notice = answer_note(answer.seconds, words_in(answer.text)) if interview.timed else None
             return Turn(
                 interview_id=interview.id,
                 grade=grade,
@@ -292,6 +313,7 @@ class InterviewEngine:
                 attempt=answer.attempt,
                 next=turn_next,
                 scorecard=scorecard,
+                notice=notice,
             )
 
     def regrade_edit(self, message_ts: str, text: str) -> Turn | None:
@@ -359,6 +381,7 @@ class InterviewEngine:
             interview.round = target
             interview.probe_id = None
             interview.updated_at = utcnow()
+            interview.asked_at = self.clock()
             s.add(interview)
             title = self.content.rounds[target].title
             return Turn(
@@ -377,6 +400,19 @@ class InterviewEngine:
                 notice="Interview stopped. Here is where you got to.",
             )
 
+    def restart_clock(self, interview_id: int) -> None:
+        """The open question counts as put now (a resumed drill does not charge the time away)."""
+        with session_scope(self.db) as s:
+            interview = self._active(s, interview_id)
+            interview.asked_at = self.clock()
+            s.add(interview)
+
+    def follow_ups(self, interview_id: int) -> list[FollowUp]:
+        """Every follow-up asked in the interview, in order, with the sentence each one quoted."""
+        with Session(self.db) as s:
+            return list(s.exec(select(FollowUp).where(FollowUp.interview_id == interview_id)
+                               .order_by(col(FollowUp.id))))
+
     def scorecard(self, interview_id: int) -> Scorecard:
         with Session(self.db) as s:
             interview = s.get(Interview, interview_id)
@@ -393,6 +429,20 @@ class InterviewEngine:
         if interview.status != "active":
             raise InterviewError(f"This interview is already {interview.status}; start a new one.")
         return interview
+
+    def _told(self, s: Session, answer: Answer) -> str:
+        """What the person has said in this round so far: a follow-up reply with the answer it follows
+        (the text a quote or an incident fact may come from)."""
+        if answer.probe_id is None:
+            return answer.text
+        main = s.exec(
+            select(Answer.text).where(
+                Answer.interview_id == answer.interview_id, Answer.round == answer.round,
+                Answer.probe_id == None,  # noqa: E711  (SQL IS NULL)
+                col(Answer.id) < answer.id,
+            ).order_by(col(Answer.id).desc())
+        ).first()
+        return f"{main}\n\n{answer.text}" if main is not None else answer.text
 
     def _grade(self, s: Session, answer: Answer, interview: Interview) -> Grade:
         """A round's answer is graded on its own. A reply to a follow-up is graded for itself and then
@@ -447,10 +497,11 @@ class InterviewEngine:
         return entry.points
 
     def _advance(
-        self, s: Session, interview: Interview, answer: Answer, grade: Grade
+        self, s: Session, interview: Interview, answer: Answer, grade: Grade, text: str
     ) -> tuple[Question | None, Scorecard | None]:
         probe = self._choose_probe(interview, answer.round, grade)
         interview.updated_at = utcnow()
+        interview.asked_at = self.clock()
         if probe is not None:
             interview.asked_probes = [*interview.asked_probes, probe.id]
             if probe.goto:
@@ -463,7 +514,11 @@ class InterviewEngine:
                 return self._question(interview, why=probe.why), None
             interview.probe_id = probe.id
             s.add(interview)
-            return self._question(interview), None
+            asked = followups.ask(probe, grade, text)
+            s.add(FollowUp(interview_id=interview.id, answer_id=answer.id, round=answer.round,
+                           probe_id=probe.id, text=asked.text, slot=asked.slot, sentence=asked.sentence,
+                           quote=asked.quote))
+            return self._question(interview, s=s), None
         return self._next_round(s, interview)
 
     def _choose_probe(self, interview: Interview, round_id: str, grade: Grade) -> Probe | None:
@@ -492,7 +547,7 @@ class InterviewEngine:
             interview.done = [*interview.done, interview.round]
         nxt = None if interview.only_round else self._following_round(interview)
         interview.probe_id = None
-        interview.updated_at = utcnow()
+        interview.updated_at = interview.asked_at = self.clock()
         if nxt is None:
             self._finish(s, interview, status="finished")
             return None, self._scorecard(s, interview)
@@ -519,7 +574,9 @@ class InterviewEngine:
         interview.score = self._scorecard(s, interview).score
         s.add(interview)
 
-    def _question(self, interview: Interview, why: str | None = None) -> Question:
+    def _question(
+        self, interview: Interview, why: str | None = None, *, s: Session | None = None
+    ) -> Question:
         rnd = self.content.rounds[interview.round]
         main = [r for r in self.content.order]
         if interview.only_round:
@@ -531,13 +588,26 @@ class InterviewEngine:
         if interview.probe_id is not None:
             probe = next(p for p in self.content.probes if p.id == interview.probe_id)
             return Question(
-                interview_id=interview.id, round=interview.round, title=rnd.title, text=probe.ask,
-                probe_id=probe.id, why=probe.why, number=number, total=total,
+                interview_id=interview.id, round=interview.round, title=rnd.title,
+                text=self._asked_follow_up(interview, probe, s), probe_id=probe.id, why=probe.why,
+                number=number, total=total,
             )
+        text = incident.own_prompt(rnd, interview.incident) or rnd.prompt
         return Question(
-            interview_id=interview.id, round=interview.round, title=rnd.title, text=rnd.prompt,
+            interview_id=interview.id, round=interview.round, title=rnd.title, text=text,
             why=why, number=number, total=total,
         )
+
+    def _asked_follow_up(self, interview: Interview, probe: Probe, s: Session | None) -> str:
+        """The follow-up as it was put (quoting the answer), so asking again repeats it word for word."""
+        q = (select(FollowUp.text).where(FollowUp.interview_id == interview.id, FollowUp.probe_id == probe.id)
+             .order_by(col(FollowUp.id).desc()))
+        if s is not None:
+            asked = s.exec(q).first()
+        else:
+            with Session(self.db) as own:
+                asked = own.exec(q).first()
+        return asked or probe.ask
 
     def _scorecard(self, s: Session, interview: Interview) -> Scorecard:
         records = s.exec(
@@ -581,10 +651,32 @@ class InterviewEngine:
         )
         flags = sorted({f for r in best.values() for f in r.flags})
         verdict = verdict_for(score, interview.level)
+        answers = s.exec(
+            select(Answer).where(Answer.interview_id == interview.id).order_by(col(Answer.id))
+        ).all()
+        times = [
+            AnswerTime(round=a.round, title=getattr(self.content.rounds.get(a.round), "title", a.round),
+                       follow_up=a.probe_id is not None, seconds=a.seconds, words=words_in(a.text))
+            for a in answers
+        ]
         return Scorecard(
             interview_id=interview.id, status=interview.status, score=score, verdict=verdict,
             rounds=rounds, dimensions=dimensions, practise_next=practise, flags=flags,
+            timed=bool(interview.timed), times=times, elapsed=sum(t.seconds or 0.0 for t in times),
         )
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back without their timezone; everything is stored in UTC.
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def _when(message_ts: str | None) -> datetime | None:
+    """When a Slack message was sent (its ts is seconds since the epoch), or None for other ids."""
+    try:
+        return datetime.fromtimestamp(float(message_ts), UTC) if message_ts else None
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _grade_record(answer: Answer, interview: Interview, grade: Grade) -> GradeRecord:

@@ -19,6 +19,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from bot.clock import TRIM_NOTE, elapsed_line, mmss
 from bot.engine import Question, Scorecard
 from bot.rubric.types import DimensionResult, FlagDetail, Grade
 
@@ -282,3 +283,15 @@ def history_view(interview, card: Scorecard) -> RenderableType:
     if unreached:
         rounds.append(f" · {unreached} more not reached", style="dim")
     return Group(head, _hanging("", rounds, 3))
+
+
+def format_clock(card: Scorecard) -> str:
+    """A timed interview's clock: each answer's time and length, and the elapsed time against 20 minutes."""
+    lines = ["", "  The clock (about 2:00 and 350 words an answer):"]
+    for t in card.times:
+        what = f"{t.title} (follow-up)" if t.follow_up else t.title
+        lines.append(f"  {what:<44} {mmss(t.seconds):>6} {t.words:>5} words")
+        if t.far_over:
+            lines.append(f"      ↳ far over the budget: {TRIM_NOTE}")
+    lines.append("  " + elapsed_line(card.elapsed, len(card.times)))
+    return "\n".join(lines)

@@ -6,12 +6,25 @@ problem is reported with its file, line and key path.
 
 from .errors import ContentError, ContentErrors
 from .loader import BUILTIN_CONTENT_DIR, check_content, default_content, load_content
-from .model import CONDITIONS, DIMENSIONS, SIGNALS, Content, Probe, Prompt, Round, evaluate_condition
+from .model import (
+    CONDITIONS,
+    DIMENSIONS,
+    INCIDENT_SLOTS,
+    QUOTE_SLOTS,
+    SIGNALS,
+    Content,
+    Probe,
+    Prompt,
+    Round,
+    evaluate_condition,
+)
 
 __all__ = [
     "BUILTIN_CONTENT_DIR",
     "CONDITIONS",
     "DIMENSIONS",
+    "INCIDENT_SLOTS",
+    "QUOTE_SLOTS",
     "SIGNALS",
     "Content",
     "ContentError",

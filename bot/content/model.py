@@ -8,6 +8,12 @@ from pathlib import Path
 from bot.rubric.types import DIMENSIONS  # noqa: F401  (re-exported: content may only weigh these)
 
 SIGNALS = ("schema_change", "has_sql", "expand_contract", "no_detection", "restart_only", "solo_hero")
+# Slots a probe's `ask_quoting` may hold: each is filled with a sentence quoted from the answer.
+QUOTE_SLOTS = (
+    "alert", "blame", "cause", "fix", "hypothesis", "impact", "mitigation", "prevention", "unsafe_sql",
+)
+# Slots a round's `prompt_own` may hold: facts taken from the person's opening (and the SQL they named).
+INCIDENT_SLOTS = ("change", "column", "impact", "service", "table")
 CONDITIONS = ("all", "any", "dimension_below", "flag", "no_signal", "not", "score_below", "signal")
 
 
@@ -23,6 +29,9 @@ class Round:
     model_answer: str
     reached_from: str | None = None
     level_notes: dict[str, str] = field(default_factory=dict)
+    # The prompt told through the person's own incident: the first template whose slots the opening
+    # answer filled is asked instead of `prompt` (slots: INCIDENT_SLOTS).
+    prompt_own: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class Probe:
     ask: str
     why: str
     goto: str | None = None
+    # The same follow-up opening with the person's own words; asked instead of `ask` when every slot
+    # (QUOTE_SLOTS) finds a sentence in the answer.
+    ask_quoting: str | None = None
 
 
 @dataclass(frozen=True)

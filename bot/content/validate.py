@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import string
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -15,7 +16,7 @@ from bot.rubric.types import FLAGS, LEVELS
 
 from .errors import ContentError
 from .located import Document, KeyPath
-from .model import CONDITIONS, DIMENSIONS, SIGNALS, Probe, Prompt, Round
+from .model import CONDITIONS, DIMENSIONS, INCIDENT_SLOTS, QUOTE_SLOTS, SIGNALS, Probe, Prompt, Round
 
 T = TypeVar("T")
 
@@ -25,9 +26,9 @@ PROMPT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 GAUNTLET_KEYS = ("id", "title", "order", "rounds")
 ROUND_REQUIRED = ("title", "prompt", "tests", "weighs", "model_answer")
-ROUND_OPTIONAL = ("reached_from", "level_notes")
+ROUND_OPTIONAL = ("reached_from", "level_notes", "prompt_own")
 PROBE_REQUIRED = ("id", "after", "when", "ask", "why")
-PROBE_OPTIONAL = ("goto",)
+PROBE_OPTIONAL = ("goto", "ask_quoting")
 PROMPT_REQUIRED = ("id", "variant", "text")
 
 
@@ -176,8 +177,11 @@ class Checker:
         if data.get("reached_from") is not None:
             reached_from = self.text(data["reached_from"], (*path, "reached_from"))
         notes = self.level_notes(data["level_notes"], (*path, "level_notes")) if "level_notes" in data else {}
+        own: tuple[str, ...] | None = ()
+        if "prompt_own" in data:
+            own = self.prompt_own(data["prompt_own"], (*path, "prompt_own"))
         fields_ok = all(texts.get(k) is not None for k in ROUND_REQUIRED if k != "weighs")
-        if not fields_ok or weighs is None or notes is None:
+        if not fields_ok or weighs is None or notes is None or own is None:
             return None
         if data.get("reached_from") is not None and reached_from is None:
             return None
@@ -190,7 +194,41 @@ class Checker:
             model_answer=texts["model_answer"],
             reached_from=reached_from,
             level_notes=notes,
+            prompt_own=own,
         )
+
+    def template(self, value: Any, path: KeyPath, slots: tuple[str, ...], what: str) -> str | None:
+        """A text with {slot} fields, each one of `slots`; at least one slot (else it is a plain text)."""
+        text = self.text(value, path)
+        if text is None:
+            return None
+        try:
+            parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+        except ValueError as exc:
+            self.err(path, f"malformed template ({exc}); write a slot as {{name}}, a brace as {{{{ or }}}}")
+            return None
+        fields = [f for f, _, _ in parsed]
+        if any(spec or conv for _, spec, conv in parsed):
+            self.err(path, "a slot is just {name}, with no format spec or conversion")
+            return None
+        if not fields:
+            self.err(path, f"has no slot; use one of {', '.join('{' + s + '}' for s in slots)}")
+            return None
+        ok = True
+        for name in fields:
+            if name not in slots:
+                self.err(path, f"unknown {what} slot {{{name}}}; {suggest(name, slots)}")
+                ok = False
+        return text if ok else None
+
+    def prompt_own(self, value: Any, path: KeyPath) -> tuple[str, ...] | None:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            self.err(path, f"expected a template or a non-empty list of templates, got {kind(value)}")
+            return None
+        sub = (lambda i: path) if isinstance(value, str) else (lambda i: (*path, i))
+        out = [self.template(item, sub(i), INCIDENT_SLOTS, "incident") for i, item in enumerate(items)]
+        return tuple(t for t in out if t is not None) if all(t is not None for t in out) else None
 
     def weighs(self, value: Any, path: KeyPath) -> dict[str, int] | None:
         data = self.mapping(value, path)
@@ -247,6 +285,11 @@ class Checker:
         when_ok = self.condition(data["when"], (*path, "when")) if "when" in data else False
         ask = self.text(data["ask"], (*path, "ask")) if "ask" in data else None
         why = self.text(data["why"], (*path, "why")) if "why" in data else None
+        quoting = None
+        if "ask_quoting" in data:
+            quoting = self.template(data["ask_quoting"], (*path, "ask_quoting"), QUOTE_SLOTS, "quote")
+            if quoting is None:
+                return None
         goto = None
         if data.get("goto") is not None:
             goto = self.text(data["goto"], (*path, "goto"))
@@ -254,7 +297,8 @@ class Checker:
                 return None
         if probe_id is None or after is None or ask is None or why is None or not when_ok:
             return None
-        return Probe(id=probe_id, after=after, when=data["when"], ask=ask, why=why, goto=goto)
+        return Probe(id=probe_id, after=after, when=data["when"], ask=ask, why=why, goto=goto,
+                     ask_quoting=quoting)
 
     def after(self, value: Any, path: KeyPath) -> tuple[str, ...] | None:
         if not isinstance(value, list) or not value:

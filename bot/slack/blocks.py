@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.clock import TRIM_NOTE, elapsed_line, mmss
 from bot.engine import Question, Scorecard, Turn
 from bot.leaderboard import BoardRow, PersonStats
 from bot.rubric.types import DimensionResult, Grade
@@ -237,9 +238,22 @@ def scorecard_blocks(card: Scorecard, *, user_id: str | None = None,
         out.extend(sections("*By dimension*\n" + "\n".join(dims)))
     if card.flags:
         out.append(context("Flags raised: " + ", ".join(escape(f.replace("_", " ")) for f in card.flags)))
+    if card.timed:
+        out.extend(sections(clock_text(card)))
     out.append(DividerBlock())
     out.extend(sections(f"*Practise next:* {escape(card.practise_next)}"))
     return out
+
+
+def clock_text(card: Scorecard) -> str:
+    """A timed drill's clock: each answer's time and words, and the elapsed time against 20 minutes."""
+    lines = ["*The clock* (about 2:00 and 350 words an answer)"]
+    for t in card.times:
+        what = f"{t.title} (follow-up)" if t.follow_up else t.title
+        note = f" — _{TRIM_NOTE}_" if t.far_over else ""
+        lines.append(f"`{mmss(t.seconds):>6}` {escape(what)} · {t.words} words{note}")
+    lines.append(escape(elapsed_line(card.elapsed, len(card.times))))
+    return "\n".join(lines)
 
 
 # ---- daily prompt, leaderboard, stats, home, help -------------------------------------------------
@@ -319,8 +333,9 @@ def home_view(*, stats: PersonStats, recent: Sequence[Scorecard], board: Sequenc
 
 
 HELP = """*Incident Gauntlet* — practise the production-incident interview story.
-• `/gauntlet drill [round]` — a private drill in a DM (the full gauntlet, or one round:
-  opening, probe, sql, constraint, curveball, synthesis)
+• `/gauntlet drill [round] [timed]` — a private drill in a DM (the full gauntlet, or one round:
+  opening, probe, sql, constraint, curveball, synthesis; `timed` runs it against the clock)
+• `/gauntlet story [interview id]` — your best answers assembled into one STAR write-up, as a file in our DM
 • `/gauntlet leaderboard [week|month|all]` — who is practising
 • `/gauntlet me` — your own numbers
 • `/gauntlet optout` / `/gauntlet optin` — leave or join the leaderboards

@@ -63,13 +63,13 @@ def _take(g, interview_id: int, text: str, *, event_id: str | None, message_ts: 
 # ---- drills in a DM -------------------------------------------------------------------------------
 
 def start_drill(g, client: WebClient, *, workspace: str, user_id: str, round_id: str | None = None,
-                level: str = "mid") -> Question:
+                level: str = "mid", timed: bool = False) -> Question:
     """Open (or reuse) the DM with the person and ask the first question there."""
     dm = open_dm(client, user_id)
     with _lock(workspace, user_id, "dm"):
         previous = g.engine.find_active(workspace, user_id, source="dm")
         question = g.engine.start(workspace=workspace, user_id=user_id, source="dm", level=level,
-                                  only_round=round_id, channel=dm)
+                                  only_round=round_id, channel=dm, timed=timed)
         if previous is not None:
             # A new drill replaces the unfinished one; its answers stay on record.
             g.engine.stop(previous.id)

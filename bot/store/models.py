@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, Column, Index, Text, UniqueConstraint, event, false
 from sqlmodel import Field, SQLModel
 
 
@@ -49,6 +49,12 @@ class Interview(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # The person's own incident as told in the opening (service, change, impact; table and column when
+    # they named them): later prompts refer to it. None until the opening is graded.
+    incident: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # A timed interview shows time per answer and the elapsed time against the budget on its scorecard.
+    timed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    asked_at: datetime | None = None  # when the open question was put (an answer's time runs from here)
 
 
 class Answer(SQLModel, table=True):
@@ -65,6 +71,22 @@ class Answer(SQLModel, table=True):
     message_ts: str | None = Field(default=None, index=True, max_length=32)
     status: str = Field(default="received", max_length=16)  # received | graded
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    seconds: float | None = None  # from the question being put to this answer arriving
+
+
+class FollowUp(SQLModel, table=True):
+    """One follow-up as it was asked, and the sentence of the person's answer it quoted (if any)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    answer_id: int = Field(foreign_key="answer.id")  # the answer it follows (and quotes)
+    round: str = Field(max_length=32)
+    probe_id: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))  # the question as asked
+    slot: str | None = Field(default=None, max_length=32)  # None: the plain probe was asked
+    sentence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    quote: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class GradeRecord(SQLModel, table=True):

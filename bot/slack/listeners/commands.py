@@ -16,7 +16,9 @@ from bot.schedule import ScheduleError, describe, parse_schedule
 from bot.slack import blocks as bk
 from bot.slack import cohorts as cohort_slack
 from bot.slack.interview import start_drill
+from bot.slack.post import open_dm
 from bot.slack.text import unescape
+from bot.story import StoryError, assemble, choose_interview, to_markdown
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 
@@ -66,10 +68,12 @@ def on_gauntlet(ack: Ack, command: dict, context: BoltContext, client: WebClient
 
 
 def drill(req: Request) -> None:
-    round_id, level = None, "mid"
+    round_id, level, timed = None, "mid", False
     for word in req.args:
         if word.lower() in LEVELS:
             level = word.lower()
+        elif word.lower() == "timed":
+            timed = True
         elif round_id is None:
             round_id = word.lower()
         else:
@@ -84,11 +88,35 @@ def drill(req: Request) -> None:
         return
     try:
         question = start_drill(req.gauntlet, req.client, workspace=req.workspace, user_id=req.user,
-                               round_id=round_id, level=level)
+                               round_id=round_id, level=level, timed=timed)
     except InterviewError as exc:
         req.tell(str(exc))
         return
-    req.tell(f"Your drill is waiting in our DM: {question.title}.")
+    clock = " The clock is running: about two minutes an answer, 20 minutes in all." if timed else ""
+    req.tell(f"Your drill is waiting in our DM: {question.title}.{clock}")
+
+
+def story(req: Request) -> None:
+    """`/gauntlet story [ID]`: the person's STAR write-up, sent to their DM as a Markdown file."""
+    if len(req.args) > 1 or (req.args and not req.args[0].lstrip("#").isdigit()):
+        req.tell("`/gauntlet story` takes an optional interview number, e.g. `/gauntlet story 12`.")
+        return
+    wanted = int(req.args[0].lstrip("#")) if req.args else None
+    try:
+        interview = choose_interview(req.gauntlet.db, req.workspace, req.user, wanted)
+        text = to_markdown(assemble(req.gauntlet.db, interview.id, req.gauntlet.engine.content))
+    except StoryError as exc:
+        req.tell(str(exc))
+        return
+    # The DM, not the channel: the story is the person's own, confidential incident.
+    req.client.files_upload_v2(
+        channel=open_dm(req.client, req.user), content=text.encode("utf-8"),
+        filename=f"incident-story-{interview.id}.md",
+        title=f"Your incident story (interview #{interview.id})",
+        initial_comment="Your best answers, arranged as one STAR story: every sentence is yours, with what "
+                        "the rubric credited and what is still missing beside each part.",
+    )
+    req.tell(f"Your story write-up (interview #{interview.id}) is in our DM.")
 
 
 def show_leaderboard(req: Request) -> None:
@@ -218,6 +246,7 @@ def feedback(req: Request) -> None:
 SUBCOMMANDS: dict[str, Callable[[Request], None]] = {
     "help": lambda req: None,
     "drill": drill,
+    "story": story,
     "leaderboard": show_leaderboard,
     "board": board,
     "me": me,
