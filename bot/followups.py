@@ -2,8 +2,9 @@
 
 Every quote is a verbatim piece of the answer, cut at word boundaries; when no sentence fits a slot the
 plain probe is asked. The choice of sentence sits behind one function, `pick_sentence` (over
-`candidates`), so the grader's per-sentence readings can replace today's source (the grade's evidence
-spans and flagged sentences) without touching the callers.
+`candidates`): first the sentences the grader's sentence reader says do what the slot is about (the
+mitigation taken, the number given for impact, the alert named), then the grade's evidence spans and
+flagged sentences.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import string
 from dataclasses import dataclass
 
 from bot.content import Probe
+from bot.rubric import read_sentences
 from bot.rubric.types import Grade
 
 SENTENCE_LIMIT = 2_000
+_READ_LIMIT = 20_000  # characters of an answer the reader looks through for a quotable sentence
 QUOTE_LIMIT = 120  # characters: long enough for a clause, short enough to read aloud
 
 # What each slot is, as (where today's grade keeps such sentences, what the sentence must say). The
@@ -58,6 +61,18 @@ _ALSO = {
                          r"delay|timed? ?out|slow|broke", re.IGNORECASE),
 }
 _FLAGGED = {"blame": "blame", "unsafe_sql": "unsafe_sql"}
+# The sentence reader's reading for each slot (bot.rubric.reader.LABELS).
+_READINGS = {
+    "mitigation": "mitigation",
+    "fix": "fix",
+    "prevention": "prevention",
+    "impact": "impact",
+    "alert": "detection",
+    "cause": "cause",
+    "hypothesis": "diagnosis",
+    "role": "role",
+    "measurement": "measurement",
+}
 _CLAUSE = re.compile(r"(?<=[;:])\s+|,\s+(?:and|but|so|then|while)\s+|\s+-{1,2}\s+|\s+—\s+")
 
 
@@ -93,11 +108,19 @@ def candidates(grade: Grade, text: str, slot: str) -> list[str]:
         raise ValueError(f"unknown quote slot {slot!r}")
     keys, pattern = _SOURCES[slot]
     needed = re.compile(pattern, re.IGNORECASE)
+    also = _ALSO.get(slot)
+    if slot in _READINGS:
+        # what the reader says each sentence does; an impact sentence must still carry a number
+        for found in read_sentences(text[:_READ_LIMIT], _READINGS[slot]):
+            found = _verbatim(found, text)
+            if slot == "impact" and not needed.search(found or ""):
+                continue
+            if found and found not in out:
+                out.append(found)
     for key in keys:
         dim = grade.dimension(key)
         for span in dim.evidence if dim else ():
             found = _verbatim(span, text)
-            also = _ALSO.get(slot)
             head = (found or "")[:SENTENCE_LIMIT]  # a run-on "sentence" is judged by its start
             if found and needed.search(head) and (also is None or also.search(head)) and found not in out:
                 out.append(found)

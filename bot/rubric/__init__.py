@@ -3,7 +3,7 @@
 Pure functions: no Slack, no database, no network.
 """
 
-from .grader import grade, grade_many, merge_followup, verdict_for
+from .grader import grade, grade_many, merge_followup, read_sentences, verdict_for
 from .types import FLAGS, LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "grade",
     "grade_many",
     "merge_followup",
+    "read_sentences",
     "verdict_for",
 ]

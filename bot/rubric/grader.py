@@ -10,6 +10,7 @@ from . import dimensions as dims
 from . import flags as fl
 from . import orm
 from .config import DIMENSION_KEYS, Rubric, rubric_from
+from .reader import LABELS as READER_LABELS
 from .sql import analyse_sql, mentions_schema_change
 from .text import Doc
 from .types import LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
@@ -382,6 +383,17 @@ def merge_followup(main: Grade, reply: Grade, rubric: Rubric | None = None) -> G
     if repaired:
         merged.summary = "The follow-up repaired " + ", ".join(repaired) + ". " + merged.summary
     return merged
+
+
+def read_sentences(text: str, label: str, *, content: Any = None) -> list[str]:
+    """The sentences of `text` the sentence reader says do `label` (a `reader.LABELS` name), surest
+    first, each verbatim from the answer (a bullet's marker dropped)."""
+    if label not in READER_LABELS:
+        raise ValueError(f"unknown reading {label!r}; known: {', '.join(READER_LABELS)}")
+    content = _content(content)
+    text = text if isinstance(text, str) else str(text or "")
+    doc = Doc(text, rubric_from(getattr(content, "rubric", None)))
+    return [doc.quote(i) for i in sorted(doc.read(label), key=lambda i: -doc.p(label, i))]
 
 
 def grade_many(
