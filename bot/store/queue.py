@@ -85,10 +85,11 @@ class OutboxItem(SQLModel, table=True):
     key: str = Field(unique=True, max_length=200)
     workspace: str = Field(max_length=64)
     conv: str = Field(max_length=200)  # a person's messages in one place go out in order
-    mode: str = Field(max_length=16)  # thread | ephemeral | dm | channel
+    mode: str = Field(max_length=16)  # thread | ephemeral | dm | channel | response
     channel: str | None = Field(default=None, max_length=64)
     user_id: str | None = Field(default=None, max_length=64)
     thread_ts: str | None = Field(default=None, max_length=32)
+    response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # mode response
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     blocks: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default=PENDING, max_length=16)  # pending | sent | failed
@@ -210,13 +211,14 @@ def retry_inbox(db: Engine, item_id: int, worker: str, *, delay: timedelta, erro
 # ---- the outbox -------------------------------------------------------------------------------------
 
 def owe(s: Session, *, key: str, workspace: str, conv: str, mode: str, text: str, blocks: list,
-        channel: str | None = None, user_id: str | None = None, thread_ts: str | None = None) -> None:
+        channel: str | None = None, user_id: str | None = None, thread_ts: str | None = None,
+        response_url: str | None = None) -> None:
     """Add a message owed to someone to the caller's transaction (once per key)."""
     exists_already = s.execute(select(OutboxItem.__table__.c.id).where(OutboxItem.__table__.c.key == key))
     if exists_already.first() is not None:
         return
     s.add(OutboxItem(key=key, workspace=workspace, conv=conv, mode=mode, channel=channel, user_id=user_id,
-                     thread_ts=thread_ts, text=text, blocks=blocks))
+                     thread_ts=thread_ts, response_url=response_url, text=text, blocks=blocks))
 
 
 def outbox_sent(db: Engine, item_id: int, worker: str, *, ts: str | None) -> bool:

@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=64), nullable=True),
     sa.Column('user_id', sa.String(length=64), nullable=True),
     sa.Column('thread_ts', sa.String(length=32), nullable=True),
+    sa.Column('response_url', sa.Text(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('blocks', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
