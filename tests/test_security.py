@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
 
 import slack_requests as R
 from fake_slack import FakeSlack, FakeSlackServer
+from local_server import make_http_server
 
 from bot.slack.app import build_app
 from bot.slack.config import Settings
-from bot.slack.server import make_http_server
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-1234567890-secret-bot-token-value"

@@ -54,6 +54,8 @@ def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> q
     if event.get("subtype") or event.get("bot_id") or not well_formed:
         return None
     ts, thread_ts = event.get("ts"), event.get("thread_ts")
+    if not isinstance(ts, str) or not (thread_ts is None or isinstance(thread_ts, str)):
+        return None  # Slack always sends a message's ts as a string: this is not a message from Slack
     payload = {"text": text, "user": user, "channel": channel, "ts": ts, "thread_ts": thread_ts}
     if event.get("channel_type") == "im":
         conv = dm_conv(workspace, user)

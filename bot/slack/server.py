@@ -28,8 +28,7 @@ BODY_TIMEOUT_SECONDS = 10.0
 
 def _refuse(start_response, status: str, text: str):
     data = text.encode()
-    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(data))),
-                            ("Connection", "close")])
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(data)))])
     return [data]
 
 

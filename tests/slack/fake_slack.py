@@ -77,6 +77,9 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
     socket_mode_url: str = ""  # what apps.connections.open hands out (a fake Socket Mode endpoint)
+    # method → [(HTTP status, posted_anyway)]: the next calls fail so; posted_anyway=True keeps the
+    # message (Slack took it, the answer was lost on the way back), as a real 5xx or timeout can.
+    failures: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
 
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -84,6 +87,36 @@ class FakeSlack:
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` are answered 429 with this Retry-After."""
         self.rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def fail(self, method: str, *, status: int = 500, times: int = 1, posted_anyway: bool = False) -> None:
+        """The next `times` calls of `method` get HTTP `status` (optionally after taking the message)."""
+        with self._lock:
+            self.failures.setdefault(method, []).extend([(status, posted_anyway)] * times)
+
+    def _next_failure(self, method: str) -> tuple[int, bool] | None:
+        with self._lock:
+            queued = self.failures.get(method)
+            return queued.pop(0) if queued else None
+
+    def messages_in(self, channel: str, thread_ts: str | None = None) -> list[dict]:
+        """What chat.postMessage put in a channel (or one thread of it), as conversations.* return it."""
+        out = []
+        for call in self.of("chat.postMessage"):
+            if call.args.get("channel") != channel or not call.response.get("ok"):
+                continue
+            if thread_ts is not None and call.args.get("thread_ts") != thread_ts:
+                continue
+            message = {"type": "message", "ts": call.response["ts"], "text": call.args.get("text"),
+                       "bot_id": BOT_ID, "user": BOT_USER}
+            if call.args.get("thread_ts"):
+                message["thread_ts"] = call.args["thread_ts"]
+            metadata = call.args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                message["metadata"] = metadata
+            out.append(message)
+        return out
 
     def record(self, call: Call) -> None:
         with self._lock:
@@ -151,6 +184,10 @@ class FakeSlack:
             return {"ok": True, "user": {"id": user, "name": str(user).lower(), "tz": tz,
                                          "is_admin": user in self.admins, "is_owner": False,
                                          "is_bot": False}}
+        if method in ("conversations.history", "conversations.replies"):
+            thread = args.get("ts") if method == "conversations.replies" else None
+            return {"ok": True, "messages": self.messages_in(str(args.get("channel")), thread),
+                    "has_more": False}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         if method == "response_url":
@@ -188,6 +225,16 @@ def _handler(fake: FakeSlack):
         def log_message(self, *args):
             pass
 
+        def do_GET(self):
+            # The Web API's read methods (conversations.history, conversations.replies) come as GET.
+            parsed = urlparse(self.path)
+            method = parsed.path.rsplit("/", 1)[-1]
+            args = dict(parse_qsl(parsed.query))
+            answer = fake.respond(method, args)
+            fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
+                             response=answer))
+            self._send(200, answer)
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             data = self.rfile.read(length)
@@ -209,9 +256,19 @@ def _handler(fake: FakeSlack):
                 args.update(json.loads(raw or "{}"))
             else:
                 args.update(dict(parse_qsl(raw)))
-            for key in ("blocks", "view"):
+            for key in ("blocks", "view", "metadata"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
+            failure = fake._next_failure(method)
+            if failure is not None:
+                status, posted_anyway = failure
+                if posted_anyway:
+                    fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
+                                     response=fake.respond(method, args)))
+                fake.record(Call(method=f"{method}:{status}", args=args, headers=dict(self.headers),
+                                 path=parsed.path))
+                self._send(status, {"ok": False, "error": "fatal_error"})
+                return
             waits = fake.rate_limits.get(method)
             if waits:
                 retry_after = waits.pop(0)

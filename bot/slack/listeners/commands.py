@@ -80,7 +80,7 @@ def drill(req: Request, ack: Ack, command: dict) -> None:
         return
     record_drill(req.gauntlet, workspace=req.workspace, user_id=req.user, round_id=round_id, level=level,
                  request_id=command.get("trigger_id") or "", response_url=command.get("response_url"))
-    ack()
+    ack(text="Setting up your drill in our DM…", response_type="ephemeral")
     req.gauntlet.wake()
 
 
