@@ -16,6 +16,7 @@ unknown outcome they are sent again.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -36,8 +37,11 @@ from bot.store.queue import InboxItem, OutboxItem
 log = logging.getLogger("gauntlet.worker")
 
 METADATA_TYPE = "gauntlet_reply"
-INBOX_LEASE = timedelta(seconds=60)
-OUTBOX_LEASE = timedelta(seconds=60)
+# A row's work takes milliseconds; the lease only bounds how long a dead worker's rows wait. Work that
+# outlives its lease is fenced (it rolls back), so a short lease costs repeated work, never double work.
+INBOX_LEASE = timedelta(seconds=float(os.environ.get("GAUNTLET_INBOX_LEASE_SECONDS") or 15))
+# Longer than one delivery can take (the client's 15 s timeout, a DM to open, a history to read).
+OUTBOX_LEASE = timedelta(seconds=float(os.environ.get("GAUNTLET_OUTBOX_LEASE_SECONDS") or 60))
 INBOX_ATTEMPTS = 8  # a row that fails this often is a bug, not an outage: it stops and the person is told
 OUTBOX_ATTEMPTS = 40  # with backoff capped at five minutes: a Slack outage of about three hours
 BACKOFF_BASE = 0.5
