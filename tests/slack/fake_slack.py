@@ -80,6 +80,7 @@ class FakeSlack:
     # method → [(HTTP status, posted_anyway)]: the next calls fail so; posted_anyway=True keeps the
     # message (Slack took it, the answer was lost on the way back), as a real 5xx or timeout can.
     failures: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    refusals: dict[str, str] = field(default_factory=dict)  # channel → the error posting there gets
 
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -169,6 +170,8 @@ class FakeSlack:
         if method == "auth.test":
             return {"ok": True, "url": "https://gauntlet-test.slack.com/", "team": "Gauntlet Test",
                     "user": "incident-gauntlet", "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+        if method in ("chat.postMessage", "chat.postEphemeral") and args.get("channel") in self.refusals:
+            return {"ok": False, "error": self.refusals[str(args.get("channel"))]}
         if method == "chat.postMessage":
             ts = self.next_ts()
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
