@@ -130,7 +130,15 @@ def _serve_http(args: argparse.Namespace, settings) -> int:
         from bot.slack.app import build_app
         from bot.store.db import make_engine
 
-        return build_app(settings, db=make_engine(settings.database_url), worker_threads=0)
+        from sqlalchemy.orm import configure_mappers
+
+        db = make_engine(settings.database_url)
+        app = build_app(settings, db=db, worker_threads=0)
+        # Before the first request, not during it: the ORM's mappers and a first pooled connection.
+        configure_mappers()
+        with db.connect():
+            pass
+        return app
 
     try:
         serve_http(factory, args.host, args.port or settings.port)
