@@ -127,10 +127,10 @@ def _serve_http(args: argparse.Namespace, settings) -> int:
         child = subprocess.Popen(command)
 
     def factory():
+        from sqlalchemy.orm import configure_mappers
+
         from bot.slack.app import build_app
         from bot.store.db import make_engine
-
-        from sqlalchemy.orm import configure_mappers
 
         db = make_engine(settings.database_url)
         app = build_app(settings, db=db, worker_threads=0)

@@ -59,7 +59,9 @@ def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> q
     payload = {"text": text, "user": user, "channel": channel, "ts": ts, "thread_ts": thread_ts}
     if event.get("channel_type") == "im":
         conv = dm_conv(workspace, user)
-    elif thread_ts and thread_ts != ts and daily.prompt_post_for_thread(g.db, workspace, channel, thread_ts):
+    elif thread_ts and thread_ts != ts and daily.channel_has_prompts(g.db, workspace, channel):
+        # Any thread in a channel that gets prompts: the worker checks it is a prompt's thread. Checking
+        # here could miss a reply that arrives before a prompt's ts is written down.
         conv = thread_conv(workspace, channel, thread_ts, user)
     else:
         return None  # a thread the gauntlet did not start, or a top-level message
@@ -89,6 +91,10 @@ def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> que
 
 
 # ---- on a worker: the work, and what it owes --------------------------------------------------------
+
+class PromptNotReady(Exception):
+    """A reply arrived before its prompt's ts was written down: tried again in a moment."""
+
 
 class Work:
     """One claimed inbox row being handled by `worker`."""
@@ -131,8 +137,10 @@ def _thread_answer(w: Work) -> None:
     g, p = w.g, w.p
     user, channel, thread_ts = p["user"], p["channel"], p["thread_ts"]
     prompt = daily.prompt_post_for_thread(g.db, w.workspace, channel, thread_ts)
+    if prompt is None and daily.prompt_being_posted(g.db, w.workspace, channel):
+        raise PromptNotReady(f"inbox #{w.item.id}: the channel's prompt is still being posted")
     if prompt is None:
-        w.finish()
+        w.finish()  # a thread the gauntlet did not start
         return
     mode = _feedback_mode(g, w.workspace, channel)
     where = {"mode": mode, "channel": channel, "thread_ts": thread_ts, "user": user, "mention": True}

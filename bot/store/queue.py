@@ -160,6 +160,11 @@ def _claim(db: Engine, table, *, worker: str, lease: timedelta, limit: int,
         .order_by(c.c.id)
         .limit(limit)
     )
+    # Idle workers poll: a plain read first (never blocks, and on SQLite takes no write lock) keeps
+    # an empty poll from queueing behind the requests that are writing rows.
+    with db.connect() as conn:
+        if conn.execute(candidates.limit(1)).first() is None:
+            return []
     if db.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True, of=c)
     stmt = (
@@ -191,7 +196,8 @@ def finish_inbox(s: Session, item_id: int, worker: str, *, status: str = DONE,
     result = s.execute(
         update(t)
         .where(t.c.id == item_id, t.c.locked_by == worker, t.c.status == PENDING)
-        .values(status=status, done_at=utcnow(), locked_until=None, error=error)
+        # What people wrote is kept where it belongs (an answer), not in the inbox once handled.
+        .values(status=status, done_at=utcnow(), locked_until=None, error=error, payload={})
     )
     if result.rowcount != 1:
         raise LeaseLost(f"inbox #{item_id} is no longer held by this worker")
