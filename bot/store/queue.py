@@ -21,8 +21,10 @@ the grade. Knows nothing about Slack.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -127,7 +129,9 @@ def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, pa
            event_id: str | None = None, channel: str | None = None, ts: str | None = None) -> Recorded:
     """Write a delivery to the inbox, or find the row an earlier delivery of it wrote."""
     try:
-        with session_scope(db) as s:
+        # SQLite has one writer at a time, and a thread that finds the lock taken sleeps in steps of up
+        # to 100 ms; the threads of one process take turns here instead, so only processes contend.
+        with _sqlite_writer(db), session_scope(db) as s:
             item = InboxItem(kind=kind, event_id=event_id, workspace=workspace, channel=channel, ts=ts,
                              user_id=user_id, conv=conv, payload=payload)
             s.add(item)
@@ -146,6 +150,13 @@ def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, pa
         if found is None:
             raise
         return Recorded(found, False)
+
+
+_SQLITE_WRITE = threading.Lock()
+
+
+def _sqlite_writer(db: Engine):
+    return _SQLITE_WRITE if db.dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 def _claim(db: Engine, table, *, worker: str, lease: timedelta, limit: int,
