@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     worker.add_argument("--threads", type=int, default=2, help="work in parallel in this process (default 2)")
     worker.add_argument("--no-scheduler", action="store_true",
                         help="do not post daily prompts and cohort drills from this process")
+    worker.add_argument("--nice", type=int, default=10,
+                        help="lower this process's CPU priority by N (default 10; 0 to keep it)")
     worker.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # stop when `gauntlet serve` is gone
     worker.set_defaults(func=cmd_worker)
 
@@ -168,6 +170,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from bot.slack.app import make_gauntlet
     from bot.slack.worker import Worker
 
+    if args.nice:
+        # Beside web processes on one machine, grading yields the CPU to acknowledgements.
+        os.nice(args.nice)
     g = make_gauntlet(settings, db=db)
     worker = Worker(g, threads=args.threads).start()
     stop = threading.Event()
