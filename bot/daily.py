@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import func, update
+from sqlalchemy import exists, func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -294,12 +294,9 @@ def prompt_post_for_thread(db: Engine, workspace: str, channel: str, thread_ts: 
         ).first()
 
 
-def channel_has_prompts(db: Engine, workspace: str, channel: str) -> bool:
-    """Whether the gauntlet has ever claimed a prompt in this channel."""
-    with Session(db) as s:
-        return s.exec(
-            select(DailyPost.id).where(DailyPost.workspace == workspace, DailyPost.channel == channel)
-        ).first() is not None
+def channel_has_prompts_clause(workspace: str, channel: str):
+    """A SQL condition: the gauntlet has claimed a prompt in this channel (to fold into another statement)."""
+    return exists().where(DailyPost.workspace == workspace, DailyPost.channel == channel)
 
 
 def prompt_being_posted(db: Engine, workspace: str, channel: str) -> bool:

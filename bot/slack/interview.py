@@ -15,8 +15,9 @@ import logging
 import uuid
 
 from slack_sdk import WebClient
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import channels, daily, leaderboard
 from bot.engine import COMMANDS, InterviewError, Question, Turn
@@ -59,14 +60,16 @@ def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> q
     payload = {"text": text, "user": user, "channel": channel, "ts": ts, "thread_ts": thread_ts}
     if event.get("channel_type") == "im":
         conv = dm_conv(workspace, user)
-    elif thread_ts and thread_ts != ts and daily.channel_has_prompts(g.db, workspace, channel):
+        only_if = None
+    elif thread_ts and thread_ts != ts:
         # Any thread in a channel that gets prompts: the worker checks it is a prompt's thread. Checking
         # here could miss a reply that arrives before a prompt's ts is written down.
         conv = thread_conv(workspace, channel, thread_ts, user)
+        only_if = daily.channel_has_prompts_clause(workspace, channel)
     else:
-        return None  # a thread the gauntlet did not start, or a top-level message
+        return None  # a top-level message
     return queue.record(g.db, kind="answer", workspace=workspace, user_id=user, conv=conv, payload=payload,
-                        event_id=event_id, channel=channel, ts=ts)
+                        event_id=event_id, channel=channel, ts=ts, only_if=only_if)
 
 
 def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
@@ -75,11 +78,9 @@ def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> que
     unchanged = message.get("text") == previous.get("text")
     if message.get("bot_id") or not user or not channel or not ts or unchanged:
         return None  # bot messages, and changes that are not an edit of the words (reply counts, unfurls)
-    with Session(g.db) as s:
-        answer = s.exec(select(Answer.id).where(Answer.workspace == workspace, Answer.channel == channel,
-                                                Answer.message_ts == ts, Answer.user_id == user)).first()
-    if answer is None:
-        return None  # not an answer, or not its author's edit
+    # Only an edit of an answer, by its author, is taken.
+    answer = exists().where(Answer.workspace == workspace, Answer.channel == channel, Answer.message_ts == ts,
+                            Answer.user_id == user)
     edited_at = (message.get("edited") or {}).get("ts") or event.get("ts") or ""
     thread_ts = message.get("thread_ts")
     conv = (dm_conv(workspace, user) if event.get("channel_type") == "im" or not thread_ts
@@ -87,7 +88,7 @@ def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> que
     return queue.record(g.db, kind="edit", workspace=workspace, user_id=user, conv=conv,
                         payload={"text": message.get("text") or "", "user": user, "channel": channel,
                                  "ts": ts},
-                        event_id=event_id, channel=channel, ts=f"{ts}/{edited_at}")
+                        event_id=event_id, channel=channel, ts=f"{ts}/{edited_at}", only_if=answer)
 
 
 # ---- on a worker: the work, and what it owes --------------------------------------------------------

@@ -29,12 +29,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, exists, or_, select, update
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, exists, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
-from bot.store.db import session_scope
 from bot.store.models import utcnow
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -126,30 +126,37 @@ class Recorded:
 
 
 def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, payload: dict,
-           event_id: str | None = None, channel: str | None = None, ts: str | None = None) -> Recorded:
-    """Write a delivery to the inbox, or find the row an earlier delivery of it wrote."""
-    try:
-        # SQLite has one writer at a time, and a thread that finds the lock taken sleeps in steps of up
-        # to 100 ms; the threads of one process take turns here instead, so only processes contend.
-        with _sqlite_writer(db), session_scope(db) as s:
-            item = InboxItem(kind=kind, event_id=event_id, workspace=workspace, channel=channel, ts=ts,
-                             user_id=user_id, conv=conv, payload=payload)
-            s.add(item)
-            s.flush()
-            return Recorded(item.id, True)
-    except IntegrityError:
-        with Session(db) as s:
-            t = InboxItem.__table__
-            conds = []
-            if event_id is not None:
-                conds.append(t.c.event_id == event_id)
-            if ts is not None:
-                conds.append((t.c.workspace == workspace) & (t.c.channel == channel) & (t.c.ts == ts)
-                             & (t.c.kind == kind))
-            found = s.execute(select(t.c.id).where(or_(*conds))).scalar() if conds else None
-        if found is None:
-            raise
-        return Recorded(found, False)
+           event_id: str | None = None, channel: str | None = None, ts: str | None = None,
+           only_if=None) -> Recorded | None:
+    """Write a delivery to the inbox, or find the row an earlier delivery of it wrote.
+
+    One statement on the acknowledgement path: `INSERT … SELECT … [WHERE only_if] ON CONFLICT DO
+    NOTHING`. Returns None when `only_if` (a SQL condition, such as "this channel gets prompts") is false."""
+    t = InboxItem.__table__
+    now = utcnow()
+    values = {"kind": kind, "event_id": event_id, "workspace": workspace, "channel": channel, "ts": ts,
+              "user_id": user_id, "conv": conv, "payload": payload, "status": PENDING, "attempts": 0,
+              "available_at": now, "created_at": now}
+    source = select(*[literal(value, type_=t.c[name].type) for name, value in values.items()])
+    if only_if is not None:
+        source = source.where(only_if)
+    dialect_insert = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(t).from_select(list(values), source).on_conflict_do_nothing().returning(t.c.id)
+    # SQLite has one writer at a time, and a thread that finds the lock taken sleeps in steps of up
+    # to 100 ms; the threads of one process take turns here instead, so only processes contend.
+    with _sqlite_writer(db), db.begin() as conn:
+        new_id = conn.execute(stmt).scalar()
+    if new_id is not None:
+        return Recorded(new_id, True)
+    conds = []
+    if event_id is not None:
+        conds.append(t.c.event_id == event_id)
+    if ts is not None:
+        conds.append((t.c.workspace == workspace) & (t.c.channel == channel) & (t.c.ts == ts)
+                     & (t.c.kind == kind))
+    with db.connect() as conn:
+        found = conn.execute(select(t.c.id).where(or_(*conds))).scalar() if conds else None
+    return Recorded(found, False) if found is not None else None
 
 
 _SQLITE_WRITE = threading.Lock()
