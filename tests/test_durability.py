@@ -472,3 +472,32 @@ def _to_both(replicas, bodies: dict[str, str]) -> None:
     for t in threads:
         t.join()
     assert statuses == [200] * len(threads)
+
+
+# ---- the HTTP server ----------------------------------------------------------------------------------
+
+def test_gunicorn_refuses_a_huge_body_unread_and_cuts_off_a_stalled_one(fake, tmp_path):
+    """A real `gauntlet serve --http`: a 40 MB body is answered 413 from its headers alone, and a client
+    that stops sending its body is cut off (408) instead of holding a thread."""
+    url = f"sqlite:///{tmp_path / 'gauntlet.db'}"
+    db = make_engine(url)
+    init_db(db)
+    proc, base = _serve(_env(fake, url, tmp_path), tmp_path, tmp_path / "serve.log")
+    port = int(base.rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 40000000\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 413")
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000\r\n\r\n{\"type\": ")
+            answer = s.recv(100)
+        assert answer.startswith(b"HTTP/1.1 408") or answer == b""
+        assert 5 < time.monotonic() - started < 25
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        _stop(proc)
+    db.dispose()
