@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import exists, func, update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -292,11 +292,6 @@ def prompt_post_for_thread(db: Engine, workspace: str, channel: str, thread_ts: 
                 DailyPost.status == "posted",
             )
         ).first()
-
-
-def channel_has_prompts_clause(workspace: str, channel: str):
-    """A SQL condition: the gauntlet has claimed a prompt in this channel (to fold into another statement)."""
-    return exists().where(DailyPost.workspace == workspace, DailyPost.channel == channel)
 
 
 def prompt_being_posted(db: Engine, workspace: str, channel: str) -> bool:

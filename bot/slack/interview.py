@@ -65,7 +65,7 @@ def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> q
         # Any thread in a channel that gets prompts: the worker checks it is a prompt's thread. Checking
         # here could miss a reply that arrives before a prompt's ts is written down.
         conv = thread_conv(workspace, channel, thread_ts, user)
-        only_if = daily.channel_has_prompts_clause(workspace, channel)
+        only_if = queue.PromptChannel(workspace, channel)
     else:
         return None  # a top-level message
     return queue.record(g.db, kind="answer", workspace=workspace, user_id=user, conv=conv, payload=payload,

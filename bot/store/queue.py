@@ -22,6 +22,7 @@ the grade. Knows nothing about Slack.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import threading
@@ -29,7 +30,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, exists, literal, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -137,15 +150,20 @@ def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, pa
     values = {"kind": kind, "event_id": event_id, "workspace": workspace, "channel": channel, "ts": ts,
               "user_id": user_id, "conv": conv, "payload": payload, "status": PENDING, "attempts": 0,
               "available_at": now, "created_at": now}
-    source = select(*[literal(value, type_=t.c[name].type) for name, value in values.items()])
-    if only_if is not None:
-        source = source.where(only_if)
-    dialect_insert = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(t).from_select(list(values), source).on_conflict_do_nothing().returning(t.c.id)
+    if isinstance(only_if, PromptChannel):
+        # The common case (a thread reply), as one statement built once and reused from the cache.
+        stmt = _insert_if_prompt_channel(db.dialect.name)
+        params = {**values, "w": only_if.workspace, "c": only_if.channel}
+    else:
+        source = select(*[literal(value, type_=t.c[name].type) for name, value in values.items()])
+        if only_if is not None:
+            source = source.where(only_if)
+        stmt = _dialect_insert(db)(t).from_select(list(values), source).on_conflict_do_nothing()
+        stmt, params = stmt.returning(t.c.id), {}
     # SQLite has one writer at a time, and a thread that finds the lock taken sleeps in steps of up
     # to 100 ms; the threads of one process take turns here instead, so only processes contend.
     with _sqlite_writer(db), db.begin() as conn:
-        new_id = conn.execute(stmt).scalar()
+        new_id = conn.execute(stmt, params).scalar()
     if new_id is not None:
         return Recorded(new_id, True)
     conds = []
@@ -157,6 +175,32 @@ def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, pa
     with db.connect() as conn:
         found = conn.execute(select(t.c.id).where(or_(*conds))).scalar() if conds else None
     return Recorded(found, False) if found is not None else None
+
+
+@dataclass(frozen=True)
+class PromptChannel:
+    """`record(only_if=…)`: only when the gauntlet posts prompts in this channel."""
+
+    workspace: str
+    channel: str
+
+
+def _dialect_insert(db: Engine):
+    return pg_insert if db.dialect.name == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def _insert_if_prompt_channel(dialect: str):
+    from bot.store.channels import DailyPost
+
+    t = InboxItem.__table__
+    names = ["kind", "event_id", "workspace", "channel", "ts", "user_id", "conv", "payload", "status",
+             "attempts", "available_at", "created_at"]
+    d = DailyPost.__table__
+    source = select(*[bindparam(n, type_=t.c[n].type) for n in names]).where(
+        exists().where(d.c.workspace == bindparam("w"), d.c.channel == bindparam("c")))
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert_(t).from_select(names, source).on_conflict_do_nothing().returning(t.c.id)
 
 
 _SQLITE_WRITE = threading.Lock()

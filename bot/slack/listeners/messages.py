@@ -29,8 +29,9 @@ def record_first(body: dict, context: BoltContext, client: WebClient, next) -> B
         log.warning("could not record a message (%s); asking the person to resend", exc.__class__.__name__)
         tell_person_later(client, body, TRY_AGAIN)
         return BoltResponse(status=200, body="")
-    if recorded is None:
-        return BoltResponse(status=200, body="")  # nothing to do: acknowledged, no listener
+    if recorded is None or context["gauntlet"].worker is None:
+        # Nothing to do here: a web process leaves the row to the worker processes (no listener run).
+        return BoltResponse(status=200, body="")
     context["recorded"] = recorded
     return next()
 
