@@ -22,6 +22,7 @@ import threading
 import time
 import weakref
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -73,6 +74,8 @@ def delivery_client(client: WebClient) -> WebClient:
 class Worker:
     """Threads that claim inbox and outbox rows until stopped. `g` is the app's `Gauntlet`."""
 
+    running: ClassVar[weakref.WeakSet[Worker]] = weakref.WeakSet()  # started, not stopped (tests stop all)
+
     def __init__(self, g, *, threads: int = 2, poll: float = 0.2, name: str | None = None,
                  inbox_lease: timedelta = INBOX_LEASE, outbox_lease: timedelta = OUTBOX_LEASE):
         self._g = weakref.ref(g)  # an app that is gone (a finished test) lets its worker end
@@ -93,6 +96,7 @@ class Worker:
                 t = threading.Thread(target=self._loop, name=f"gauntlet-worker-{n}", daemon=True)
                 t.start()
                 self._running.append(t)
+            Worker.running.add(self)
         return self
 
     def wake(self) -> None:
@@ -106,6 +110,7 @@ class Worker:
             if t is not threading.current_thread():
                 t.join(timeout)
         self._running = []
+        Worker.running.discard(self)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
