@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ SECRET = "bench-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-bench-0000-not-a-real-token"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PYTHON = sys.executable
+MENTION = re.compile(r"<@(U[A-Z0-9]+)>")
 
 # ---- answers (written for the benchmarks) -----------------------------------------------------------
 
@@ -169,7 +171,8 @@ class FakeSlackState:
             ts = f"1700000000.{next(self.ts):06d}"
             with self.lock:
                 self.posts.append({"channel": args.get("channel"), "thread_ts": args.get("thread_ts"),
-                                   "text": str(args.get("text") or "")[:60], "at": time.time()})
+                                   "text": str(args.get("text") or "")[:60], "at": time.time(),
+                                   "mentions": sorted(set(MENTION.findall(json.dumps(args.get("blocks")))))})
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"type": "message", "text": args.get("text"), "user": BOT_USER,
                                 "bot_id": BOT_ID, "ts": ts}}
@@ -257,21 +260,24 @@ def fake_stats(url: str) -> dict:
 
 
 def run_bare_bolt(port: int, api_url: str) -> None:
-    """The same Bolt version behind the same threaded WSGI server, with a message listener that does
-    nothing: the cost of receiving, verifying and acknowledging an event and no more."""
+    """The same Bolt version behind the same server (gunicorn, the app's settings and WSGI wrapper), with
+    a message listener that does nothing: the cost of receiving, verifying and acknowledging an event."""
     from slack_bolt import App
     from slack_sdk import WebClient
 
     from bot.slack.server import serve_http
 
-    app = App(signing_secret=SECRET, client=WebClient(token=BOT_TOKEN, base_url=api_url),
-              process_before_response=False)
+    def factory() -> App:
+        app = App(signing_secret=SECRET, client=WebClient(token=BOT_TOKEN, base_url=api_url),
+                  process_before_response=False)
 
-    @app.event("message")
-    def _ignore(event):
-        return None
+        @app.event("message")
+        def _ignore(event):
+            return None
 
-    serve_http(app, port, "127.0.0.1")
+        return app
+
+    serve_http(factory, "127.0.0.1", port)
 
 
 # ---- subprocesses -------------------------------------------------------------------------------------
@@ -358,14 +364,24 @@ def serve_env(api_url: str, db_url: str, port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gauntlet_serve(api_url: str, db_url: str, workdir: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def gauntlet_serve(api_url: str, db_url: str, workdir: str,
+                   *extra: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """The real `gauntlet serve --http` on a free loopback port; yields (process, base URL)."""
     port = free_port()
-    args = [PYTHON, "-m", "bot", "serve", "--http", "--host", "127.0.0.1"]
+    args = [PYTHON, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", *extra]
     base = f"http://127.0.0.1:{port}"
     with child(args, env=serve_env(api_url, db_url, port), cwd=workdir, ready_url=base + "/healthz",
                log_name="serve") as proc:
         yield proc, base
+
+
+@contextlib.contextmanager
+def gauntlet_worker(api_url: str, db_url: str, workdir: str,
+                    name: str = "worker") -> Iterator[subprocess.Popen]:
+    """A `gauntlet worker` process (no scheduler) taking work from the database."""
+    args = [PYTHON, "-m", "bot", "worker", "--no-scheduler"]
+    with child(args, env=serve_env(api_url, db_url, 0), cwd=workdir, log_name=name) as proc:
+        yield proc
 
 
 @contextlib.contextmanager

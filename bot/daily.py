@@ -304,6 +304,17 @@ def prompt_post_for_thread(db: Engine, workspace: str, channel: str, thread_ts: 
         ).first()
 
 
+def prompt_being_posted(db: Engine, workspace: str, channel: str) -> bool:
+    """Whether a prompt for this channel is claimed and on its way: Slack can deliver the first reply to
+    it before the post's ts is written down."""
+    with Session(db) as s:
+        return s.exec(
+            select(DailyPost.id).where(
+                DailyPost.workspace == workspace, DailyPost.channel == channel, DailyPost.status == "claimed",
+            )
+        ).first() is not None
+
+
 # ---- what is due -------------------------------------------------------------------------------
 
 

@@ -30,6 +30,9 @@ COMMANDS = ("skip", "retry", "stop")
 FOLLOW_UPS_PER_ROUND = 1
 
 Grader = Callable[..., Grade]
+# Runs inside the transaction of a step, before it commits: the caller adds what the step owes (a
+# reply in the outbox) and marks its own bookkeeping, so both commit with the step or neither does.
+Then = Callable[[Session, "Turn"], None]
 
 
 class InterviewError(ValueError):
@@ -270,6 +273,7 @@ class InterviewEngine:
                     attempt=attempt,
                     text=text,
                     event_id=event_id,
+                    channel=interview.channel,
                     message_ts=message_ts,
                 )
                 s.add(answer)
@@ -280,13 +284,19 @@ class InterviewEngine:
                 raise
             return None
 
+    def answer_for_event(self, event_id: str) -> Answer | None:
+        """The answer a Slack delivery with this event id recorded, if any."""
+        with Session(self.db) as s:
+            return s.exec(select(Answer).where(Answer.event_id == event_id)).first()
+
     def pending_answers(self) -> list[Answer]:
         """Answers recorded but never graded (the process died between the two steps)."""
         with Session(self.db) as s:
             return list(s.exec(select(Answer).where(Answer.status == "received").order_by(Answer.id)))
 
-    def grade_answer(self, answer_id: int) -> Turn:
-        """Grade a recorded answer and move the interview on. Idempotent for an answer already graded."""
+    def grade_answer(self, answer_id: int, *, then: Then | None = None) -> Turn:
+        """Grade a recorded answer and move the interview on. Idempotent for an answer already graded
+        (then `then` is not called: what the grade owed was committed with it)."""
         with session_scope(self.db) as s:
             answer = s.get(Answer, answer_id)
             if answer is None:
@@ -306,7 +316,7 @@ class InterviewEngine:
             best = self._award_points(s, interview, answer.round, grade.score)
             turn_next, scorecard = self._advance(s, interview, answer, grade, text)
             notice = answer_note(answer.seconds, words_in(answer.text)) if interview.timed else None
-            return Turn(
+            turn = Turn(
                 interview_id=interview.id,
                 grade=grade,
                 best_score=best,
@@ -315,13 +325,24 @@ class InterviewEngine:
                 scorecard=scorecard,
                 notice=notice,
             )
+            if then is not None:
+                then(s, turn)
+            return turn
 
-    def regrade_edit(self, message_ts: str, text: str) -> Turn | None:
-        """An edited answer is graded again while its round is still the open one."""
+    def regrade_edit(self, message_ts: str, text: str, *, workspace: str | None = None,
+                     channel: str | None = None, user_id: str | None = None,
+                     then: Then | None = None) -> Turn | None:
+        """An edited answer is graded again while its round is still the open one.
+
+        From Slack, the answer is the one message at (workspace, channel, ts), and only its author's
+        edit counts; the terminal drill passes the ts alone."""
         with session_scope(self.db) as s:
-            answer = s.exec(
-                select(Answer).where(Answer.message_ts == message_ts).order_by(col(Answer.id).desc())
-            ).first()
+            q = select(Answer).where(Answer.message_ts == message_ts)
+            for column, value in ((Answer.workspace, workspace), (Answer.channel, channel),
+                                  (Answer.user_id, user_id)):
+                if value is not None:
+                    q = q.where(column == value)
+            answer = s.exec(q.order_by(col(Answer.id).desc())).first()
             if answer is None:
                 return None
             interview = s.get(Interview, answer.interview_id)
@@ -339,7 +360,7 @@ class InterviewEngine:
                     setattr(record, name, getattr(new, name))
                 s.add(record)
             best = self._award_points(s, interview, answer.round, grade.score, recompute=True)
-            return Turn(
+            turn = Turn(
                 interview_id=interview.id,
                 grade=grade,
                 best_score=best,
@@ -347,23 +368,26 @@ class InterviewEngine:
                 next=self._question(interview),
                 notice="Your edited answer was graded again.",
             )
+            if then is not None:
+                then(s, turn)
+            return turn
 
     # ---- commands -------------------------------------------------------------------------------
 
-    def skip(self, interview_id: int) -> Turn:
+    def skip(self, interview_id: int, *, then: Then | None = None) -> Turn:
         with session_scope(self.db) as s:
             interview = self._active(s, interview_id)
             skipped = interview.round
             question, scorecard = self._next_round(s, interview)
             title = self.content.rounds[skipped].title
-            return Turn(
+            return _then(s, then, Turn(
                 interview_id=interview_id,
                 next=question,
                 scorecard=scorecard,
                 notice=f"Skipped: {title}.",
-            )
+            ))
 
-    def retry(self, interview_id: int) -> Turn:
+    def retry(self, interview_id: int, *, then: Then | None = None) -> Turn:
         with session_scope(self.db) as s:
             interview = self._active(s, interview_id)
             last = s.exec(
@@ -384,21 +408,21 @@ class InterviewEngine:
             interview.asked_at = self.clock()
             s.add(interview)
             title = self.content.rounds[target].title
-            return Turn(
+            return _then(s, then, Turn(
                 interview_id=interview_id,
                 next=self._question(interview),
                 notice=f"Answer {title} again; your best attempt counts.",
-            )
+            ))
 
-    def stop(self, interview_id: int) -> Turn:
+    def stop(self, interview_id: int, *, then: Then | None = None) -> Turn:
         with session_scope(self.db) as s:
             interview = self._active(s, interview_id)
             self._finish(s, interview, status="stopped")
-            return Turn(
+            return _then(s, then, Turn(
                 interview_id=interview_id,
                 scorecard=self._scorecard(s, interview),
                 notice="Interview stopped. Here is where you got to.",
-            )
+            ))
 
     def restart_clock(self, interview_id: int) -> None:
         """The open question counts as put now (a resumed drill does not charge the time away)."""
@@ -677,6 +701,12 @@ def _when(message_ts: str | None) -> datetime | None:
         return datetime.fromtimestamp(float(message_ts), UTC) if message_ts else None
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _then(s: Session, then: Then | None, turn: Turn) -> Turn:
+    if then is not None:
+        then(s, turn)
+    return turn
 
 
 def _grade_record(answer: Answer, interview: Interview, grade: Grade) -> GradeRecord:

@@ -23,6 +23,7 @@ person has had the chance to answer.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -435,10 +436,12 @@ def rank_of(
 
 def rank_change(
     db: Engine, workspace: str, user_id: str, interview_id: int, *, period: str = "all",
-    now: datetime | None = None,
+    now: datetime | None = None, session: Session | None = None,
 ) -> RankChange:
-    """The rank the person had without this interview's points, and the rank they have with them."""
-    with Session(db) as s:
+    """The rank the person had without this interview's points, and the rank they have with them.
+
+    Pass `session` to read inside a transaction that has just awarded the points."""
+    with nullcontext(session) if session is not None else Session(db) as s:
         before = _rank(s, workspace, user_id, period, now, without_interview=interview_id)
         after = _rank(s, workspace, user_id, period, now)
     return RankChange(period=period, before=before, after=after)

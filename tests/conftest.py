@@ -79,3 +79,13 @@ def _clean_env(monkeypatch):
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
                  "DATABASE_URL", "GAUNTLET_CONTENT_DIR", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _stop_workers():
+    """Workers an in-process app started stop with their test, before its database goes away."""
+    yield
+    from bot.slack.worker import Worker
+
+    for worker in list(Worker.running):
+        worker.stop(timeout=5)

@@ -32,13 +32,14 @@ from bot import channels, daily
 from bot.content import default_content
 from bot.schedule import parse_schedule
 from bot.scheduler import PromptScheduler
-from bot.slack.app import SAVED, TRY_AGAIN, build_app
+from bot.slack.app import TRY_AGAIN, build_app
 from bot.slack.client import make_client
 from bot.slack.config import Settings
-from bot.slack.interview import prompt_poster, start_pending_sweep
+from bot.slack.interview import prompt_poster
 from bot.store.channels import DailyPost
 from bot.store.db import init_db, make_engine
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
+from bot.store.queue import InboxItem, OutboxItem
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-test-0000-not-a-real-token"
@@ -134,34 +135,34 @@ def test_a_command_during_an_outage_is_answered_with_try_again(fake, sqlite_db):
     assert TRY_AGAIN in answer.text
 
 
-def test_an_outage_mid_grading_rolls_back_the_grade_and_the_sweep_answers_later(fake, db):
-    """Grading cut off by the database keeps no partial grade; the person is told it is saved and the
-    pending-answer sweep grades and answers it once the database is back."""
+def test_an_outage_mid_grading_rolls_back_the_grade_and_the_worker_answers_once_it_is_back(fake, db):
+    """Grading cut off by the database keeps no partial grade and owes no reply; the inbox row is tried
+    again, and once the database is back the answer is graded and answered exactly once."""
     app = _app(fake, db)
     thread_ts = _prompt(app, db)
     fault = DatabaseFault(db)
     # The grade's last statement fails: the grade record and answer update before it must roll back.
     fault.down("insert into pointentry")
     _send(app, R.message(OPENING, user="UALICE", thread_ts=thread_ts))
-    [told] = fake.wait_for_call("chat.postEphemeral")
-    assert SAVED in told.text
+    deadline = time.monotonic() + 10
+    while _count(db, Answer) == 0:  # recorded by the worker's first attempt, which then fails
+        assert time.monotonic() < deadline, "the worker never took the answer"
+        time.sleep(0.05)
+    time.sleep(0.5)  # a few failed attempts
     with Session(db) as s:
         [answer] = s.exec(select(Answer)).all()
         [interview] = s.exec(select(Interview)).all()
-    assert answer.status == "received"
+        [item] = s.exec(select(InboxItem)).all()
+    assert answer.status == "received" and item.status == "pending" and item.error == "OperationalError"
     assert (interview.round, interview.done, interview.asked_probes) == ("opening", [], [])
-    assert (_count(db, GradeRecord), _count(db, PointEntry)) == (0, 0)
+    assert (_count(db, GradeRecord), _count(db, PointEntry), _count(db, OutboxItem)) == (0, 0, 0)
     assert _thread_feedback(fake, thread_ts) == []
 
     fault.up()
-    stop = start_pending_sweep(app.gauntlet, app.client, every=0.1, older_than=timedelta(0))
-    try:
-        [feedback] = fake.wait_for(lambda calls: _thread_feedback(fake, thread_ts), what="late feedback")
-    finally:
-        stop.set()
+    [feedback] = fake.wait_for(lambda calls: _thread_feedback(fake, thread_ts), what="late feedback")
     assert "<@UALICE>" in feedback.text
     assert (_count(db, GradeRecord), _count(db, PointEntry)) == (1, 1)
-    time.sleep(0.3)  # a few more sweeps: the answer is not graded or answered twice
+    time.sleep(0.5)  # more worker passes: the answer is not graded or answered twice
     assert len(_thread_feedback(fake, thread_ts)) == 1
 
 
@@ -283,7 +284,7 @@ HANG_IN_GRADING = '''
 import os, time
 from pathlib import Path
 import bot.engine
-def grade_answer(self, answer_id):
+def grade_answer(self, answer_id, **_):
     Path(os.environ["GAUNTLET_TEST_MARK"]).write_text(str(answer_id))
     time.sleep(3600)
 bot.engine.InterviewEngine.grade_answer = grade_answer
@@ -300,7 +301,8 @@ def _serve(env: dict[str, str], cwd: Path, log: Path) -> tuple[subprocess.Popen,
     port = _free_port()
     with open(log, "a") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http", "--port", str(port),
-                                 "--no-scheduler"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+                                 "--no-scheduler"], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its own process group: web and worker die with it
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -321,7 +323,8 @@ def _post_signed(base: str, body: str) -> int:
 
 
 def test_an_answer_whose_process_was_killed_mid_grading_is_graded_after_restart(fake, tmp_path):
-    """SIGKILL while grading leaves the answer on record; the restarted process grades it and answers once."""
+    """SIGKILL while grading leaves the answer on record; the restarted process takes the dead worker's
+    row over when its lease runs out, grades it and answers once."""
     url = f"sqlite:///{tmp_path / 'gauntlet.db'}"
     db = make_engine(url)
     init_db(db)
@@ -332,7 +335,7 @@ def test_an_answer_whose_process_was_killed_mid_grading_is_graded_after_restart(
     mark = tmp_path / "grading-started"
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(REPO),
            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": R.SECRET, "SLACK_API_URL": fake.url,
-           "DATABASE_URL": url}
+           "DATABASE_URL": url, "GAUNTLET_INBOX_LEASE_SECONDS": "2"}
     first, base = _serve({**env, "PYTHONPATH": f"{hook}{os.pathsep}{REPO}",
                           "GAUNTLET_TEST_MARK": str(mark)}, tmp_path, tmp_path / "serve.log")
     try:
@@ -342,7 +345,7 @@ def test_an_answer_whose_process_was_killed_mid_grading_is_graded_after_restart(
             assert time.monotonic() < deadline, "grading never started"
             time.sleep(0.05)
     finally:
-        first.send_signal(signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)  # the arbiter, its web processes and its worker at once
         first.wait(timeout=10)
     with Session(db) as s:
         [answer] = s.exec(select(Answer)).all()

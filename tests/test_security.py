@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
 
 import slack_requests as R
 from fake_slack import FakeSlack, FakeSlackServer
+from local_server import make_http_server
 
 from bot.slack.app import build_app
 from bot.slack.config import Settings
-from bot.slack.server import make_http_server
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-1234567890-secret-bot-token-value"
@@ -151,8 +151,9 @@ def test_compose_runs_the_app_with_postgres_and_takes_secrets_from_the_environme
     assert services["app"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     # The schema is upgraded by a one-shot service before the app (which refuses an old schema) starts.
     assert services["migrate"]["command"] == ["gauntlet", "db", "upgrade"]
-    for name in ("app", "web"):
+    for name in ("app", "web", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["worker"]["command"] == ["gauntlet", "worker"]
     assert "postgres" in services["app"]["environment"]["DATABASE_URL"]
     for name, service in services.items():
         for key, value in (service.get("environment") or {}).items():
@@ -161,13 +162,14 @@ def test_compose_runs_the_app_with_postgres_and_takes_secrets_from_the_environme
                 assert TOKEN_LIKE.search(str(value)) is None
 
 
-def test_procfile_has_a_socket_mode_worker_and_an_http_web_process():
-    """The Procfile upgrades the schema on release and runs Socket Mode as `worker`, HTTP as `web`."""
+def test_procfile_has_an_http_web_process_and_a_worker_to_scale():
+    """The Procfile upgrades the schema on release, runs gunicorn web processes that only record and
+    acknowledge as `web`, and grading and replies as `worker`."""
     procs = dict(line.split(":", 1) for line in (REPO / "Procfile").read_text().splitlines()
                  if line.strip() and not line.startswith("#"))
     assert procs["release"].split() == ["gauntlet", "db", "upgrade"]
-    assert procs["worker"].split() == ["gauntlet", "serve"]
-    assert procs["web"].split()[:3] == ["gauntlet", "serve", "--http"]
+    assert procs["worker"].split() == ["gauntlet", "worker"]
+    assert procs["web"].split() == ["gauntlet", "serve", "--http", "--no-worker"]
 
 
 def test_ci_audits_dependencies_and_still_runs_the_readme_test_command():

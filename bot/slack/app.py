@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -20,125 +18,15 @@ from bot.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.errors import explain
-from bot.slack.interview import AnswerSaved
 
 log = logging.getLogger("gauntlet.slack")
 
-# Grading a long answer takes a moment; a prompt thread can get a burst of replies right after it
-# is posted. More workers than Bolt's default five keep ack()s on commands well inside three seconds.
-LISTENER_WORKERS = 16
+# Listeners only record and acknowledge (grading happens on a worker); commands and the Home tab still
+# call Slack after their ack, so a few more threads than Bolt's default five.
+LISTENER_WORKERS = 8
 
 TRY_AGAIN = ("I couldn't reach my database just now, so I didn't take that message. "
              "Please send it again in a minute.")
-SAVED = ("Your answer is saved, but grading it hit a database hiccup. You'll get your feedback here "
-         "as soon as the database is back; no need to send it again.")
-
-
-class AckFirstExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, holding Events API work back while other requests are being acknowledged.
-
-    Bolt acknowledges an event before its listener starts, so that listener's work (database, Block
-    Kit, posting) can wait; run at once it holds the GIL while the rest of a burst waits for its 200.
-    Held work is released when no request has been in the app for `settle` seconds, or once the oldest
-    has waited `max_delay`, so a steady stream of requests delays it by at most that. Commands and
-    actions acknowledge from inside their listener, so they are never held."""
-
-    def __init__(self, max_workers: int, *, settle: float = 0.05, max_delay: float = 0.25, **kwargs):
-        super().__init__(max_workers=max_workers, **kwargs)
-        self.settle, self.max_delay = settle, max_delay
-        self._cond = threading.Condition()
-        self._held: deque[tuple[float, Future, Callable, tuple, dict]] = deque()
-        self._in_flight = 0
-        self._last_request = 0.0
-        self._stopping = False
-        self._request = threading.local()
-        self._releaser = threading.Thread(target=self._release_loop, name="ack-first", daemon=True)
-        self._releaser.start()
-
-    def request_started(self, deferrable: bool) -> None:
-        self._request.deferrable = deferrable
-        with self._cond:
-            self._in_flight += 1
-
-    def request_finished(self) -> None:
-        self._request.deferrable = False
-        with self._cond:
-            self._in_flight -= 1
-            self._last_request = time.monotonic()
-            self._cond.notify_all()
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        if not getattr(self._request, "deferrable", False):
-            return super().submit(fn, *args, **kwargs)
-        future: Future = Future()
-        with self._cond:
-            if self._stopping:
-                return super().submit(fn, *args, **kwargs)
-            self._held.append((time.monotonic(), future, fn, args, kwargs))
-            self._cond.notify_all()
-        return future
-
-    def _release_loop(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._stopping or (self._held and self._can_release()):
-                        break
-                    self._cond.wait(self._next_check())
-                ready = list(self._held)
-                self._held.clear()
-                done = self._stopping
-            for _, future, fn, args, kwargs in ready:
-                super().submit(_run_into, future, fn, args, kwargs)
-            if done:
-                return
-
-    def _can_release(self) -> bool:
-        now = time.monotonic()
-        if now - self._held[0][0] >= self.max_delay:
-            return True
-        return self._in_flight == 0 and now - self._last_request >= self.settle
-
-    def _next_check(self) -> float | None:
-        if not self._held:
-            return None
-        now = time.monotonic()
-        waits = [self.max_delay - (now - self._held[0][0])]
-        if self._in_flight == 0:
-            waits.append(self.settle - (now - self._last_request))
-        return max(0.001, min(waits))
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._releaser.is_alive() and threading.current_thread() is not self._releaser:
-            self._releaser.join()
-        super().shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def _run_into(future: Future, fn: Callable, args: tuple, kwargs: dict) -> None:
-    if not future.set_running_or_notify_cancel():
-        return
-    try:
-        future.set_result(fn(*args, **kwargs))
-    except BaseException as exc:  # handed to whoever holds the future, as ThreadPoolExecutor does
-        future.set_exception(exc)
-
-
-class _AckFirstApp(App):
-    """Tells the listener pool when each request is in the app, and whether its work may wait."""
-
-    def dispatch(self, req: BoltRequest) -> BoltResponse:
-        executor = self.listener_runner.listener_executor
-        if not isinstance(executor, AckFirstExecutor):
-            return super().dispatch(req)
-        body = req.body if isinstance(req.body, dict) else {}
-        executor.request_started(deferrable=body.get("type") == "event_callback")
-        try:
-            return super().dispatch(req)
-        finally:
-            executor.request_finished()
 
 
 def is_database_outage(error: BaseException) -> bool:
@@ -154,23 +42,49 @@ class Gauntlet:
 
     db: Engine
     engine: InterviewEngine
+    client: WebClient | None = None
     # Called after a command changes a schedule, so a running scheduler picks it up at once.
     schedules_changed: Callable[[], None] | None = None
     # A client holding a given workspace's token, for work no request started (scheduled posts, cohort
     # jobs, answers graded after an outage): the app's own client with one bot token, the workspace's
     # installation with OAuth. Set by build_app; every background job gets its client here.
     client_for: Callable[[str], WebClient] | None = None
+    # The worker in this process, when there is one (Socket Mode, in-process apps); HTTP web processes
+    # leave the inbox to `gauntlet worker` processes.
+    worker: object | None = None
+
+    def wake(self) -> None:
+        """Something was recorded: an in-process worker looks now, not at its next poll."""
+        if self.worker is not None:
+            self.worker.wake()
+
+
+def make_gauntlet(settings: Settings, *, db: Engine, engine: InterviewEngine | None = None) -> Gauntlet:
+    """The domain and Slack clients without a Bolt app: what a `gauntlet worker` process needs."""
+    from bot.slack import lifecycle
+
+    client = make_client(settings.bot_token, settings.api_url)
+    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db), client=client)
+    if settings.oauth:
+        from bot.slack.oauth import installation_store
+
+        store = installation_store(settings.client_id, db)
+        gauntlet.client_for = lifecycle.installation_clients(store, settings.api_url)
+    else:
+        gauntlet.client_for = lifecycle.single_workspace_clients(client)
+    return gauntlet
 
 
 def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None = None,
-              socket_mode: bool = False) -> App:
+              socket_mode: bool = False, worker_threads: int = 2) -> App:
+    """The Bolt app. `worker_threads` > 0 runs a worker in this process (0: another process does)."""
     client = make_client(settings.bot_token, settings.api_url)
     oauth = None
     if settings.oauth:
         from bot.slack.oauth import oauth_settings
 
         oauth = oauth_settings(settings.client_id, settings.client_secret, db)
-    app = _AckFirstApp(
+    app = App(
         name="incident-gauntlet",
         client=client,
         oauth_settings=oauth,
@@ -178,7 +92,7 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         # Socket Mode requests arrive over an authenticated websocket, not signed HTTP.
         request_verification_enabled=not socket_mode,
         process_before_response=False,
-        listener_executor=AckFirstExecutor(LISTENER_WORKERS, thread_name_prefix="listener"),
+        listener_executor=ThreadPoolExecutor(LISTENER_WORKERS, thread_name_prefix="listener"),
         logger=log,
     )
     from bot.slack import lifecycle
@@ -186,7 +100,7 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
 
     if not socket_mode:
         quiet_request_verification(app, settings.signing_secret or "")
-    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db))
+    gauntlet = Gauntlet(db=db, engine=engine or InterviewEngine(db), client=client)
     gauntlet.client_for = (lifecycle.installation_clients(oauth.installation_store, settings.api_url)
                            if oauth is not None else lifecycle.single_workspace_clients(app.client))
 
@@ -200,9 +114,7 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
         # One place for unexpected failures; bodies can hold people's answers, so only ids are logged.
         kind = body.get("type") or body.get("command") or "request"
         logger.exception("listener failed on %s: %s", kind, error.__class__.__name__, exc_info=error)
-        if isinstance(error, AnswerSaved):
-            tell_person(client, body, SAVED)
-        elif is_database_outage(error):
+        if is_database_outage(error):
             tell_person(client, body, TRY_AGAIN)
         else:  # a Slack error, or a bug: the person hears what went wrong and what to do
             tell_person(client, body, explain(error))
@@ -212,7 +124,16 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
     register(app)
     lifecycle.register(app, oauth.installation_store if oauth is not None else None)
     app.gauntlet = gauntlet  # type: ignore[attr-defined]  # for the scheduler and tests
+    if worker_threads > 0:
+        from bot.slack.worker import Worker
+
+        gauntlet.worker = Worker(gauntlet, threads=worker_threads).start()
     return app
+
+
+def tell_person_later(client: WebClient, body: dict, text: str) -> None:
+    """`tell_person` off the request thread, so the acknowledgement does not wait for Slack."""
+    threading.Thread(target=tell_person, args=(client, body, text), name="tell-person", daemon=True).start()
 
 
 def tell_person(client: WebClient, body: dict, text: str) -> None:

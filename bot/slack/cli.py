@@ -23,7 +23,23 @@ def register(subparsers) -> None:
     serve.add_argument("--host", default="0.0.0.0", help="address for --http to listen on")
     serve.add_argument("--no-scheduler", action="store_true",
                        help="do not post daily prompts from this process (another process does)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="with --http: leave grading and replies to `gauntlet worker` processes")
     serve.set_defaults(func=cmd_serve)
+
+    worker = subparsers.add_parser(
+        "worker", help="grade answers and deliver replies from the database (run as many as you like)",
+        description="Take recorded Slack deliveries from the database's inbox, grade them and deliver the "
+                    "replies owed. Safe to run several, on several machines, against one PostgreSQL. "
+                    "Needs SLACK_BOT_TOKEN (or the OAuth settings) and DATABASE_URL.",
+    )
+    worker.add_argument("--threads", type=int, default=2, help="work in parallel in this process (default 2)")
+    worker.add_argument("--no-scheduler", action="store_true",
+                        help="do not post daily prompts and cohort drills from this process")
+    worker.add_argument("--nice", type=int, default=10,
+                        help="lower this process's CPU priority by N (default 10; 0 to keep it)")
+    worker.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # stop when `gauntlet serve` is gone
+    worker.set_defaults(func=cmd_worker)
 
     post = subparsers.add_parser("post-prompt", help="post a prompt to a Slack channel now")
     post.add_argument("--channel", required=True, help="the channel id (C…), from the channel's details")
@@ -151,41 +167,112 @@ def cmd_serve(args: argparse.Namespace) -> int:
               "again.", file=sys.stderr)
         return 1
     check_slack(settings, socket_mode=not args.http)
+    if args.http:
+        db.dispose()  # each web process opens its own connections after gunicorn forks it
+        return _serve_http(args, settings)
     from bot.engine import InterviewEngine
     from bot.grading_pool import PoolGrader
     from bot.slack.app import build_app
-    from bot.slack.interview import resume_pending, start_pending_sweep
-    from bot.slack.server import serve_http, serve_socket_mode
+    from bot.slack.server import serve_socket_mode
 
-    # Grading is CPU-bound Python: in worker processes it never holds this process's GIL while the
-    # next requests of a burst wait to be acknowledged. Started (and warmed) before serving.
+    # Socket Mode is one process: the listeners record, a worker in here grades and answers. Grading
+    # runs in worker processes, so it never holds this process's GIL while acknowledgements wait.
     grader = PoolGrader().start()
     try:
         engine = InterviewEngine(db, grader.content, grader=grader)
-        app = build_app(settings, db=db, engine=engine, socket_mode=not args.http)
+        app = build_app(settings, db=db, engine=engine, socket_mode=True)
         g = app.gauntlet
-        # Answers recorded before a crash or restart are graded and answered now.
-        try:
-            resumed = resume_pending(g, app.client)
-        except Exception:  # never a reason not to serve: the sweep below tries again every minute
-            log.exception("grading answers left over from the last run failed; the sweep will retry")
-            resumed = 0
-        if resumed:
-            log.info("Graded %d answer(s) left over from the last run", resumed)
-        # And answers left ungraded by a database outage while running are graded once it is back.
-        sweep = start_pending_sweep(g, app.client)
         scheduler = None if args.no_scheduler else _start_scheduler(g, app.client)
         try:
-            if args.http:
-                serve_http(app, args.port or settings.port, args.host)
-            else:
-                serve_socket_mode(app, settings.app_token)
+            serve_socket_mode(app, settings.app_token)
         finally:
-            sweep.set()
+            g.worker.stop()
             if scheduler is not None:
                 scheduler.shutdown()
     finally:
         grader.shutdown()
+    return 0
+
+
+def _serve_http(args: argparse.Namespace, settings) -> int:
+    """gunicorn's arbiter in this process, web processes under it, and (unless --no-worker) one
+    `gauntlet worker` child that grades, answers and runs the scheduler."""
+    import os
+    import subprocess
+
+    from bot.slack.server import serve_http
+
+    child = None
+    if not args.no_worker:
+        command = [sys.executable, "-m", "bot", "worker", "--parent", str(os.getpid())]
+        if args.no_scheduler:
+            command.append("--no-scheduler")
+        child = subprocess.Popen(command)
+
+    def factory():
+        from sqlalchemy.orm import configure_mappers
+
+        from bot.slack.app import build_app
+        from bot.store.db import make_engine
+
+        db = make_engine(settings.database_url)
+        app = build_app(settings, db=db, worker_threads=0)
+        # Before the first request, not during it: the ORM's mappers and a first pooled connection.
+        configure_mappers()
+        with db.connect():
+            pass
+        return app
+
+    try:
+        serve_http(factory, args.host, args.port or settings.port)
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # With OAuth each workspace's token comes from its installation, as in HTTP mode.
+    settings = _settings(http=bool(os.environ.get("SLACK_CLIENT_ID")))
+    if settings is None:
+        return 2
+    db = _database(settings)
+    if db is None:
+        return 1
+    from bot.slack.app import make_gauntlet
+    from bot.slack.worker import Worker
+
+    if args.nice:
+        # Beside web processes on one machine, grading yields the CPU to acknowledgements.
+        os.nice(args.nice)
+    g = make_gauntlet(settings, db=db)
+    worker = Worker(g, threads=args.threads).start()
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler = None if args.no_scheduler else _start_scheduler(g, g.client)
+    log.info("Worker %s taking work from the inbox and outbox (%d threads)", worker.name, args.threads)
+    try:
+        while not stop.wait(1.0):
+            if args.parent and os.getppid() != args.parent:
+                log.warning("gauntlet serve is gone; this worker stops too")
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+        if scheduler is not None:
+            scheduler.shutdown()
+        db.dispose()
     return 0
 
 

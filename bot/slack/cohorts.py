@@ -27,7 +27,6 @@ from bot.slack import blocks as bk
 from bot.slack import cohort_blocks as cb
 from bot.slack import lifecycle
 from bot.slack.errors import NotInstalled, is_terminal, slack_error_code
-from bot.slack.interview import FILES_NOT_GRADED, _lock, _say_files_only, _say_turn, _take
 from bot.slack.post import open_dm, post
 
 log = logging.getLogger("gauntlet.slack.cohorts")
@@ -314,30 +313,8 @@ def board(req) -> None:
             title)
 
 
-# ---- answers in the DM ------------------------------------------------------------------------------
-
-def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> bool:
-    """Give a DM message to the person's open cohort drill when that is their newest open interview there.
-    Returns False to leave the message to the on-demand drill."""
-    user, channel = event["user"], event["channel"]
-    with _lock(workspace, user, "dm"):
-        drill = g.engine.find_active(workspace, user, source=SOURCE)
-        if drill is None:
-            return False
-        own = g.engine.find_active(workspace, user, source="dm")
-        if own is not None and own.id > drill.id:
-            return False  # they started a drill of their own after the cohort's: that one is answered
-        if not event["text"].strip():
-            _say_files_only(g, client, event_id, mode="thread", channel=channel, user=user)
-            return True
-        turn = _take(g, drill.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
-    if not turn.duplicate:
-        _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
-                  workspace=workspace, mention=False)
-        if event.get("has_files"):
-            post(client, channel=channel, blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED,
-                 paced=False)
-    return True
+# (Answers in the DM go through the inbox: `bot.slack.interview` gives a DM message to the person's
+# cohort drill when that is their newest open interview there.)
 
 
 # ---- jobs -------------------------------------------------------------------------------------------
@@ -357,12 +334,11 @@ def send_due_drills(g, default_client: WebClient, *, now: datetime) -> list[DueD
         try:
             client = _client(g, default_client, due.workspace)
             dm = open_dm(client, due.user_id)
-            with _lock(due.workspace, due.user_id, "dm"):
-                previous = g.engine.find_active(due.workspace, due.user_id, source=SOURCE)
-                question = g.engine.start(workspace=due.workspace, user_id=due.user_id, source=SOURCE,
-                                          only_round=due.target_round, channel=dm)
-                if previous is not None:
-                    g.engine.stop(previous.id)  # the new drill replaces an unanswered older one
+            previous = g.engine.find_active(due.workspace, due.user_id, source=SOURCE)
+            question = g.engine.start(workspace=due.workspace, user_id=due.user_id, source=SOURCE,
+                                      only_round=due.target_round, channel=dm)
+            if previous is not None:
+                g.engine.stop(previous.id)  # the new drill replaces an unanswered older one
             post(client, channel=dm, blocks=cb.drill_blocks(question, due, labels),
                  text=cb.drill_text(question, due.cohort))
         except (*SLACK_FAILURES, NotInstalled) as exc:

@@ -1,112 +1,219 @@
-"""Interview glue shared by the listeners: find or start the person's interview, hand the message to
-the engine, render the turn and deliver it where the channel wants feedback."""
+"""Interview glue shared by the listeners and the workers.
+
+Two halves, so nothing Slack was told 200 for is lost and nothing is done twice:
+
+- `record_*` run while the request is in the app, before its 200: the delivery goes into the inbox,
+  unique on its event id and on (workspace, channel, ts), so a retry or another replica finds the row.
+- `process` runs on a worker that claimed the row: it finds or starts the interview, records and grades
+  the answer, and writes what the person is owed into the outbox, all committed together with the
+  inbox row marked done. The outbox is delivered separately (`bot.slack.worker`).
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import timedelta
+import uuid
 
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot import channels, daily, leaderboard
-from bot.engine import COMMANDS, Question, Turn
+from bot.engine import COMMANDS, InterviewError, Question, Turn
 from bot.slack import blocks as bk
 from bot.slack.errors import is_terminal, slack_error_code
-from bot.slack.post import deliver, open_dm, post
+from bot.slack.post import open_dm, post
 from bot.slack.text import readable
+from bot.store import queue
 from bot.store.channels import as_utc
-from bot.store.models import utcnow
-
-# One person's messages in one conversation are handled one at a time, so a retried delivery that
-# arrives while the first is still being graded sees the first's interview instead of starting another.
-# A fixed set of striped locks keeps memory flat however many people and threads there are.
-_LOCKS = tuple(threading.Lock() for _ in range(64))
-
+from bot.store.models import Answer
+from bot.store.queue import InboxItem
 
 log = logging.getLogger("gauntlet.slack")
 
+COHORT_SOURCE = "cohort"
+NO_DRILL = ("No drill is running. Start one with `/gauntlet drill` (or `/gauntlet drill sql` for one "
+            "round), or with the button on my Home tab.")
 FILES_NOT_GRADED = ("I grade the words of your message only: the file you attached was not read. "
                     "If it holds part of your answer, type that part as a reply.")
 FILE_ONLY = ("I can't grade a file on its own: type your answer as a message here (the file was not read).")
-NO_DRILL = ("No drill is running. Start one with `/gauntlet drill` (or `/gauntlet drill sql` "
-            "for one round), or with the button on my Home tab.")
+# A reply also sent to the channel, and a reply with a file attached, are still the person's answer.
+ANSWER_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
-def _lock(*key: str | None) -> threading.Lock:
-    return _LOCKS[hash(key) % len(_LOCKS)]
+def dm_conv(workspace: str, user: str) -> str:
+    return f"{workspace}:dm:{user}"
 
 
-class AnswerSaved(Exception):
-    """The answer is on record but grading it failed (the database went away in between): it is graded
-    and answered by the pending-answer sweep once the database is back, so the person need not resend."""
-
-    def __init__(self, answer_id: int):
-        super().__init__(f"answer #{answer_id} recorded, grading deferred")
-        self.answer_id = answer_id
+def thread_conv(workspace: str, channel: str, thread_ts: str, user: str) -> str:
+    return f"{workspace}:{channel}:{thread_ts}:{user}"
 
 
-def _take(g, interview_id: int, text: str, *, event_id: str | None, message_ts: str | None) -> Turn:
-    """The engine's handle(), split so a failure after the answer is recorded is told apart."""
-    if text.strip().lower().lstrip("!/") in COMMANDS:
-        return g.engine.handle(interview_id, text, event_id=event_id, message_ts=message_ts)
-    answer_id = g.engine.record_answer(interview_id, text, event_id=event_id, message_ts=message_ts)
-    if answer_id is None:
-        return Turn(interview_id=interview_id, duplicate=True)
-    try:
-        return g.engine.grade_answer(answer_id)
-    except DBAPIError as exc:
-        raise AnswerSaved(answer_id) from exc
+# ---- before the 200: the inbox ------------------------------------------------------------------------
+
+def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
+    """Put a message the app will act on into the inbox; None when it is not one (someone else's thread,
+    a bot, a join). Raises on a database failure, so the caller can ask the person to resend."""
+    if event.get("subtype") == "message_changed":
+        return _record_edit(g, workspace=workspace, event=event, event_id=event_id)
+    text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
+    subtype = event.get("subtype")
+    has_files = subtype == "file_share" or bool(event.get("files"))
+    well_formed = isinstance(text, str) and all(isinstance(v, str) and v.strip() for v in (user, channel))
+    if subtype not in ANSWER_SUBTYPES or event.get("bot_id") or not well_formed:
+        return None
+    # Decoded here, at the edge: the grader and the database see what the person typed.
+    text = readable(text)
+    if not text.strip() and not has_files:
+        return None
+    ts, thread_ts = event.get("ts"), event.get("thread_ts")
+    if not isinstance(ts, str) or not (thread_ts is None or isinstance(thread_ts, str)):
+        return None  # Slack always sends a message's ts as a string: this is not a message from Slack
+    payload = {"text": text, "user": user, "channel": channel, "ts": ts, "thread_ts": thread_ts,
+               "has_files": has_files}
+    if event.get("channel_type") == "im":
+        conv = dm_conv(workspace, user)
+        only_if = None
+    elif thread_ts and thread_ts != ts:
+        # Any thread in a channel that gets prompts: the worker checks it is a prompt's thread. Checking
+        # here could miss a reply that arrives before a prompt's ts is written down.
+        conv = thread_conv(workspace, channel, thread_ts, user)
+        only_if = queue.PromptChannel(workspace, channel)
+    else:
+        return None  # a top-level message
+    return queue.record(g.db, kind="answer", workspace=workspace, user_id=user, conv=conv, payload=payload,
+                        event_id=event_id, channel=channel, ts=ts, only_if=only_if)
 
 
-# ---- drills in a DM -------------------------------------------------------------------------------
+def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
+    message, previous = event.get("message") or {}, event.get("previous_message") or {}
+    user, channel, ts = message.get("user"), event.get("channel"), message.get("ts")
+    unchanged = message.get("text") == previous.get("text")
+    if message.get("bot_id") or not user or not channel or not ts or unchanged:
+        return None  # bot messages, and changes that are not an edit of the words (reply counts, unfurls)
+    # Only an edit of an answer, by its author, is taken.
+    answer = exists().where(Answer.workspace == workspace, Answer.channel == channel, Answer.message_ts == ts,
+                            Answer.user_id == user)
+    edited_at = (message.get("edited") or {}).get("ts") or event.get("ts") or ""
+    thread_ts = message.get("thread_ts")
+    conv = (dm_conv(workspace, user) if event.get("channel_type") == "im" or not thread_ts
+            else thread_conv(workspace, channel, thread_ts, user))
+    return queue.record(g.db, kind="edit", workspace=workspace, user_id=user, conv=conv,
+                        payload={"text": readable(message.get("text") or ""), "user": user,
+                                 "channel": channel, "ts": ts},
+                        event_id=event_id, channel=channel, ts=f"{ts}/{edited_at}", only_if=answer)
 
-def start_drill(g, client: WebClient, *, workspace: str, user_id: str, round_id: str | None = None,
-                level: str = "mid", timed: bool = False) -> Question:
-    """Open (or reuse) the DM with the person and ask the first question there."""
-    dm = open_dm(client, user_id)
-    with _lock(workspace, user_id, "dm"):
-        previous = g.engine.find_active(workspace, user_id, source="dm")
-        question = g.engine.start(workspace=workspace, user_id=user_id, source="dm", level=level,
-                                  only_round=round_id, channel=dm, timed=timed)
-        if previous is not None:
-            # A new drill replaces the unfinished one; its answers stay on record.
-            g.engine.stop(previous.id)
-    intro = "A new drill. Reply here to answer; `skip`, `retry` and `stop` work at any time."
-    post(client, channel=dm,
-         blocks=[*bk.sections(intro), *bk.question_blocks(question)],
-         text=bk.question_title(question))
-    return question
+
+# ---- on a worker: the work, and what it owes --------------------------------------------------------
+
+class PromptNotReady(Exception):
+    """A reply arrived before its prompt's ts was written down: tried again in a moment."""
 
 
-def on_dm_answer(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> None:
-    user, channel = event["user"], event["channel"]
-    with _lock(workspace, user, "dm"):
-        active = g.engine.find_active(workspace, user, source="dm")
-        if active is None:
-            thread = _thread_answered_in_dm(g, workspace, user)
-            if thread is None:
-                # A retried delivery of the same message does not get the direction twice.
-                if event_id is None or g.engine.claim_event(event_id):
-                    post(client, channel=channel, blocks=bk.sections(NO_DRILL), text="No drill is running.",
-                         paced=False)
-                return
-        elif not event["text"].strip():
-            _say_files_only(g, client, event_id, mode="thread", channel=channel, user=user)
+class Work:
+    """One claimed inbox row being handled by `worker`."""
+
+    def __init__(self, g, item: InboxItem, worker: str):
+        self.g, self.item, self.worker = g, item, worker
+        self.workspace = item.workspace
+        self.p = item.payload
+
+    def done(self, s: Session, turn: Turn | None = None) -> None:
+        """Mark the row done inside the transaction that did its work (fenced on our lease)."""
+        queue.finish_inbox(s, self.item.id, self.worker)
+
+    def finish(self, owe=None) -> None:
+        """Work that changed nothing: owe a message (optional) and mark the row done, together."""
+        from bot.store.db import session_scope
+
+        with session_scope(self.g.db) as s:
+            if owe is not None:
+                owe(s)
+            self.done(s)
+
+
+def process(g, item: InboxItem, worker: str) -> None:
+    """Handle one claimed inbox row; raises (and rolls back) on failure so the row is tried again."""
+    work = Work(g, item, worker)
+    if item.kind == "edit":
+        _edit(work)
+    elif item.kind == "answer" and item.conv.startswith(f"{item.workspace}:dm:"):
+        _dm_answer(work)
+    elif item.kind == "answer":
+        _thread_answer(work)
+    elif item.kind == "drill":
+        _drill(work)
+    else:
+        raise ValueError(f"unknown inbox kind {item.kind!r}")
+
+
+def _thread_answer(w: Work) -> None:
+    g, p = w.g, w.p
+    user, channel, thread_ts = p["user"], p["channel"], p["thread_ts"]
+    prompt = daily.prompt_post_for_thread(g.db, w.workspace, channel, thread_ts)
+    if prompt is None and daily.prompt_being_posted(g.db, w.workspace, channel):
+        raise PromptNotReady(f"inbox #{w.item.id}: the channel's prompt is still being posted")
+    if prompt is None:
+        w.finish()  # a thread the gauntlet did not start
+        return
+    mode = _feedback_mode(g, w.workspace, channel)
+    where = {"mode": mode, "channel": channel, "thread_ts": thread_ts, "user": user, "mention": True}
+    latest = g.engine.find_latest(w.workspace, user, source="thread", channel=channel, thread_ts=thread_ts)
+    if latest is not None and latest.status != "active":
+        answer = g.engine.answer_for_event(w.item.event_id) if w.item.event_id else None
+        if answer is not None and answer.status == "graded":
+            w.finish()  # this very message finished the interview; its replies went with its grade
             return
-        else:
-            turn = _take(g, active.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
-    if active is None:
-        _answer_thread_from_dm(g, client, thread, workspace=workspace, event=event, event_id=event_id)
+        # One interview per person per prompt; more replies get a pointer, not a new interview.
+        blocks = bk.sections(bk.interview_over_text(latest.status, latest.score))
+        w.finish(lambda s: owe_message(s, w, key=f"inbox:{w.item.id}:over", mode="ephemeral",
+                                       channel=channel, thread_ts=thread_ts, user=user,
+                                       blocks=blocks, text="Your interview in this thread is over."))
         return
-    if turn.duplicate:
+    interview_id = latest.id if latest is not None else _start_thread(g, w, prompt.prompt_id)
+    _take(w, interview_id, where)
+
+
+def _start_thread(g, w: Work, prompt_id: str | None) -> int:
+    p = w.p
+    try:
+        return g.engine.start(workspace=w.workspace, user_id=p["user"], source="thread", channel=p["channel"],
+                              thread_ts=p["thread_ts"], prompt_id=prompt_id).interview_id
+    except IntegrityError:
+        # Someone else started it a moment ago (the database allows one active interview here).
+        active = g.engine.find_active(w.workspace, p["user"], source="thread", channel=p["channel"],
+                                      thread_ts=p["thread_ts"])
+        if active is None:
+            raise
+        return active.id
+
+
+def _dm_answer(w: Work) -> None:
+    g, p = w.g, w.p
+    user, channel = p["user"], p["channel"]
+    where = {"mode": "thread", "channel": channel, "thread_ts": None, "user": user, "mention": False}
+    # A cohort drill takes the message when it is the person's newest open interview in the DM.
+    drill = g.engine.find_active(w.workspace, user, source=COHORT_SOURCE)
+    own = g.engine.find_active(w.workspace, user, source="dm")
+    target = drill if drill is not None and (own is None or own.id < drill.id) else own
+    if target is None:
+        thread = _thread_answered_in_dm(g, w.workspace, user)
+        if thread is not None:
+            # Its questions come to the DM (feedback mode dm), so a reply here answers it, and its
+            # feedback comes here too.
+            _take(w, thread.id, {"mode": "dm", "channel": thread.channel, "thread_ts": thread.thread_ts,
+                                 "user": user, "mention": False})
+            return
+        answer = g.engine.answer_for_event(w.item.event_id) if w.item.event_id else None
+        if answer is not None and answer.status == "graded":
+            w.finish()  # this message ended the drill; its replies went out with its grade
+            return
+        w.finish(lambda s: owe_message(s, w, key=f"inbox:{w.item.id}:nodrill", mode="channel",
+                                       channel=channel, thread_ts=None, user=user,
+                                       blocks=bk.sections(NO_DRILL), text="No drill is running."))
         return
-    _say_turn(g, client, turn, mode="thread", channel=channel, thread_ts=None, user=user,
-              workspace=workspace, mention=False)
-    if event.get("has_files"):
-        deliver(client, mode="thread", channel=channel, user=user, blocks=bk.sections(FILES_NOT_GRADED),
-                text=FILES_NOT_GRADED)
+    _take(w, target.id, where)
 
 
 def _thread_answered_in_dm(g, workspace: str, user: str):
@@ -118,102 +225,129 @@ def _thread_answered_in_dm(g, workspace: str, user: str):
     return None
 
 
-def _answer_thread_from_dm(g, client: WebClient, interview, *, workspace: str, event: dict,
-                           event_id: str | None) -> None:
-    user, dm = event["user"], event["channel"]
-    if not event["text"].strip():
-        _say_files_only(g, client, event_id, mode="thread", channel=dm, user=user)
+def _take(w: Work, interview_id: int, where: dict) -> None:
+    """Record (once) and grade the message, or run the command; the turn's replies are owed in the same
+    transaction that marks the inbox row done. Files are never graded, and the person is told so."""
+    g, p = w.g, w.p
+    text = p["text"]
+    # an ephemeral note in a channel thread, else where the turn's feedback goes
+    note_mode = "ephemeral" if where["mode"] == "thread" and where["thread_ts"] else where["mode"]
+    if not text.strip():
+        w.finish(lambda s: owe_message(s, w, key=f"inbox:{w.item.id}:file-only", mode=note_mode,
+                                       channel=where["channel"], thread_ts=where["thread_ts"],
+                                       user=where["user"], blocks=bk.sections(FILE_ONLY), text=FILE_ONLY))
         return
-    with _lock(workspace, user, interview.channel, interview.thread_ts):
-        turn = _take(g, interview.id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+
+    def then(s: Session, turn: Turn) -> None:
+        owe_turn(s, w, turn, **where)
+        if p.get("has_files"):
+            owe_message(s, w, key=f"inbox:{w.item.id}:files", mode=note_mode, channel=where["channel"],
+                        thread_ts=where["thread_ts"], user=where["user"],
+                        blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED)
+        w.done(s)
+
+    if text.strip().lower().lstrip("!/") in COMMANDS:
+        command = text.strip().lower().lstrip("!/")
+        try:
+            getattr(g.engine, command)(interview_id, then=then)
+        except InterviewError:
+            w.finish()  # the interview ended meanwhile: nothing left to skip or stop
+        return
+    answer_id = g.engine.record_answer(interview_id, text, event_id=w.item.event_id, message_ts=p.get("ts"))
+    if answer_id is None:  # recorded by an earlier attempt at this row
+        answer = g.engine.answer_for_event(w.item.event_id)
+        if answer is None:
+            raise RuntimeError(f"inbox #{w.item.id}: answer neither new nor on record")
+        answer_id = answer.id
+    turn = g.engine.grade_answer(answer_id, then=then)
     if turn.duplicate:
-        return
-    # Feedback goes where the channel wants it: the person's DM, where they answered.
-    _say_turn(g, client, turn, mode="dm", channel=interview.channel, thread_ts=interview.thread_ts,
-              user=user, workspace=workspace, mention=False)
-    if event.get("has_files"):
-        deliver(client, mode="dm", channel=interview.channel, user=user,
-                blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED)
+        w.finish()  # graded before: its replies were committed with that grade
 
 
-def _say_files_only(g, client: WebClient, event_id: str | None, *, mode: str, channel: str, user: str,
-                    thread_ts: str | None = None) -> None:
-    if event_id is None or g.engine.claim_event(event_id):
-        deliver(client, mode=mode, channel=channel, user=user, thread_ts=thread_ts,
-                blocks=bk.sections(FILE_ONLY), text=FILE_ONLY)
+def _edit(w: Work) -> None:
+    g, p = w.g, w.p
 
+    def then(s: Session, turn: Turn) -> None:
+        interview = g.engine.get(turn.interview_id)
+        in_thread = interview.source == "thread"
+        mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
+        blocks = bk.grade_blocks(turn.grade, user_id=interview.user_id if in_thread else None,
+                                 best_score=turn.best_score, attempt=turn.attempt, notice=turn.notice)
+        owe_message(s, w, key=f"inbox:{w.item.id}:regrade", mode=mode,
+                    channel=interview.channel or p["channel"], user=interview.user_id,
+                    thread_ts=interview.thread_ts if in_thread else None, blocks=blocks,
+                    text=bk.turn_text(turn))
+        w.done(s)
 
-# ---- threaded interviews under a daily prompt -----------------------------------------------------
-
-def on_thread_reply(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> None:
-    user, channel, thread_ts = event["user"], event["channel"], event["thread_ts"]
-    prompt = daily.prompt_post_for_thread(g.db, workspace, channel, thread_ts)
-    if prompt is None:
-        return  # a thread the gauntlet did not start
-    with _lock(workspace, user, channel, thread_ts):
-        latest = g.engine.find_latest(workspace, user, source="thread", channel=channel, thread_ts=thread_ts)
-        if latest is not None and latest.status != "active":
-            # One interview per person per prompt; more replies get a pointer, not a new interview. A
-            # retried delivery (of the last answer, or of this reply) gets nothing a second time.
-            first = event_id is None or (not g.engine.seen_event(event_id) and g.engine.claim_event(event_id))
-            if first:
-                deliver(client, mode="ephemeral", channel=channel, user=user, thread_ts=thread_ts,
-                        blocks=bk.sections(bk.interview_over_text(latest.status, latest.score)),
-                        text="Your interview in this thread is over.")
-            return
-        active = latest
-        if not event["text"].strip():
-            _say_files_only(g, client, event_id, mode="ephemeral", channel=channel, user=user,
-                            thread_ts=thread_ts)
-            return
-        if active is None:
-            question = g.engine.start(workspace=workspace, user_id=user, source="thread", channel=channel,
-                                      thread_ts=thread_ts, prompt_id=prompt.prompt_id)
-            interview_id = question.interview_id
-        else:
-            interview_id = active.id
-        turn = _take(g, interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
-    if turn.duplicate:
-        return
-    mode = _feedback_mode(g, workspace, channel)
-    _say_turn(g, client, turn, mode=mode, channel=channel, thread_ts=thread_ts, user=user,
-              workspace=workspace, mention=True)
-    if event.get("has_files"):
-        deliver(client, mode="ephemeral" if mode == "thread" else mode, channel=channel, user=user,
-                thread_ts=thread_ts, blocks=bk.sections(FILES_NOT_GRADED), text=FILES_NOT_GRADED)
-
-
-def on_edit(g, client: WebClient, event: dict) -> None:
-    """An edited answer is graded again while its round is open; older edits are left alone."""
-    message, previous = event.get("message") or {}, event.get("previous_message") or {}
-    if message.get("bot_id") or not message.get("user") or message.get("text") == previous.get("text"):
-        return  # bot messages, and changes that are not an edit of the words (reply counts, unfurls)
-    if not isinstance(message.get("text"), str) or not isinstance(message.get("ts"), str):
-        return
-    turn = g.engine.regrade_edit(message["ts"], readable(message["text"]))
+    turn = g.engine.regrade_edit(p["ts"], p["text"], workspace=w.workspace, channel=p["channel"],
+                                 user_id=p["user"], then=then)
     if turn is None or turn.grade is None:
+        w.finish()  # the round has closed (its grade stands), or the answer is gone
+
+
+def _drill(w: Work) -> None:
+    """Start a drill in the person's DM (from `/gauntlet drill` or the Home tab's button)."""
+    g, p = w.g, w.p
+    user = p["user"]
+    client = g.client_for(w.workspace) if g.client_for is not None else g.client
+    dm = open_dm(client, user)
+    previous = g.engine.find_active(w.workspace, user, source="dm")
+    try:
+        if previous is not None and as_utc(previous.created_at) >= as_utc(w.item.created_at):
+            question = g.engine.current_question(previous.id)  # started by an earlier attempt at this row
+        else:
+            if previous is not None:
+                g.engine.stop(previous.id)  # a new drill replaces the unfinished one; answers stay on record
+            question = g.engine.start(workspace=w.workspace, user_id=user, source="dm",
+                                      level=p.get("level") or "mid", only_round=p.get("round"), channel=dm,
+                                      timed=bool(p.get("timed")))
+    except InterviewError as exc:
+        problem = str(exc)
+        w.finish(lambda s: _owe_response(s, w, problem))
         return
-    interview = g.engine.get(turn.interview_id)
-    in_thread = interview.source == "thread"
-    mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
-    blocks = bk.grade_blocks(turn.grade, user_id=interview.user_id if in_thread else None,
-                             best_score=turn.best_score, attempt=turn.attempt, notice=turn.notice)
-    deliver(client, mode=mode, channel=interview.channel or event["channel"], user=interview.user_id,
-            blocks=blocks, text=bk.turn_text(turn), thread_ts=interview.thread_ts if in_thread else None)
+    intro = "A new drill. Reply here to answer; `skip`, `retry` and `stop` work at any time."
+
+    def owe(s: Session) -> None:
+        owe_message(s, w, key=f"inbox:{w.item.id}:question", mode="channel", channel=dm, thread_ts=None,
+                    user=user, blocks=[*bk.sections(intro), *bk.question_blocks(question)],
+                    text=bk.question_title(question))
+        _owe_response(s, w, f"Your drill is waiting in our DM: {question.title}.")
+
+    w.finish(owe)
 
 
-# ---- shared ---------------------------------------------------------------------------------------
+def _owe_response(s: Session, w: Work, text: str) -> None:
+    url = w.p.get("response_url")
+    if url:
+        queue.owe(s, key=f"inbox:{w.item.id}:response", workspace=w.workspace,
+                  conv=f"{w.workspace}:response:{w.item.user_id}", mode="response", response_url=url,
+                  user_id=w.item.user_id, text=text,
+                  blocks=[b.to_dict() for b in bk.sections(bk.escape(text))])
 
-def _say_turn(g, client: WebClient, turn: Turn, *, mode: str, channel: str, thread_ts: str | None,
-              user: str, workspace: str, mention: bool) -> None:
-    who = user if mention else None
-    deliver(client, mode=mode, channel=channel, user=user, blocks=bk.turn_blocks(turn, user_id=who),
-            text=bk.turn_text(turn), thread_ts=thread_ts)
+
+# ---- what is owed -------------------------------------------------------------------------------------
+
+def owe_message(s: Session, w: Work, *, key: str, mode: str, channel: str, thread_ts: str | None, user: str,
+                blocks, text: str) -> None:
+    """Owe one rendered message (split at Slack's 50 blocks) to `user` where `mode` says."""
+    conv = dm_conv(w.workspace, user) if mode == "dm" else f"{w.workspace}:{channel}:{thread_ts or ''}:{user}"
+    for n, chunk in enumerate(bk.messages(blocks)):
+        queue.owe(s, key=key if n == 0 else f"{key}#{n}", workspace=w.workspace, conv=conv, mode=mode,
+                  channel=channel, thread_ts=thread_ts, user_id=user, text=text, blocks=chunk)
+
+
+def owe_turn(s: Session, w: Work, turn: Turn, *, mode: str, channel: str, thread_ts: str | None, user: str,
+             mention: bool) -> None:
+    """A turn's reply (and its scorecard when the interview ended), keyed on the inbox row."""
+    key = f"inbox:{w.item.id}"
+    owe_message(s, w, key=f"{key}:turn", mode=mode, channel=channel, thread_ts=thread_ts, user=user,
+                blocks=bk.turn_blocks(turn, user_id=user if mention else None), text=bk.turn_text(turn))
     if turn.scorecard is not None:
-        change = leaderboard.rank_change(g.db, workspace, user, turn.interview_id, period="week")
-        deliver(client, mode=mode, channel=channel, user=user, thread_ts=thread_ts,
-                blocks=bk.scorecard_blocks(turn.scorecard, user_id=user, rank_note=change.describe()),
-                text=f"Scorecard: {turn.scorecard.score}/100")
+        change = leaderboard.rank_change(w.g.db, w.workspace, user, turn.interview_id, period="week",
+                                         session=s)
+        owe_message(s, w, key=f"{key}:scorecard", mode=mode, channel=channel, thread_ts=thread_ts, user=user,
+                    blocks=bk.scorecard_blocks(turn.scorecard, user_id=user, rank_note=change.describe()),
+                    text=f"Scorecard: {turn.scorecard.score}/100")
 
 
 def _feedback_mode(g, workspace: str, channel: str | None) -> str:
@@ -222,60 +356,31 @@ def _feedback_mode(g, workspace: str, channel: str | None) -> str:
     return channels.feedback_mode(g.db, workspace, channel)
 
 
-def resume_pending(g, client: WebClient, *, older_than: timedelta | None = None) -> int:
-    """Grade answers recorded but never graded (the process stopped in between) and answer them.
+def start_drill(g, client: WebClient, *, workspace: str, user_id: str, round_id: str | None = None,
+                level: str = "mid", timed: bool = False) -> Question:
+    """Open (or reuse) the DM with the person and ask the first question there, at once.
 
-    `older_than` leaves alone answers a listener may be grading right now."""
-    done = 0
-    cutoff = utcnow() - older_than if older_than is not None else None
-    for answer in g.engine.pending_answers():
-        if cutoff is not None and as_utc(answer.created_at) > cutoff:
-            continue
-        interview = g.engine.get(answer.interview_id)
-        if interview.source not in ("thread", "dm", "cohort") or interview.channel is None:
-            continue  # the terminal drill's leftovers are its own to resume
-        try:
-            turn = g.engine.grade_answer(answer.id)
-        except IntegrityError:
-            continue  # another replica graded it at the same moment (the grade is unique per answer)
-        if turn.duplicate:
-            continue
-        in_thread = interview.source == "thread"  # DM and cohort drills answer in their DM
-        mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
-        try:
-            client_here = g.client_for(interview.workspace) if getattr(g, "client_for", None) else client
-            _say_turn(g, client_here, turn, mode=mode, channel=interview.channel,
-                      thread_ts=interview.thread_ts if in_thread else None, user=interview.user_id,
-                      workspace=interview.workspace, mention=in_thread)
-        except Exception as exc:
-            if not is_terminal(exc):
-                raise
-            # The answer is graded and kept; its feedback can never arrive (the channel was archived,
-            # the workspace uninstalled the app). Start-up and the sweep carry on with the rest.
-            log.warning("feedback for answer #%s could not be delivered: %s", answer.id,
-                        slack_error_code(exc))
-            continue
-        done += 1
-    return done
+    For callers outside a request (tools, tests); requests go through the inbox (`record_drill`)."""
+    dm = open_dm(client, user_id)
+    previous = g.engine.find_active(workspace, user_id, source="dm")
+    if previous is not None:
+        g.engine.stop(previous.id)
+    question = g.engine.start(workspace=workspace, user_id=user_id, source="dm", level=level,
+                              only_round=round_id, channel=dm, timed=timed)
+    intro = "A new drill. Reply here to answer; `skip`, `retry` and `stop` work at any time."
+    post(client, channel=dm, blocks=[*bk.sections(intro), *bk.question_blocks(question)],
+         text=bk.question_title(question))
+    return question
 
 
-def start_pending_sweep(g, client: WebClient, *, every: float = 60.0,
-                        older_than: timedelta = timedelta(seconds=30)) -> threading.Event:
-    """Every `every` seconds, grade answers left ungraded by a database outage; set the event to stop."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(every):
-            try:
-                resumed = resume_pending(g, client, older_than=older_than)
-            except Exception:
-                log.exception("grading left-over answers failed; trying again in %.0f s", every)
-                continue
-            if resumed:
-                log.info("Graded %d answer(s) left over from a database outage", resumed)
-
-    threading.Thread(target=loop, name="pending-sweep", daemon=True).start()
-    return stop
+def record_drill(g, *, workspace: str, user_id: str, round_id: str | None, level: str,
+                 request_id: str, response_url: str | None = None, timed: bool = False) -> queue.Recorded:
+    """Put a request for a new drill into the inbox (before the command or button is acknowledged)."""
+    return queue.record(g.db, kind="drill", workspace=workspace, user_id=user_id,
+                        conv=dm_conv(workspace, user_id),
+                        event_id=f"drill:{request_id or uuid.uuid4().hex}",
+                        payload={"user": user_id, "round": round_id, "level": level, "timed": timed,
+                                 "response_url": response_url})
 
 
 def scheduled_poster(g):

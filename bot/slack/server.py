@@ -1,31 +1,35 @@
-"""Serving the app: a threaded WSGI server for HTTP mode, or Socket Mode."""
+"""Serving the app: gunicorn for HTTP mode, or Socket Mode.
+
+HTTP mode is gunicorn's threaded workers (gthread) around Bolt's WSGI adapter. Each web process builds
+its own app after the fork and does no grading: a request writes its row to the inbox and is answered,
+and worker processes (`gauntlet worker`) do the rest. gunicorn limits the request line and headers,
+restarts a web process that stops answering, and drains on SIGTERM; this module refuses a body over
+1 MB from its Content-Length before reading any of it, and gives a stalled body a deadline.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from collections.abc import Callable
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 log = logging.getLogger("gauntlet.slack")
 EVENTS_PATH = "/slack/events"
+# Slack's largest payloads (a 40,000-character message in an event) are well under this.
+MAX_BODY_BYTES = 1_000_000
+# A client that stops sending its body mid-way holds a thread only this long.
+BODY_TIMEOUT_SECONDS = 10.0
 
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """One thread per request, so a slow request never blocks Slack's next delivery."""
-
-    daemon_threads = True
-    # Slack can deliver a burst (a prompt thread filling up); the default backlog of 5 drops some.
-    request_queue_size = 128
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):
-        log.debug("%s %s", self.address_string(), format % args)
+def _refuse(start_response, status: str, text: str):
+    data = text.encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def wsgi_app(app: App):
@@ -36,6 +40,20 @@ def wsgi_app(app: App):
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
+        raw_length = environ.get("CONTENT_LENGTH") or ""
+        if environ.get("REQUEST_METHOD") == "POST":
+            if not raw_length.strip():
+                # Slack always says how long its body is; a chunked body of unknown length is not read.
+                if environ.get("HTTP_TRANSFER_ENCODING"):
+                    return _refuse(start_response, "411 Length Required", "length required\n")
+            elif not raw_length.strip().isdigit():
+                return _refuse(start_response, "400 Bad Request", "bad content length\n")
+            elif int(raw_length) > MAX_BODY_BYTES:
+                log.info("refused a %s-byte body before reading it", raw_length)
+                return _refuse(start_response, "413 Content Too Large", "request body too large\n")
+        sock = environ.get("gunicorn.socket")
+        if sock is not None:
+            sock.settimeout(BODY_TIMEOUT_SECONDS)
         try:
             return slack(environ, start_response)
         except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
@@ -44,33 +62,61 @@ def wsgi_app(app: App):
             # (or a probe), answered 400 instead of a 500 and a traceback. JSON nested too deep to parse
             # (RecursionError) is the same.
             log.info("refused a malformed request to %s", environ.get("PATH_INFO"))
-            start_response("400 Bad Request", [("Content-Type", "text/plain")])
-            return [b"malformed request\n"]
+            return _refuse(start_response, "400 Bad Request", "malformed request\n")
+        except OSError:
+            log.info("a client stalled or went away while sending its body")
+            return _refuse(start_response, "408 Request Timeout", "request timeout\n")
 
     return application
 
 
-def make_http_server(app: App, port: int, host: str = "0.0.0.0") -> ThreadingWSGIServer:
-    return make_server(host, port, wsgi_app(app), server_class=ThreadingWSGIServer,
-                       handler_class=QuietHandler)
+def gunicorn_options(host: str, port: int, *, workers: int | None = None,
+                     threads: int | None = None) -> dict:
+    """gunicorn's settings for the web processes. WEB_CONCURRENCY (processes) and GAUNTLET_WEB_THREADS
+    (threads in each) size it; the rest are limits, not tuning."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers or int(os.environ.get("WEB_CONCURRENCY") or 2),
+        "worker_class": "gthread",
+        "threads": threads or int(os.environ.get("GAUNTLET_WEB_THREADS") or 8),
+        # A web process that has not checked in for this long is restarted.
+        "timeout": 30,
+        "graceful_timeout": 20,  # SIGTERM: requests in flight finish (their rows are already written)
+        "keepalive": 5,
+        "backlog": 2048,  # Slack delivers bursts (a prompt thread filling up)
+        "limit_request_line": 4094,
+        "limit_request_fields": 50,
+        "limit_request_field_size": 8190,
+        "accesslog": None,  # request lines carry no secrets, but they add nothing Slack's retries don't
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "gauntlet-web",
+    }
+
+
+def serve_http(factory: Callable[[], App], host: str, port: int, *, workers: int | None = None,
+               threads: int | None = None, hooks: dict | None = None) -> None:
+    """Run gunicorn in this process (the arbiter) until SIGTERM or SIGINT. `factory` builds the app in
+    each web process, after the fork, so no database connection or thread crosses it."""
+    from gunicorn.app.base import BaseApplication
+
+    options = {**gunicorn_options(host, port, workers=workers, threads=threads), **(hooks or {})}
+
+    class GauntletWeb(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return wsgi_app(factory())
+
+    log.info("Listening for Slack on http://%s:%d%s", host, port, EVENTS_PATH)
+    GauntletWeb().run()
 
 
 def _stop_on_sigterm(stop) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop())
-
-
-def serve_http(app: App, port: int, host: str = "0.0.0.0") -> None:
-    server = make_http_server(app, port, host)
-    # shutdown() waits for serve_forever to return, so it must run on another thread.
-    _stop_on_sigterm(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
-    log.info("Listening for Slack on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
 
 
 def serve_socket_mode(app: App, app_token: str) -> None:

@@ -42,6 +42,10 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
         if wal:
             # WAL lets the scheduler and the request handlers read while one of them writes.
             cur.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL still survives the process being killed at any point (what a commit
+            # wrote is in the OS's hands); only an OS crash or power cut can lose the last commits. It
+            # spares an fsync per commit, which every acknowledgement would otherwise wait for.
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
@@ -51,7 +55,8 @@ def load_tables() -> MetaData:
     """SQLModel.metadata with every table on it (importing the table modules registers them)."""
     import bot.store.channels
     import bot.store.cohorts
-    import bot.store.models  # noqa: F401
+    import bot.store.models
+    import bot.store.queue  # noqa: F401
 
     return SQLModel.metadata
 

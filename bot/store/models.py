@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, Column, Index, Text, UniqueConstraint, event, false
+from sqlalchemy import JSON, Boolean, Column, Index, Text, UniqueConstraint, event, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -29,6 +29,17 @@ class Person(SQLModel, table=True):
 
 
 class Interview(SQLModel, table=True):
+    # One active interview per person and place: a prompt's thread, or the person's drill DM. Two
+    # replicas (or a retried delivery) starting one at the same moment get a unique violation, not two.
+    __table_args__ = (
+        Index("uq_interview_active_thread", "workspace", "user_id", "channel", "thread_ts", unique=True,
+              sqlite_where=text("status = 'active' AND source = 'thread'"),
+              postgresql_where=text("status = 'active' AND source = 'thread'")),
+        Index("uq_interview_active_dm", "workspace", "user_id", unique=True,
+              sqlite_where=text("status = 'active' AND source = 'dm'"),
+              postgresql_where=text("status = 'active' AND source = 'dm'")),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     workspace: str = Field(index=True, max_length=64)
     user_id: str = Field(index=True, max_length=64)
@@ -58,6 +69,9 @@ class Interview(SQLModel, table=True):
 
 
 class Answer(SQLModel, table=True):
+    # A Slack message is one answer: an edit finds it by (workspace, channel, ts), never by ts alone.
+    __table_args__ = (Index("uq_answer_message", "workspace", "channel", "message_ts", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     interview_id: int = Field(foreign_key="interview.id", index=True)
     workspace: str = Field(index=True, max_length=64)
@@ -68,6 +82,7 @@ class Answer(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     # A Slack event id graded at most once, even when Slack retries or two replicas receive it.
     event_id: str | None = Field(default=None, unique=True, max_length=64)
+    channel: str | None = Field(default=None, max_length=64)
     message_ts: str | None = Field(default=None, index=True, max_length=32)
     status: str = Field(default="received", max_length=16)  # received | graded
     created_at: datetime = Field(default_factory=utcnow, index=True)

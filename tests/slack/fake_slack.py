@@ -134,6 +134,10 @@ class FakeSlack:
         if self.tokens and token not in self.tokens:
             return "invalid_auth"
         return None
+    # method → [(HTTP status, posted_anyway)]: the next calls fail so; posted_anyway=True keeps the
+    # message (Slack took it, the answer was lost on the way back), as a real 5xx or timeout can.
+    http_failures: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    refusals: dict[str, str] = field(default_factory=dict)  # channel → the error posting there gets
 
     def next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -141,6 +145,37 @@ class FakeSlack:
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` are answered 429 with this Retry-After."""
         self.rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def fail_http(self, method: str, *, status: int = 500, times: int = 1,
+                  posted_anyway: bool = False) -> None:
+        """The next `times` calls of `method` get HTTP `status` (optionally after taking the message)."""
+        with self._lock:
+            self.http_failures.setdefault(method, []).extend([(status, posted_anyway)] * times)
+
+    def _next_failure(self, method: str) -> tuple[int, bool] | None:
+        with self._lock:
+            queued = self.http_failures.get(method)
+            return queued.pop(0) if queued else None
+
+    def messages_in(self, channel: str, thread_ts: str | None = None) -> list[dict]:
+        """What chat.postMessage put in a channel (or one thread of it), as conversations.* return it."""
+        out = []
+        for call in self.of("chat.postMessage"):
+            if call.args.get("channel") != channel or not call.response.get("ok"):
+                continue
+            if thread_ts is not None and call.args.get("thread_ts") != thread_ts:
+                continue
+            message = {"type": "message", "ts": call.response["ts"], "text": call.args.get("text"),
+                       "bot_id": BOT_ID, "user": BOT_USER}
+            if call.args.get("thread_ts"):
+                message["thread_ts"] = call.args["thread_ts"]
+            metadata = call.args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                message["metadata"] = metadata
+            out.append(message)
+        return out
 
     def record(self, call: Call) -> None:
         with self._lock:
@@ -194,6 +229,8 @@ class FakeSlack:
             return {"ok": True, "url": "https://gauntlet-test.slack.com/", "team": "Gauntlet Test",
                     "user": "incident-gauntlet", "team_id": self.tokens.get(token or "", TEAM),
                     "user_id": BOT_USER, "bot_id": BOT_ID}
+        if method in ("chat.postMessage", "chat.postEphemeral") and args.get("channel") in self.refusals:
+            return {"ok": False, "error": self.refusals[str(args.get("channel"))]}
         if method == "chat.postMessage":
             if not args.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
@@ -221,6 +258,10 @@ class FakeSlack:
             return {"ok": True, "user": {"id": user, "name": str(user).lower(), "tz": tz,
                                          "is_admin": user in self.admins, "is_owner": False,
                                          "is_bot": False}}
+        if method in ("conversations.history", "conversations.replies"):
+            thread = args.get("ts") if method == "conversations.replies" else None
+            return {"ok": True, "messages": self.messages_in(str(args.get("channel")), thread),
+                    "has_more": False}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         if method == "response_url":
@@ -258,6 +299,16 @@ def _handler(fake: FakeSlack):
         def log_message(self, *args):
             pass
 
+        def do_GET(self):
+            # The Web API's read methods (conversations.history, conversations.replies) come as GET.
+            parsed = urlparse(self.path)
+            method = parsed.path.rsplit("/", 1)[-1]
+            args = dict(parse_qsl(parsed.query))
+            answer = fake.respond(method, args)
+            fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
+                             response=answer))
+            self._send(200, answer)
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             data = self.rfile.read(length)
@@ -279,7 +330,7 @@ def _handler(fake: FakeSlack):
                 args.update(json.loads(raw or "{}"))
             else:
                 args.update(dict(parse_qsl(raw)))
-            for key in ("blocks", "view"):
+            for key in ("blocks", "view", "metadata"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
             statuses = fake.server_errors.get(method)
@@ -288,6 +339,16 @@ def _handler(fake: FakeSlack):
                 fake.record(Call(method=f"{method}:{status}", args=args, headers=dict(self.headers),
                                  path=parsed.path))
                 self._send_text(status, "upstream trouble")
+                return
+            failure = fake._next_failure(method)
+            if failure is not None:
+                status, posted_anyway = failure
+                if posted_anyway:
+                    fake.record(Call(method=method, args=args, headers=dict(self.headers), path=parsed.path,
+                                     response=fake.respond(method, args)))
+                fake.record(Call(method=f"{method}:{status}", args=args, headers=dict(self.headers),
+                                 path=parsed.path))
+                self._send(status, {"ok": False, "error": "fatal_error"})
                 return
             waits = fake.rate_limits.get(method)
             if waits:

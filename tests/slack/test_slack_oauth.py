@@ -15,12 +15,12 @@ import slack_requests as R
 import yaml
 from answers import OPENING
 from fake_slack import FakeSlack, FakeSlackServer
+from local_server import make_http_server
 from sqlmodel import Session, select
 
 from bot.slack.app import build_app
 from bot.slack.config import Settings, SettingsError, load_settings
 from bot.slack.oauth import BOT_SCOPES
-from bot.slack.server import make_http_server
 from bot.store.models import Interview, PointEntry
 
 TEAMS = ("TALPHA", "TBRAVO")

@@ -16,9 +16,12 @@ from bot.content import default_content
 from bot.engine import InterviewEngine
 from bot.schedule import next_run
 from bot.scheduler import run_due_posts
+from bot.slack import interview
 from bot.slack.app import build_app
 from bot.slack.client import make_client
-from bot.slack.interview import prompt_poster, resume_pending
+from bot.slack.interview import prompt_poster
+from bot.slack.worker import Worker
+from bot.store import queue
 
 
 def test_a_429_is_retried_after_the_retry_after_slack_asked_for(fake):
@@ -60,30 +63,44 @@ def test_a_schedule_set_by_command_posts_at_its_time_and_its_thread_interviews(a
     assert "/100" in feedback[0].text
 
 
-def test_answers_left_ungraded_by_a_crash_are_graded_and_answered_on_start(app, fake, slack_db, db_url,
-                                                                         tmp_path):
-    """An answer recorded before the process died is graded at start-up and its feedback posted."""
+def _held_by_a_dead_worker(db, *, lease: float = 0.3) -> None:
+    """Claim every inbox row for a worker that then dies (its lease simply runs out)."""
+    assert queue.claim_inbox(db, worker="dead-worker", lease=timedelta(seconds=lease), limit=10)
+
+
+def test_an_answer_whose_worker_died_after_recording_it_is_graded_once_after_the_lease(app, fake, slack_db,
+                                                                                      db_url, tmp_path):
+    """An inbox row held by a worker that died between recording the answer and grading it is taken over
+    once its lease runs out: graded once, answered once."""
+    app.gauntlet.worker.stop()
     thread_ts = post_prompt(InProcess(app), fake, slack_db, db_url=db_url, cwd=tmp_path)
-    engine = InterviewEngine(slack_db)
+    event = R.message(OPENING, user="UALICE", thread_ts=thread_ts)
+    interview.record_message(app.gauntlet, workspace=TEAM, event=event, event_id="EvCRASHED")
+    _held_by_a_dead_worker(slack_db)
+    engine = InterviewEngine(slack_db)  # the dead worker's progress: interview started, answer recorded
     question = engine.start(workspace=TEAM, user_id="UALICE", source="thread", channel="CPRACTICE",
                             thread_ts=thread_ts)
-    engine.record_answer(question.interview_id, OPENING, event_id="EvCRASHED", message_ts="1.2")
-    assert resume_pending(app.gauntlet, app.client) == 1
-    [feedback] = fake.wait_for(lambda calls: thread_replies(fake, thread_ts, "UALICE"))
+    engine.record_answer(question.interview_id, OPENING, event_id="EvCRASHED", message_ts=event["ts"])
+
+    Worker(app.gauntlet, threads=1).drain(timeout=20)
+    [feedback] = thread_replies(fake, thread_ts, "UALICE")
     assert "/100" in feedback.text
     assert engine.pending_answers() == []
+    assert len(engine.scorecard(question.interview_id).rounds) >= 1
 
 
-def test_a_cohort_drill_answer_left_ungraded_by_a_crash_is_graded_in_its_dm(app, fake, slack_db):
-    """Cohort drills live in the member's DM: a crash between recording and grading loses nothing."""
+def test_a_cohort_drill_answer_whose_worker_died_is_graded_in_its_dm(app, fake, slack_db):
+    """Cohort drills live in the member's DM: a worker dying with the answer in hand loses nothing."""
+    app.gauntlet.worker.stop()
     engine = InterviewEngine(slack_db)
-    question = engine.start(workspace=TEAM, user_id="UBOB", source="cohort", channel="DBOB",
-                            only_round="curveball")
-    engine.record_answer(question.interview_id, OPENING, event_id="EvCOHORTCRASH", message_ts="7.1")
-    assert resume_pending(app.gauntlet, app.client) == 1
-    in_dm = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage")
-                                         if c.args.get("channel") == "DBOB" and "Scorecard" in c.text])
-    assert all(not c.args.get("thread_ts") for c in in_dm)
+    engine.start(workspace=TEAM, user_id="UBOB", source="cohort", channel="DBOB", only_round="curveball")
+    event = R.message(OPENING, user="UBOB", channel="DBOB", channel_type="im")
+    interview.record_message(app.gauntlet, workspace=TEAM, event=event, event_id="EvCOHORTCRASH")
+    _held_by_a_dead_worker(slack_db)
+    Worker(app.gauntlet, threads=1).drain(timeout=20)
+    in_dm = [c for c in fake.of("chat.postMessage")
+             if c.args.get("channel") == "DBOB" and "Scorecard" in c.text]
+    assert len(in_dm) == 1 and not in_dm[0].args.get("thread_ts")
     assert engine.pending_answers() == []
 
 

@@ -13,16 +13,19 @@ from bot.slack.cohort_blocks import (
     FORGET_CANCEL_ACTION,
     FORGET_CONFIRM_ACTION,
 )
-from bot.slack.interview import start_drill
+from bot.slack.interview import record_drill
 
 
 def on_start_drill(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient):
-    """The Home tab's "Start a drill" button: the drill starts in the person's DM."""
-    ack()
+    """The Home tab's "Start a drill" button: on record before the ack; a worker starts it in the DM."""
     value = action.get("value") or "full"
     workspace = context.team_id or (body.get("team") or {}).get("id") or ""
-    start_drill(context["gauntlet"], client, workspace=workspace, user_id=body["user"]["id"],
-                round_id=None if value == "full" else value)
+    g = context["gauntlet"]
+    record_drill(g, workspace=workspace, user_id=body["user"]["id"],
+                 round_id=None if value == "full" else value, level="mid",
+                 request_id=body.get("trigger_id") or action.get("action_ts") or "")
+    ack()
+    g.wake()
 
 
 def register(app: App) -> None:

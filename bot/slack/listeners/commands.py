@@ -10,12 +10,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import channels, leaderboard
-from bot.engine import InterviewError
 from bot.rubric.types import LEVELS
 from bot.schedule import ScheduleError, describe, parse_schedule
 from bot.slack import blocks as bk
 from bot.slack import cohorts as cohort_slack
-from bot.slack.interview import start_drill
+from bot.slack.interview import record_drill
 from bot.slack.post import open_dm
 from bot.slack.text import unescape
 from bot.story import StoryError, assemble, choose_interview, to_markdown
@@ -63,11 +62,16 @@ def on_gauntlet(ack: Ack, command: dict, context: BoltContext, client: WebClient
     if req.sub == "help":
         ack(blocks=bk.messages(bk.help_blocks())[0], response_type="ephemeral", text="Incident Gauntlet help")
         return
+    if req.sub == "drill":
+        drill(req, ack, command)
+        return
     ack()
     handler(req)
 
 
-def drill(req: Request) -> None:
+def drill(req: Request, ack: Ack, command: dict) -> None:
+    """A new drill in the person's DM: on record before the acknowledgement, started by a worker, which
+    answers through the command's response_url."""
     round_id, level, timed = None, "mid", False
     for word in req.args:
         if word.lower() in LEVELS:
@@ -77,23 +81,25 @@ def drill(req: Request) -> None:
         elif round_id is None:
             round_id = word.lower()
         else:
-            req.tell(f"`/gauntlet drill` takes one round and an optional level, not '{word}'.")
+            _refuse(ack, f"`/gauntlet drill` takes one round and an optional level, not '{word}'.")
             return
     rounds = req.gauntlet.engine.round_ids()
     if round_id in ("full", "all", "gauntlet"):
         round_id = None
     if round_id is not None and round_id not in rounds:
-        req.tell(f"There is no round '{round_id}'. Choose one of: {', '.join(rounds)} (or leave it out for "
-                 "the full gauntlet).")
+        _refuse(ack, f"There is no round '{round_id}'. Choose one of: {', '.join(rounds)} (or leave it out "
+                "for the full gauntlet).")
         return
-    try:
-        question = start_drill(req.gauntlet, req.client, workspace=req.workspace, user_id=req.user,
-                               round_id=round_id, level=level, timed=timed)
-    except InterviewError as exc:
-        req.tell(str(exc))
-        return
-    clock = " The clock is running: about two minutes an answer, 20 minutes in all." if timed else ""
-    req.tell(f"Your drill is waiting in our DM: {question.title}.{clock}")
+    record_drill(req.gauntlet, workspace=req.workspace, user_id=req.user, round_id=round_id, level=level,
+                 timed=timed, request_id=command.get("trigger_id") or "",
+                 response_url=command.get("response_url"))
+    clock = " The clock will run: about two minutes an answer, 20 minutes in all." if timed else ""
+    ack(text=f"Setting up your drill in our DM…{clock}", response_type="ephemeral")
+    req.gauntlet.wake()
+
+
+def _refuse(ack: Ack, text: str) -> None:
+    ack(blocks=bk.messages(bk.sections(bk.escape(text)))[0], response_type="ephemeral", text=text)
 
 
 def story(req: Request) -> None:
@@ -245,7 +251,7 @@ def feedback(req: Request) -> None:
 
 SUBCOMMANDS: dict[str, Callable[[Request], None]] = {
     "help": lambda req: None,
-    "drill": drill,
+    "drill": lambda req: None,  # recorded before the ack: see on_gauntlet
     "story": story,
     "leaderboard": show_leaderboard,
     "board": board,

@@ -1,50 +1,47 @@
-"""Messages: answers in a prompt's thread, answers in a drill DM, and edited answers."""
+"""Messages: answers in a prompt's thread, answers in a drill DM, and edited answers.
+
+Recorded in the inbox by a listener middleware, which runs while the request is still in the app: Slack
+gets its 200 only after the row is written. The listener (after the ack) only wakes the worker."""
 
 from __future__ import annotations
 
 import logging
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.slack import cohorts, interview
-from bot.slack.text import readable
+from bot.slack import interview
+from bot.slack.app import TRY_AGAIN, is_database_outage, tell_person_later
 
-# A reply also sent to the channel, and a reply with a file attached, are still the person's answer.
-ANSWER_SUBTYPES = (None, "thread_broadcast", "file_share")
+log = logging.getLogger("gauntlet.slack")
 
 
-def on_message(event: dict, body: dict, context: BoltContext, client: WebClient, logger: logging.Logger):
-    """Route a message event to the interview it belongs to, if any."""
-    subtype = event.get("subtype")
-    if subtype == "message_changed":
-        interview.on_edit(context["gauntlet"], client, event)
-        return
-    # Bots (ourselves included), joins, deletions: not answers. A payload missing its channel, or with
-    # fields of the wrong type, is not one either.
-    text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
-    has_files = subtype == "file_share" or bool(event.get("files"))
-    well_formed = isinstance(text, str) and all(isinstance(v, str) and v.strip() for v in (user, channel))
-    if subtype not in ANSWER_SUBTYPES or event.get("bot_id") or not well_formed:
-        return
-    # Decoded here, at the edge: the grader and the database see what the person typed.
-    event = {**event, "text": readable(text), "has_files": has_files}
-    if not event["text"].strip() and not has_files:
-        return
+def record_first(body: dict, context: BoltContext, client: WebClient, next) -> BoltResponse | None:
+    """Write the message to the inbox before the acknowledgement; say "send it again" when we cannot."""
+    event = body.get("event") or {}
     workspace = context.team_id or body.get("team_id") or ""
-    event_id = body.get("event_id")
-    if event.get("channel_type") == "im":
-        if cohorts.on_dm_answer(context["gauntlet"], client, workspace=workspace, event=event,
-                                event_id=event_id):
-            return
-        interview.on_dm_answer(context["gauntlet"], client, workspace=workspace, event=event,
-                               event_id=event_id)
-        return
-    thread_ts = event.get("thread_ts")
-    if thread_ts and thread_ts != event.get("ts"):
-        interview.on_thread_reply(context["gauntlet"], client, workspace=workspace, event=event,
-                                  event_id=event_id)
+    try:
+        recorded = interview.record_message(context["gauntlet"], workspace=workspace, event=event,
+                                            event_id=body.get("event_id"))
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        log.warning("could not record a message (%s); asking the person to resend", exc.__class__.__name__)
+        tell_person_later(client, body, TRY_AGAIN)
+        return BoltResponse(status=200, body="")
+    if recorded is None or context["gauntlet"].worker is None:
+        # Nothing to do here: a web process leaves the row to the worker processes (no listener run).
+        return BoltResponse(status=200, body="")
+    context["recorded"] = recorded
+    return next()
+
+
+def on_message(context: BoltContext):
+    """A message is on record: let this process's worker (if any) take it now."""
+    context["gauntlet"].wake()
 
 
 def register(app: App) -> None:
-    app.event("message")(on_message)
+    app.event("message", middleware=[record_first])(on_message)
+
+
