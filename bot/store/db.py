@@ -51,7 +51,8 @@ def load_tables() -> MetaData:
     """SQLModel.metadata with every table on it (importing the table modules registers them)."""
     import bot.store.channels
     import bot.store.cohorts
-    import bot.store.models  # noqa: F401
+    import bot.store.models
+    import bot.store.peers  # noqa: F401
 
     return SQLModel.metadata
 
