@@ -73,6 +73,8 @@ USAGE = {
                "/gauntlet cohort cadence sre-prep mon,thu 09:30",
     "list": "/gauntlet cohort list",
     "export": "/gauntlet cohort export NAME  e.g. /gauntlet cohort export sre-prep",
+    "pairs": "/gauntlet cohort pairs [NAME] on weekly|biweekly | off  e.g. "
+             "/gauntlet cohort pairs sre-prep on weekly",
 }
 
 

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from bot.calibration import LEVELS, CalibrationReport, Comparison, bot_levels, calibrate, level_of
 from bot.cohorts import (
+    USAGE,
     CohortCommandError,
     CohortError,
     _valid_name,
@@ -51,8 +52,7 @@ CADENCES = {"weekly": 1, "biweekly": 2}  # weeks per period
 DISAGREEMENT = 2  # steps apart on the 1–4 scale that count as a real disagreement
 LAST_START_WEEKDAY = 2  # turned on by Wednesday, the first pairs are this week's
 SEARCH_BUDGET = 50_000  # groupings tried before settling for a greedy one (large cohorts)
-PAIRS_USAGE = ("/gauntlet cohort pairs [NAME] on weekly|biweekly | off  e.g. "
-               "/gauntlet cohort pairs sre-prep on weekly")
+PAIRS_USAGE = USAGE["pairs"]
 
 
 class PeerError(CohortError):
@@ -414,6 +414,11 @@ def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str,
         group = _group(s, row.group_id)
         group.channel = channel
         s.add(group)
+
+
+def turns_in_group(db: Engine, group_id: int) -> int:
+    with Session(db) as s:
+        return len(_group(s, group_id).members)
 
 
 def session_in_thread(db: Engine, workspace: str, channel: str, thread_ts: str) -> PeerSession | None:

@@ -25,6 +25,7 @@ from bot.export import export_cohort
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import cohort_blocks as cb
+from bot.slack import peers as peer_slack
 from bot.slack.interview import _lock, _say_turn, _take
 from bot.slack.post import open_dm, post
 
@@ -58,6 +59,9 @@ def _say(req, text: str) -> None:
 
 def cohort_command(req) -> None:
     """Route `/gauntlet cohort ACTION …`; every refusal is the domain's own explanation."""
+    if req.args and req.args[0].lower() == "pairs":
+        peer_slack.pairs_command(req)
+        return
     try:
         cmd = cohorts.parse_cohort_command(" ".join(req.args))
     except CohortCommandError as exc:
@@ -345,11 +349,12 @@ def send_digests(g, client: WebClient, *, now: datetime) -> list[DueDigest]:
 
 
 def run_cohort_jobs(g, client: WebClient, *, now: datetime | None = None) -> None:
-    """The every-minute job: drills, then reminders, then digests."""
+    """The every-minute job: drills, then reminders, then digests, then peer-mock pairings."""
     at = now or _now()
     send_due_drills(g, client, now=at)
     send_reminders(g, client, now=at)
     send_digests(g, client, now=at)
+    peer_slack.send_pairings(g, client, now=at)
 
 
 def schedule_jobs(scheduler, g, client: WebClient) -> None:

@@ -127,6 +127,8 @@ def on_edit(g, client: WebClient, event: dict) -> None:
     if turn is None or turn.grade is None:
         return
     interview = g.engine.get(turn.interview_id)
+    if interview.source == "peer":
+        return  # a peer mock's grades stay hidden until the interviewer rates (bot.slack.peers)
     in_thread = interview.source == "thread"
     mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
     blocks = bk.grade_blocks(turn.grade, user_id=interview.user_id if in_thread else None,

@@ -21,7 +21,8 @@ from bot.slack.client import make_client
 # The bot scopes of deploy/manifest.yml (a test keeps the two the same).
 BOT_SCOPES = (
     "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:write",
-    "groups:history", "groups:read", "im:history", "im:read", "im:write", "users:read",
+    "groups:history", "groups:read", "im:history", "im:read", "im:write",
+    "mpim:history", "mpim:write", "users:read",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack import cohorts, interview
+from bot.slack import cohorts, interview, peers
 
 
 def on_message(event: dict, body: dict, context: BoltContext, client: WebClient, logger: logging.Logger):
@@ -33,6 +33,9 @@ def on_message(event: dict, body: dict, context: BoltContext, client: WebClient,
         return
     thread_ts = event.get("thread_ts")
     if thread_ts and thread_ts != event.get("ts"):
+        if peers.on_thread_message(context["gauntlet"], client, workspace=workspace, event=event,
+                                   event_id=event_id):
+            return  # a peer mock session's thread in a group DM
         interview.on_thread_reply(context["gauntlet"], client, workspace=workspace, event=event,
                                   event_id=event_id)
 
