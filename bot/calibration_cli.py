@@ -32,9 +32,15 @@ def cmd_calibration(args: argparse.Namespace) -> int:
         report = calibrate(compare_file(rated, content))
     else:
         from bot.cohort_cli import _db
+        from bot.cohorts import CohortError
         from bot.peers import stored_comparisons
 
-        comparisons = stored_comparisons(_db(args.database_url), workspace=args.workspace, cohort=args.cohort)
+        try:
+            comparisons = stored_comparisons(_db(args.database_url), workspace=args.workspace,
+                                             cohort=args.cohort)
+        except CohortError as exc:  # no such cohort, or a cohort named without its workspace
+            print(f"gauntlet calibration: {exc}", file=sys.stderr)
+            return 2
         if not comparisons:
             print("gauntlet calibration: no human ratings stored yet (peer mock interviews record them); "
                   "or rate a file of answers: gauntlet calibration --ratings FILE.jsonl", file=sys.stderr)

@@ -4,13 +4,16 @@ stored beside the bot's grade with the side-by-side view and the agreement figur
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 
 import pytest
 from cohort_factories import scripted_grader
+from sqlmodel import Session, select
 
+from bot import cli
 from bot.cohorts import CohortCommandError, CohortPermissionError, add_members, create_cohort, pause_member
 from bot.content import default_content
 from bot.engine import InterviewEngine
@@ -18,6 +21,7 @@ from bot.peers import (
     PairsCommand,
     PeerError,
     _key,
+    accept,
     attach_session,
     choose_groups,
     cohort_agreement,
@@ -34,7 +38,9 @@ from bot.peers import (
     stored_comparisons,
     turns_of,
 )
+from bot.privacy import forget_person
 from bot.rubric.config import rubric_from
+from bot.store.peers import PeerGroup, PeerRating, PeerSession
 
 WS = "T1"
 MONDAY = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)  # 10:00 in the manager's Europe/London is 09:00 UTC
@@ -187,6 +193,60 @@ def test_a_rating_is_stored_beside_the_bots_grade_and_compared(db):
     report = cohort_agreement(db, WS, "sre")
     assert report.verdict.n == 1 and report.verdict.exact == 0.0 and report.verdict.adjacent == 1.0
     assert report.all_dimensions.n == len(weighs)
+
+
+def rated_session(db):
+    """A pair whose interviewer rated the opening of the first turn (detection 1 against the bot's 4)."""
+    cohort = cohort_of(db, ("UA", "UB"))
+    set_pairs(db, cohort, "UBOSS", "weekly", now=MONDAY)
+    (due,) = due_pairings(db, MONDAY)
+    interviewer, interviewee = due.turns[0]
+    turn = start_turn(db, due.group_id, interviewer, now=MONDAY)
+    engine = InterviewEngine(db, grader=scripted_grader)
+    q = engine.start(workspace=WS, user_id=interviewee, source="peer", channel="GPAIR", thread_ts="1.1")
+    attach_session(db, turn.session_id, channel="GPAIR", thread_ts="1.1", interview_id=q.interview_id)
+    engine.handle(q.interview_id, "q=0.9 My opening story.")
+    ratings = dict.fromkeys(CONTENT.rounds["opening"].weighs, 4) | {"detection": 1}
+    with pytest.raises(PeerError, match="not accepted"):  # nothing is stored before both accepted
+        record_rating(db, turn.session_id, "opening", interviewer, "Lean Hire", ratings, CONTENT, now=MONDAY)
+    accept(db, due.group_id, interviewee)  # answering in the session does this in Slack
+    record_rating(db, turn.session_id, "opening", interviewer, "Lean Hire", ratings, CONTENT, now=MONDAY)
+    return interviewer, interviewee
+
+
+def test_gauntlet_calibration_reads_the_ratings_stored_by_peer_mocks(sqlite_db, capsys):
+    """Without --ratings the command reports on the database's peer-mock ratings, by cohort if asked."""
+    url = str(sqlite_db.url)
+    assert cli.main(["calibration", "--database-url", url]) == 1
+    assert "no human ratings stored yet" in capsys.readouterr().err
+    rated_session(sqlite_db)
+    assert cli.main(["calibration", "--database-url", url, "--workspace", WS, "--cohort", "sre",
+                     "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    n = len(CONTENT.rounds["opening"].weighs)
+    # One answer: whatever the two said, chance would have said the same, so kappa is 0.
+    assert report["verdict"] == {"n": 1, "exact": 0.0, "adjacent": 1.0, "kappa": 0.0}
+    assert report["all_dimensions"]["n"] == n and report["all_dimensions"]["exact"] == (n - 1) / n
+    assert report["dimensions"]["detection"] == {"n": 1, "exact": 0.0, "adjacent": 0.0, "kappa": 0.0}
+    assert cli.main(["calibration", "--database-url", url, "--cohort", "sre"]) == 2
+    assert "--workspace" in capsys.readouterr().err
+    assert cli.main(["calibration", "--database-url", url, "--workspace", WS, "--cohort", "nope"]) == 2
+    assert "No cohort called 'nope'" in capsys.readouterr().err
+
+
+def test_forget_me_takes_the_persons_turns_and_ratings_and_names_them_nowhere(sqlite_db):
+    """Forgetting the interviewee deletes their turn and its ratings; forgetting the interviewer removes
+    them from the pairing and the rating's author, leaving the other member's rated answers."""
+    interviewer, interviewee = rated_session(sqlite_db)
+    forget_person(sqlite_db, WS, interviewer)
+    with Session(sqlite_db) as s:
+        (group,) = s.exec(select(PeerGroup)).all()
+        (rating,) = s.exec(select(PeerRating)).all()
+        assert group.members == [interviewee] and interviewer not in group.accepted
+        assert rating.rated_by != interviewer and rating.user_id == interviewee
+    forget_person(sqlite_db, WS, interviewee)
+    with Session(sqlite_db) as s:
+        assert s.exec(select(PeerSession)).all() == [] and s.exec(select(PeerRating)).all() == []
 
 
 def test_the_interviewers_script_has_each_rounds_question_probes_and_a_strong_answer():
