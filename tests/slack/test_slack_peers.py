@@ -25,10 +25,11 @@ from flows import response, send_command, send_event
 from bot.cohorts import get_cohort
 from bot.content import default_content
 from bot.engine import InterviewEngine
-from bot.peers import groups_of, stored_comparisons
+from bot.peers import DimensionView, SideBySide, groups_of, stored_comparisons
 from bot.slack import cohorts as cohort_slack
 from bot.slack import peers as peer_slack
 from bot.slack.app import build_app
+from bot.slack.blocks import messages
 from bot.slack.peer_blocks import (
     DIMENSION_BLOCK,
     LEVEL_ACTION,
@@ -36,6 +37,9 @@ from bot.slack.peer_blocks import (
     PEER_RATING_VIEW,
     PEER_START_ACTION,
     VERDICT_BLOCK,
+    rating_modal,
+    read_rating,
+    side_by_side_blocks,
 )
 
 MEMBERS = ("UANA", "UBO", "UCY", "UDEV", "UEVE")
@@ -283,3 +287,26 @@ def test_a_cohort_of_five_runs_four_weeks_of_peer_mocks(db, fake, monkeypatch):
     rated = [r for r in rows if r["peer_verdict"]]
     assert len(rated) == turns.ratings and all(r["peer_verdict"] == "Hire" for r in rated)
     assert sum(1 for r in rated if "=1" in r["peer_ratings"]) == turns.disagreements
+
+
+def test_side_by_side_marks_two_step_disagreements_with_the_bots_quotes():
+    """A dimension two steps apart comes first, marked, with what the bot quoted; one step apart is not."""
+    view = SideBySide("opening", "Opening", "UANA", "UBO", "Lean Hire", "Hire", 78, [
+        DimensionView("timeline", "Timeline", 3, 4, ["at 14:02 the alert fired"]),
+        DimensionView("detection", "Detection", 1, 4, ["our latency alert paged me & the on-call"]),
+    ])
+    (chunk,) = messages(side_by_side_blocks(view))
+    text = "\n".join(b["text"]["text"] for b in chunk if b["type"] == "section" and "text" in b)
+    lines = text.splitlines()
+    assert lines[0].startswith(":warning: *Detection: person 1 (missing) · bot 4 (strong)")
+    assert "our latency alert paged me &amp; the on-call" in lines[1]  # quoted, escaped once
+    assert lines[2] == "• Timeline: person 3 (solid) · bot 4 (strong)"
+    modal = rating_modal(session_id=7, round_id="opening", title="A round with a very long title",
+                         dimensions=[("detection", "Detection"), ("timeline", "Timeline")])
+    assert len(modal["title"]["text"]) <= 24 and modal["private_metadata"] == "7|opening"
+    options = modal["blocks"][1]["element"]["options"]
+    assert [o["value"] for o in options] == ["1", "2", "3", "4"]
+    state = {"dim:detection": {"level": {"selected_option": {"value": "2"}}},
+             "verdict": {"level": {"selected_option": {"value": "No Hire"}}},
+             "dim:timeline": {"level": {"selected_option": None}}}
+    assert read_rating(state) == ("No Hire", {"detection": 2})
