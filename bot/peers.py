@@ -416,6 +416,24 @@ def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str,
         s.add(group)
 
 
+def abandon_turn(db: Engine, session_id: int) -> bool:
+    """Forget a turn that never got its thread (Slack refused the group DM), so Start can try again."""
+    with session_scope(db) as s:
+        row = s.get(PeerSession, session_id)
+        if row is None or row.thread_ts is not None:
+            return False
+        s.delete(row)
+        return True
+
+
+def open_session_for(db: Engine, workspace: str, channel: str, user_id: str) -> PeerSession | None:
+    """The newest turn in this group DM where this person is the one answering."""
+    with Session(db) as s:
+        return s.exec(select(PeerSession).where(
+            PeerSession.workspace == workspace, PeerSession.channel == channel,
+            PeerSession.user_id == user_id).order_by(col(PeerSession.id).desc())).first()
+
+
 def turns_in_group(db: Engine, group_id: int) -> int:
     with Session(db) as s:
         return len(_group(s, group_id).members)

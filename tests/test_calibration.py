@@ -46,11 +46,13 @@ def test_grader_scores_map_onto_the_four_step_scale():
 
 
 def test_rated_file_figures_match_the_hand_calculation(capsys, stand_in):
-    """Verdicts (human, bot) on the 0–4 scale are (1,1) (2,1) (4,2) (0,0): exact 2/4, adjacent 3/4;
-    quadratic weights (i-j)²/16 give observed 5/64 against expected 52/256, so kappa = 1 - 5/13 = 8/13.
-    Detection pairs (3,3) (2,4) (1,1): exact and adjacent 2/3, kappa = 1 - (4/27)/(24/81) = 0.5.
-    Timeline pairs (4,4) (3,2): exact 1/2, adjacent 1, kappa = 1 - (1/18)/(6/36) = 2/3. All five
-    dimension pairs pooled: exact 3/5, adjacent 4/5, kappa = 1 - 25/61 = 36/61."""
+    """Exact, adjacent and kappa for the verdict, each dimension and all pooled are as worked by hand."""
+    # Worked by hand. Verdicts (human, bot) on the 0–4 scale are (1,1) (2,1) (4,2) (0,0): exact 2/4,
+    # adjacent 3/4; quadratic weights (i-j)²/16 give an observed mean weight of 5/64 against an expected
+    # 52/256 from the marginals, so kappa = 1 - 5/13 = 8/13. Detection pairs (3,3) (2,4) (1,1): exact and
+    # adjacent 2/3, weights (i-j)²/9, kappa = 1 - (4/27)/(24/81) = 0.5. Timeline pairs (4,4) (3,2): exact
+    # 1/2, adjacent 1, kappa = 1 - (1/18)/(6/36) = 2/3. All five dimension pairs pooled: exact 3/5,
+    # adjacent 4/5, kappa = 1 - (25/225)/(61/225) = 36/61.
     code, out, err = run(capsys, "calibration", "--ratings", str(RATED), "--json")
     assert code == 0, err
     report = json.loads(out)

@@ -97,9 +97,16 @@ def on_start(ack, body: dict, action: dict, context, client: WebClient) -> None:
         where = "is being opened right now" if turn.thread_ts is None else "is open in your group DM"
         _tell(client, user, f"Turn {turn.turn + 1} of {turn.total} {where}: answer or rate in its thread.")
         return
-    channel = client.conversations_open(users=",".join(turn.members))["channel"]["id"]
-    (ts, *_) = post(client, channel=channel, blocks=pb.session_intro_blocks(turn),
-                    text=pb.session_intro_text(turn), paced=False)
+    try:
+        channel = client.conversations_open(users=",".join(turn.members))["channel"]["id"]
+        (ts, *_) = post(client, channel=channel, blocks=pb.session_intro_blocks(turn),
+                        text=pb.session_intro_text(turn), paced=False)
+    except SLACK_FAILURES as exc:
+        log.warning("group DM for peer group %s not opened: %s", turn.group_id, exc)
+        peers.abandon_turn(g.db, turn.session_id)
+        _tell(client, user, "I couldn't open the group DM with your partner just now; press Start again "
+                            "in a minute.")
+        return
     question = g.engine.start(workspace=turn.workspace, user_id=turn.interviewee, source=SOURCE,
                               channel=channel, thread_ts=ts)
     peers.attach_session(g.db, turn.session_id, channel=channel, thread_ts=ts,
@@ -150,6 +157,17 @@ def on_thread_message(g, client: WebClient, *, workspace: str, event: dict, even
     if finished:
         _turn_over(g, client, session, channel, thread_ts)
     return True
+
+
+def on_group_message(g, client: WebClient, *, workspace: str, event: dict) -> None:
+    """A top-level message in a group DM from someone due to answer there: point them to the thread."""
+    session = peers.open_session_for(g.db, workspace, event["channel"], event["user"])
+    if session is None or session.interview_id is None or session.thread_ts is None:
+        return
+    if g.engine.get(session.interview_id).status != "active":
+        return
+    text = "Reply *in the thread* of this turn so I take it as your answer (open the thread above)."
+    post_ephemeral(client, channel=event["channel"], user=event["user"], blocks=bk.sections(text), text=text)
 
 
 def _turn_over(g, client: WebClient, session, channel: str, thread_ts: str) -> None:

@@ -310,3 +310,41 @@ def test_side_by_side_marks_two_step_disagreements_with_the_bots_quotes():
              "verdict": {"level": {"selected_option": {"value": "No Hire"}}},
              "dim:timeline": {"level": {"selected_option": None}}}
     assert read_rating(state) == ("No Hire", {"detection": 2})
+
+
+def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fake, monkeypatch):
+    """When Slack refuses the group DM, Start says so and works when pressed again; an answer posted
+    outside the thread gets a pointer to it, not silence."""
+    clock = [T0 + timedelta(hours=4)]
+    fake.user_tzs = {MANAGER: "Europe/London"}
+    monkeypatch.setattr(cohort_slack, "_now", lambda: clock[0])
+    monkeypatch.setattr(peer_slack, "_now", lambda: clock[0])
+    app = build_app(settings_for(fake), db=db, engine=InterviewEngine(db, grader=scripted_grader))
+    slack = InProcess(app)
+    say(slack, fake, "cohort create duo mon 10:00", user=MANAGER)
+    say(slack, fake, "cohort add duo <@UANA> <@UBO>", user=MANAGER)
+    say(slack, fake, "cohort pairs duo on weekly", user=MANAGER)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    first, second = due.members
+    (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
+
+    real = fake.respond
+    refusals = [{"ok": False, "error": "cannot_open_mpim"}]
+
+    def refuse_group_once(method, args):
+        if method == "conversations.open" and "," in str(args.get("users")) and refusals:
+            return refusals.pop()
+        return real(method, args)
+
+    monkeypatch.setattr(fake, "respond", refuse_group_once)
+    press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
+    fake.wait_for(lambda calls: posts(fake, dm(first), "couldn't open the group DM"), what="the refusal")
+    turns = Turns(slack, fake)
+    channel, thread_ts = turns.start(due.group_id, first, dm(first))
+    send_event(slack, R.message("q=0.9 my answer, but not in the thread", user=second, channel=channel,
+                                channel_type="mpim"))
+    hint = fake.wait_for_call("chat.postEphemeral", where=lambda c: "in the thread" in c.text)[-1]
+    assert hint.args["user"] == second and not posts(fake, channel, "Answer recorded")
+    recorded = turns.answer("q=0.9 my answer", user=second, channel=channel, thread_ts=thread_ts,
+                            marker="Answer recorded")
+    assert "/100" not in recorded.text and f"<@{first}>" in recorded.text

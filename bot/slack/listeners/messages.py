@@ -32,6 +32,9 @@ def on_message(event: dict, body: dict, context: BoltContext, client: WebClient,
                                event_id=event_id)
         return
     thread_ts = event.get("thread_ts")
+    if event.get("channel_type") == "mpim" and not thread_ts:
+        peers.on_group_message(context["gauntlet"], client, workspace=workspace, event=event)
+        return
     if thread_ts and thread_ts != event.get("ts"):
         if peers.on_thread_message(context["gauntlet"], client, workspace=workspace, event=event,
                                    event_id=event_id):
