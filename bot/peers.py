@@ -72,7 +72,7 @@ def parse_pairs_command(words: Sequence[str]) -> PairsCommand:
     tokens = [w.lower() for w in words]
     name = None
     if tokens and tokens[0] not in ("on", "off"):
-        name = _valid_name("create", tokens[0]) if len(tokens) > 1 else None
+        name = _valid_name("pairs", tokens[0]) if len(tokens) > 1 else None
         if name is None:
             raise CohortCommandError(f"Say on weekly, on biweekly or off.\nUsage: {PAIRS_USAGE}")
         tokens = tokens[1:]
@@ -143,12 +143,6 @@ def _last_period(s: Session, cohort_id: int) -> int:
 def program_of(db: Engine, cohort: Cohort) -> PeerProgram | None:
     with Session(db) as s:
         return s.exec(select(PeerProgram).where(PeerProgram.cohort_id == cohort.id)).first()
-
-
-def describe_program(program: PeerProgram | None) -> str:
-    if program is None or not program.enabled:
-        return "off"
-    return f"{program.cadence}, pairs made on Mondays"
 
 
 # ---- grouping ---------------------------------------------------------------------------------------------

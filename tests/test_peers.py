@@ -16,7 +16,9 @@ from sqlmodel import Session, select
 from bot import cli
 from bot.cohorts import CohortCommandError, CohortPermissionError, add_members, create_cohort, pause_member
 from bot.content import default_content
+from bot.digest import build_digest
 from bot.engine import InterviewEngine
+from bot.export import export_rows, to_csv, to_json
 from bot.peers import (
     PairsCommand,
     PeerError,
@@ -232,6 +234,19 @@ def test_gauntlet_calibration_reads_the_ratings_stored_by_peer_mocks(sqlite_db, 
     assert "--workspace" in capsys.readouterr().err
     assert cli.main(["calibration", "--database-url", url, "--workspace", WS, "--cohort", "nope"]) == 2
     assert "No cohort called 'nope'" in capsys.readouterr().err
+
+
+def test_digest_and_export_carry_the_ratings(sqlite_db):
+    """The digest has the cohort's agreement figures and the export puts the rating beside the grade."""
+    _, interviewee = rated_session(sqlite_db)
+    digest = build_digest(sqlite_db, WS, "sre", now=MONDAY + timedelta(days=1))
+    assert digest.agreement is not None and digest.agreement.verdict.n == 1
+    (row,) = export_rows(sqlite_db, WS, "sre")
+    assert (row.person, row.peer_verdict, row.peer_ratings["detection"]) == (interviewee, "Lean Hire", 1)
+    header = to_csv([row]).splitlines()[0].split(",")
+    assert header[-5:] == ["peer_verdict", "peer_ratings", "flags", "transcript_shared", "answer"]
+    payload = json.loads(to_json([row], cohort="sre", now=MONDAY))
+    assert payload["rows"][0]["peer_verdict"] == "Lean Hire"
 
 
 def test_forget_me_takes_the_persons_turns_and_ratings_and_names_them_nowhere(sqlite_db):
