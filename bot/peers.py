@@ -51,7 +51,10 @@ from bot.store.peers import PeerGroup, PeerPeriod, PeerProgram, PeerRating, Peer
 CADENCES = {"weekly": 1, "biweekly": 2}  # weeks per period
 DISAGREEMENT = 2  # steps apart on the 1–4 scale that count as a real disagreement
 LAST_START_WEEKDAY = 2  # turned on by Wednesday, the first pairs are this week's
-SEARCH_BUDGET = 50_000  # groupings tried before settling for a greedy one (large cohorts)
+SEARCH_BUDGET = 50_000
+# A group whose members could not be told (Slack was failing) is retried for this long; after that the
+# week is mostly gone and a late "you're paired" would only confuse.
+TELL_WITHIN = timedelta(days=3)  # groupings tried before settling for a greedy one (large cohorts)
 PAIRS_USAGE = USAGE["pairs"]
 
 
@@ -265,7 +268,7 @@ def due_pairings(db: Engine, now: datetime) -> list[DuePairing]:
         if stamp < local_due_at(starts_on, cohort.local_time, tz):
             continue  # this period's pairing time (Monday at the cohort's time) has not come yet
         _claim_period(db, cohort, period, starts_on, today, stamp)
-    return _unnotified(db)
+    return _unnotified(db, stamp - TELL_WITHIN)
 
 
 def _claim_period(db: Engine, cohort: Cohort, period: int, starts_on: date, today: date,
@@ -291,13 +294,13 @@ def _claim_period(db: Engine, cohort: Cohort, period: int, starts_on: date, toda
         return  # another process claimed this period first
 
 
-def _unnotified(db: Engine) -> list[DuePairing]:
+def _unnotified(db: Engine, since: datetime) -> list[DuePairing]:
     with Session(db) as s:
         rows = s.exec(
             select(PeerGroup, PeerPeriod, Cohort)
             .join(PeerPeriod, col(PeerPeriod.id) == col(PeerGroup.period_id))
             .join(Cohort, col(Cohort.id) == col(PeerGroup.cohort_id))
-            .where(PeerGroup.notified_at == None)  # noqa: E711
+            .where(PeerGroup.notified_at == None, col(PeerGroup.created_at) >= since)  # noqa: E711
             .order_by(col(PeerGroup.id))
         ).all()
     return [DuePairing(c.workspace, c.name, g.id or 0, p.period, p.starts_on, tuple(g.members))

@@ -127,6 +127,7 @@ def test_pairs_are_made_once_per_period_at_the_cohorts_time(db):
     assert {d.period for d in due} == {0} and len(due) == 2
     assert sorted(p for d in due for p in d.members) == ["UA", "UB", "UC", "UD"]  # UE is paused
     assert due_pairings(db, MONDAY + timedelta(hours=1)) == due  # not told yet: still due, not re-paired
+    assert due_pairings(db, MONDAY + timedelta(days=3, hours=1)) == []  # too late in the week to tell
     for d in due:
         mark_notified(db, d.group_id, now=MONDAY)
     assert due_pairings(db, MONDAY + timedelta(days=2)) == []

@@ -145,7 +145,7 @@ def on_thread_message(g, client: WebClient, *, workspace: str, event: dict, even
     finished = turn.scorecard is not None or g.engine.get(session.interview_id).status != "active"
     if turn.grade is None:  # skip or stop: nothing to rate
         text = "Turn stopped." if finished else (
-            f"Moving on: the next answer counts for *{bk.escape(turn.next.title)}*." if turn.next else "OK.")
+            f"OK: the next answer counts for *{bk.escape(turn.next.title)}*." if turn.next else "OK.")
         post(client, channel=channel, thread_ts=thread_ts, blocks=bk.sections(text), text=text, paced=False)
     else:
         title = g.engine.content.rounds[turn.grade.round].title
