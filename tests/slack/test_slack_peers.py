@@ -141,8 +141,12 @@ class Turns:
         intro = self.fake.wait_for(
             lambda calls: [c for c in calls if c.method == "chat.postMessage" and "Peer mock, turn" in c.text]
             [before:], what="the session's first message")[0]
-        self.fake.wait_for(lambda calls: len(posts(self.fake, dm(interviewer), "Your interviewer script"))
-                           > scripts, what="the interviewer's script")
+        script = self.fake.wait_for(
+            lambda calls: posts(self.fake, dm(interviewer), "Your interviewer script")[scripts:],
+            what="the interviewer's script")[0]
+        opening = CONTENT.rounds["opening"]
+        assert " ".join(opening.prompt.split()) in script.text and "Follow-ups to choose from" in script.text
+        assert "A strong answer has" in script.text and "Detection (15%)" in script.text
         assert f"<@{interviewer}> interviews" in intro.text
         return intro.args["channel"], intro.response["ts"]
 
