@@ -406,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub) -> None:
     """Commands that live with other parts of the app (Slack, cohorts) register themselves."""
-    for module in ("bot.slack.cli", "bot.cohort_cli", "bot.db_cli"):
+    for module in ("bot.slack.cli", "bot.cohort_cli", "bot.db_cli", "bot.calibration_cli"):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).register(sub)
 

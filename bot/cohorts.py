@@ -74,6 +74,8 @@ USAGE = {
     "leave": "/gauntlet cohort leave NAME  e.g. /gauntlet cohort leave sre-prep",
     "list": "/gauntlet cohort list",
     "export": "/gauntlet cohort export NAME  e.g. /gauntlet cohort export sre-prep",
+    "pairs": "/gauntlet cohort pairs [NAME] on weekly|biweekly | off  e.g. "
+             "/gauntlet cohort pairs sre-prep on weekly",
 }
 
 

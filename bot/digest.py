@@ -14,8 +14,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.calibration import CalibrationReport
 from bot.cohorts import get_cohort, managers, members
 from bot.export import PRIVATE_SOURCES
+from bot.peers import cohort_agreement
 from bot.progress import (
     STUCK_ATTEMPTS,
     StuckDimension,
@@ -81,6 +83,8 @@ class DigestData:
     stuck: list[StuckDimension]
     weeks: list[WeekAverages]  # the chart's data, oldest first
     labels: dict[str, str] = field(default_factory=dict)
+    # How well the grader agrees with this cohort's peer-mock interviewers, all ratings so far.
+    agreement: CalibrationReport | None = None
 
     @property
     def participation(self) -> float | None:
@@ -167,6 +171,7 @@ def build_digest(
         movers_up=sorted((p for p in moved if (p.change or 0) > 0), key=lambda p: -(p.change or 0))[:MOVERS],
         movers_down=sorted((p for p in moved if (p.change or 0) < 0), key=lambda p: p.change or 0)[:MOVERS],
         stuck=stuck_all, weeks=weekly_dimension_averages(records, end=end, weeks=weeks), labels=labels,
+        agreement=cohort_agreement(db, workspace, cohort.name),
     )
 
 

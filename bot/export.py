@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -24,6 +24,9 @@ BASE_COLUMNS = ("person", "name", "date", "interview", "round", "attempt", "leve
 TAIL_COLUMNS = ("flags", "transcript_shared", "answer")
 # Drills a person did on their own, not for a cohort or in a channel: private unless they share.
 PRIVATE_SOURCES = ("dm", "cli")
+# A peer mock interviewer's rating of the same answer (only when the cohort has any): the verdict, and
+# the 1–4 ratings as `key=level;…`. Ratings exist only between members who accepted the pairing.
+PEER_COLUMNS = ("peer_verdict", "peer_ratings")
 # A cell starting with one of these is run as a formula by spreadsheet apps; answers are untrusted text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,6 +46,8 @@ class ExportRow:
     flags: list[str]
     transcript_shared: bool
     answer: str | None  # None when the member has not agreed to share
+    peer_verdict: str | None = None  # a peer interviewer's verdict on this answer, when rated
+    peer_ratings: dict[str, int] = field(default_factory=dict)  # their 1–4 rating per dimension
 
 
 def export_rows(
@@ -61,6 +66,9 @@ def export_rows(
             .where(GradeRecord.workspace == workspace, col(GradeRecord.user_id).in_(list(roster)))
             .order_by(col(GradeRecord.created_at), col(GradeRecord.id))
         ).all()
+    from bot.peers import ratings_by_answer
+
+    rated = ratings_by_answer(db, [answer.id for _, answer in rows if answer.id is not None])
     out = []
     for grade, answer, source in rows:
         member = roster[grade.user_id]
@@ -78,6 +86,8 @@ def export_rows(
                         for d in grade.dimensions if d.get("max")},
             flags=list(grade.flags), transcript_shared=shared,
             answer=answer.text if shared or viewer == grade.user_id else None,
+            peer_verdict=rated[answer.id].verdict if answer.id in rated else None,
+            peer_ratings=dict(rated[answer.id].dimensions) if answer.id in rated else {},
         ))
     return out
 
@@ -95,13 +105,16 @@ def _cell(value: str) -> str:
 def to_csv(rows: list[ExportRow]) -> str:
     """CSV text: a header row, one dimension per column, flags joined by `;`."""
     dims = dimension_columns(rows)
+    peer = PEER_COLUMNS if any(r.peer_verdict for r in rows) else ()
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([*BASE_COLUMNS, *dims, *TAIL_COLUMNS])
+    writer.writerow([*BASE_COLUMNS, *dims, *peer, *TAIL_COLUMNS])
     for r in rows:
+        peer_cells = [r.peer_verdict or "", ";".join(f"{k}={v}" for k, v in r.peer_ratings.items())]
         writer.writerow([
             _cell(r.person), _cell(r.name), r.date.strftime("%Y-%m-%d %H:%M"), r.interview, r.round,
             r.attempt, r.level, r.score, r.verdict, *[r.dimensions.get(k, "") for k in dims],
+            *(peer_cells if peer else []),
             ";".join(r.flags), "yes" if r.transcript_shared else "no", _cell(r.answer or ""),
         ])
     return buf.getvalue()
@@ -117,6 +130,7 @@ def to_json(rows: list[ExportRow], *, cohort: str, now: datetime) -> str:
                 "interview": r.interview, "round": r.round, "attempt": r.attempt, "level": r.level,
                 "score": r.score, "verdict": r.verdict, "dimensions": r.dimensions, "flags": r.flags,
                 "transcript_shared": r.transcript_shared, "answer": r.answer,
+                "peer_verdict": r.peer_verdict, "peer_ratings": r.peer_ratings,
             }
             for r in rows
         ],

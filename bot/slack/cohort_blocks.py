@@ -21,6 +21,7 @@ from bot.digest import DigestData, MemberDigest
 from bot.engine import Question
 from bot.seasons import BoardRow, Season
 from bot.slack.blocks import context, escape, header, mention, question_blocks, sections
+from bot.slack.peer_blocks import agreement_blocks
 
 FORGET_CONFIRM_ACTION = "forget_me_confirm"
 FORGET_CANCEL_ACTION = "forget_me_cancel"
@@ -151,6 +152,7 @@ def digest_blocks(data: DigestData) -> list[Block]:
     out.append(DividerBlock())
     out.extend(sections("*Members*\n" + ("\n".join(_member_line(m) for m in data.members)
                                           or "_No members yet: `/gauntlet cohort add @person`._")))
+    out.extend(agreement_blocks(data.agreement, data.labels))
     out.append(context("The chart below shows each dimension's weekly average."))
     return out
 

@@ -26,6 +26,7 @@ from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import cohort_blocks as cb
 from bot.slack import lifecycle
+from bot.slack import peers as peer_slack
 from bot.slack.errors import NotInstalled, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post
 
@@ -59,6 +60,9 @@ def _say(req, text: str) -> None:
 
 def cohort_command(req) -> None:
     """Route `/gauntlet cohort ACTION …`; every refusal is the domain's own explanation."""
+    if req.args and req.args[0].lower() == "pairs":
+        peer_slack.pairs_command(req)
+        return
     try:
         cmd = cohorts.parse_cohort_command(" ".join(req.args))
     except CohortCommandError as exc:
@@ -409,11 +413,12 @@ def send_digests(g, default_client: WebClient, *, now: datetime) -> list[DueDige
 
 
 def run_cohort_jobs(g, client: WebClient, *, now: datetime | None = None) -> None:
-    """The every-minute job: drills, then reminders, then digests."""
+    """The every-minute job: drills, then reminders, then digests, then peer-mock pairings."""
     at = now or _now()
     send_due_drills(g, client, now=at)
     send_reminders(g, client, now=at)
     send_digests(g, client, now=at)
+    peer_slack.send_pairings(g, client, now=at)
 
 
 def schedule_jobs(scheduler, g, client: WebClient) -> None:

@@ -269,6 +269,9 @@ def _edit(w: Work) -> None:
 
     def then(s: Session, turn: Turn) -> None:
         interview = g.engine.get(turn.interview_id)
+        if interview.source == "peer":
+            w.done(s)  # a peer mock's grades stay hidden until the interviewer rates (bot.slack.peers)
+            return
         in_thread = interview.source == "thread"
         mode = _feedback_mode(g, interview.workspace, interview.channel) if in_thread else "thread"
         blocks = bk.grade_blocks(turn.grade, user_id=interview.user_id if in_thread else None,

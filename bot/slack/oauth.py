@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 # The bot scopes of deploy/manifest.yml (a test keeps the two the same).
 BOT_SCOPES = (
     "channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history", "im:write",
-    "users:read",
+    "mpim:history", "mpim:write", "users:read",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

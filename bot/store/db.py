@@ -56,6 +56,7 @@ def load_tables() -> MetaData:
     import bot.store.channels
     import bot.store.cohorts
     import bot.store.models
+    import bot.store.peers
     import bot.store.queue  # noqa: F401
 
     return SQLModel.metadata

@@ -251,7 +251,14 @@ class FakeSlack:
                 return {"ok": False, "error": "no_text"}
             return {"ok": True, "message_ts": self.next_ts()}
         if method == "conversations.open":
+            users = [u for u in str(args.get("users", "")).split(",") if u]
+            if len(users) > 1:  # a group DM with these people and the bot, the same one every time
+                return {"ok": True, "channel": {"id": "G" + "".join(u.lstrip("U") for u in sorted(users))}}
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method == "views.open":
+            if not args.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            return {"ok": True, "view": {"id": f"VMODAL{next(self._ts)}", **(args.get("view") or {})}}
         if method == "users.info":
             user = args.get("user")
             tz = self.user_tzs.get(str(user), self.user_tz)

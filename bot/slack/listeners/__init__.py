@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, messages
+from bot.slack.listeners import actions, commands, events, messages, peers
 
 
 def register(app: App) -> None:
@@ -10,3 +10,4 @@ def register(app: App) -> None:
     messages.register(app)
     events.register(app)
     actions.register(app)
+    peers.register(app)

@@ -10,8 +10,9 @@ import logging
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.slack import interview
+from bot.slack import interview, peers
 from bot.slack.app import TRY_AGAIN, is_database_outage, tell_person_later
+from bot.slack.text import readable
 
 log = logging.getLogger("gauntlet.slack")
 
@@ -20,6 +21,8 @@ def record_first(body: dict, context: BoltContext, client: WebClient, next) -> B
     """Write the message to the inbox before the acknowledgement; say "send it again" when we cannot."""
     event = body.get("event") or {}
     workspace = context.team_id or body.get("team_id") or ""
+    if event.get("channel_type") == "mpim":
+        return next()  # a peer mock's group DM: handled by the listener (bot.slack.peers), not the inbox
     try:
         recorded = interview.record_message(context["gauntlet"], workspace=workspace, event=event,
                                             event_id=body.get("event_id"))
@@ -36,9 +39,26 @@ def record_first(body: dict, context: BoltContext, client: WebClient, next) -> B
     return next()
 
 
-def on_message(context: BoltContext):
-    """A message is on record: let this process's worker (if any) take it now."""
-    context["gauntlet"].wake()
+def on_message(event: dict, body: dict, context: BoltContext, client: WebClient):
+    """A message is on record: let this process's worker (if any) take it now. A group-DM message is a
+    peer mock's: the interviewee's reply in the session thread, or a pointer to that thread."""
+    if event.get("channel_type") != "mpim":
+        context["gauntlet"].wake()
+        return
+    text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
+    if event.get("subtype") not in interview.ANSWER_SUBTYPES or event.get("bot_id"):
+        return
+    if not (isinstance(text, str) and isinstance(user, str) and isinstance(channel, str)):
+        return
+    event = {**event, "text": readable(text)}
+    if not event["text"].strip():
+        return
+    workspace = context.team_id or body.get("team_id") or ""
+    if event.get("thread_ts") and event["thread_ts"] != event.get("ts"):
+        peers.on_thread_message(context["gauntlet"], client, workspace=workspace, event=event,
+                                event_id=body.get("event_id"))
+    else:
+        peers.on_group_message(context["gauntlet"], client, workspace=workspace, event=event)
 
 
 def register(app: App) -> None:

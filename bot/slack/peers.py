@@ -1,0 +1,255 @@
+"""Peer mock interviews in Slack: `/gauntlet cohort pairs …`, the pairing DMs, the Start button that
+opens a group DM, answers graded quietly in its thread, the rating modal and the side-by-side view.
+
+Thin glue: grouping, turns, consent and ratings are the domain's (`bot.peers`). Grades of a peer
+session are never posted before the interviewer has rated the round.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot import cohorts, peers
+from bot.cohorts import CohortCommandError, CohortError
+from bot.engine import COMMANDS, Turn
+from bot.peers import DuePairing, PeerError
+from bot.rubric.config import rubric_from
+from bot.slack import blocks as bk
+from bot.slack import peer_blocks as pb
+from bot.slack.post import open_dm, post, post_ephemeral
+
+log = logging.getLogger("gauntlet.slack.peers")
+
+SOURCE = "peer"  # Interview.source of a peer mock turn
+SLACK_FAILURES = (SlackApiError, SlackRequestError, OSError)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _labels(g) -> dict[str, str]:
+    return rubric_from(g.engine.content.rubric).labels
+
+
+# ---- `/gauntlet cohort pairs [NAME] on weekly|biweekly | off` -----------------------------------------
+
+def pairs_command(req) -> None:
+    """Turn a cohort's peer mocks on or off; the domain checks the person runs the cohort."""
+    try:
+        cmd = peers.parse_pairs_command(req.args[1:])
+    except CohortCommandError as exc:
+        req.tell(str(exc))
+        return
+    db = req.gauntlet.db
+    try:
+        cohort = cohorts.resolve_cohort(db, req.workspace, req.user, cmd.name)
+        program = peers.set_pairs(db, cohort, req.user, cmd.cadence, now=_now())
+    except CohortError as exc:
+        req.say(bk.sections(str(exc)), str(exc))
+        return
+    if not program.enabled:
+        req.tell(f"Peer mocks are off for {cohort.name}. Ratings given so far stay in the agreement figures.")
+        return
+    req.tell(f"Peer mocks are on for {cohort.name}: members are paired {program.cadence} on Mondays at "
+             f"{cohort.local_time}, starting the week of {program.starts_on:%a %d %b}. Each gets a DM "
+             "saying who they're paired with and who interviews first.")
+
+
+# ---- the job: tell members who they are paired with ----------------------------------------------------
+
+def send_pairings(g, client: WebClient, *, now: datetime) -> list[DuePairing]:
+    """DM every member of every new group; a group whose messages fail is told again next run."""
+    sent = []
+    for due in peers.due_pairings(g.db, now):
+        try:
+            for user in due.members:
+                post(client, channel=open_dm(client, user), blocks=pb.pairing_blocks(due, user),
+                     text=pb.pairing_text(due, user))
+        except SLACK_FAILURES as exc:
+            log.warning("pairing %s of %s not told, will retry: %s", due.group_id, due.cohort, exc)
+            continue
+        peers.mark_notified(g.db, due.group_id, now=now)
+        sent.append(due)
+    return sent
+
+
+# ---- Start: a group DM, the thread, the interviewer's script ---------------------------------------------
+
+def _tell(client: WebClient, user: str, text: str) -> None:
+    post(client, channel=open_dm(client, user), blocks=bk.sections(bk.escape(text)), text=text, paced=False)
+
+
+def on_start(ack, body: dict, action: dict, context, client: WebClient) -> None:
+    """Start the group's next turn (accepting the pairing), or point to the one already open."""
+    ack()
+    g, user = context["gauntlet"], body["user"]["id"]
+    try:
+        turn = peers.start_turn(g.db, int(action.get("value") or 0), user, now=_now())
+    except (PeerError, ValueError) as exc:
+        _tell(client, user, str(exc) if isinstance(exc, PeerError) else "That button is out of date.")
+        return
+    if turn.resumed:
+        where = "is being opened right now" if turn.thread_ts is None else "is open in your group DM"
+        _tell(client, user, f"Turn {turn.turn + 1} of {turn.total} {where}: answer or rate in its thread.")
+        return
+    try:
+        channel = client.conversations_open(users=",".join(turn.members))["channel"]["id"]
+        (ts, *_) = post(client, channel=channel, blocks=pb.session_intro_blocks(turn),
+                        text=pb.session_intro_text(turn), paced=False)
+    except SLACK_FAILURES as exc:
+        log.warning("group DM for peer group %s not opened: %s", turn.group_id, exc)
+        peers.abandon_turn(g.db, turn.session_id)
+        _tell(client, user, "I couldn't open the group DM with your partner just now; press Start again "
+                            "in a minute.")
+        return
+    question = g.engine.start(workspace=turn.workspace, user_id=turn.interviewee, source=SOURCE,
+                              channel=channel, thread_ts=ts)
+    peers.attach_session(g.db, turn.session_id, channel=channel, thread_ts=ts,
+                         interview_id=question.interview_id)
+    script = peers.interviewer_script(g.engine.content, rubric_from(g.engine.content.rubric))
+    post(client, channel=open_dm(client, turn.interviewer), blocks=pb.script_blocks(script, turn),
+         text=f"Your interviewer script for turn {turn.turn + 1}", paced=False)
+
+
+# ---- answers in the group DM thread ---------------------------------------------------------------------
+# Peer sessions are handled in the request's listener (after the acknowledgement), not through the
+# inbox: an interviewer is watching the thread live and asks again if an answer goes missing.
+
+_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _lock(*key: str | None) -> threading.Lock:
+    return _LOCKS[hash(key) % len(_LOCKS)]
+
+
+def _take(g, interview_id: int, text: str, *, event_id: str | None, message_ts: str | None) -> Turn:
+    if text.strip().lower().lstrip("!/") in COMMANDS:
+        return g.engine.handle(interview_id, text, event_id=event_id, message_ts=message_ts)
+    answer_id = g.engine.record_answer(interview_id, text, event_id=event_id, message_ts=message_ts)
+    if answer_id is None:
+        return Turn(interview_id=interview_id, duplicate=True)
+    return g.engine.grade_answer(answer_id)
+
+
+def on_thread_message(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> bool:
+    """Take a reply in a peer session's thread. Returns False for threads that are not peer sessions.
+
+    Only the interviewee's replies are answers; the interviewer's questions and chat are left alone."""
+    channel, thread_ts, user = event["channel"], event.get("thread_ts"), event["user"]
+    if not thread_ts:
+        return False
+    session = peers.session_in_thread(g.db, workspace, channel, thread_ts)
+    if session is None:
+        return False
+    if user != session.user_id or session.interview_id is None:
+        return True
+    peers.accept(g.db, session.group_id, user)  # answering in the session accepts the pairing
+    with _lock(workspace, user, channel, thread_ts):
+        interview = g.engine.get(session.interview_id)
+        if interview.status != "active":
+            if not (event_id and g.engine.seen_event(event_id)):
+                post_ephemeral(client, channel=channel, user=user, thread_ts=thread_ts,
+                               blocks=bk.sections("This turn is over; the next one starts with Start."),
+                               text="This turn is over.")
+            return True
+        turn = _take(g, session.interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
+    if turn.duplicate:
+        return True
+    finished = turn.scorecard is not None or g.engine.get(session.interview_id).status != "active"
+    if turn.grade is None:  # skip or stop: nothing to rate
+        text = "Turn stopped." if finished else (
+            f"OK: the next answer counts for *{bk.escape(turn.next.title)}*." if turn.next else "OK.")
+        post(client, channel=channel, thread_ts=thread_ts, blocks=bk.sections(text), text=text, paced=False)
+    else:
+        title = g.engine.content.rounds[turn.grade.round].title
+        post(client, channel=channel, thread_ts=thread_ts, paced=False,
+             blocks=pb.answer_recorded_blocks(session_id=session.id or 0, round_id=turn.grade.round,
+                                              title=title, interviewer=session.interviewer_user,
+                                              next_question=turn.next, finished=finished),
+             text=f"Answer recorded for {title}")
+    if finished:
+        _turn_over(g, client, session, channel, thread_ts)
+    return True
+
+
+def on_group_message(g, client: WebClient, *, workspace: str, event: dict) -> None:
+    """A top-level message in a group DM from someone due to answer there: point them to the thread."""
+    session = peers.open_session_for(g.db, workspace, event["channel"], event["user"])
+    if session is None or session.interview_id is None or session.thread_ts is None:
+        return
+    if g.engine.get(session.interview_id).status != "active":
+        return
+    text = "Reply *in the thread* of this turn so I take it as your answer (open the thread above)."
+    post_ephemeral(client, channel=event["channel"], user=event["user"], blocks=bk.sections(text), text=text)
+
+
+def _turn_over(g, client: WebClient, session, channel: str, thread_ts: str) -> None:
+    more = session.turn + 1 < peers.turns_in_group(g.db, session.group_id)
+    post(client, channel=channel, thread_ts=thread_ts,
+         blocks=pb.turn_over_blocks(session.group_id, more=more), text="This turn is over.", paced=False)
+
+
+# ---- rating ---------------------------------------------------------------------------------------------
+
+def _parse_target(value: str) -> tuple[int, str]:
+    session_id, _, round_id = (value or "").partition("|")
+    return int(session_id), round_id
+
+
+def on_rate(ack, body: dict, action: dict, context, client: WebClient) -> None:
+    """The Rate button: the interviewer gets the modal; anyone else is told why not."""
+    ack()
+    g, user = context["gauntlet"], body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    try:
+        session_id, round_id = _parse_target(action.get("value") or "")
+        session = peers.get_session(g.db, session_id)
+        rnd = g.engine.content.rounds[round_id]
+    except (PeerError, ValueError, KeyError):
+        _tell(client, user, "That Rate button is out of date.")
+        return
+    problem = None
+    if user != session.interviewer_user:
+        problem = f"Only {bk.mention(session.interviewer_user)}, the interviewer of this turn, rates it."
+    elif round_id in peers.rated_rounds(g.db, session_id):
+        problem = f"You already rated {rnd.title}; my view is next to yours in the thread."
+    if problem is not None:
+        if channel:
+            post_ephemeral(client, channel=channel, user=user, thread_ts=session.thread_ts,
+                           blocks=bk.sections(problem), text=problem)
+        else:
+            _tell(client, user, problem)
+        return
+    labels = _labels(g)
+    client.views_open(trigger_id=body["trigger_id"], view=pb.rating_modal(
+        session_id=session_id, round_id=round_id, title=rnd.title,
+        dimensions=[(key, labels.get(key, key)) for key in rnd.weighs]))
+
+
+def on_rating_submitted(ack, body: dict, view: dict, context, client: WebClient) -> None:
+    """Store the rating (problems go back into the modal), then show both views in the thread."""
+    g, user = context["gauntlet"], body["user"]["id"]
+    try:
+        session_id, round_id = _parse_target(view.get("private_metadata") or "")
+    except ValueError:
+        ack(response_action="errors",
+            errors={pb.VERDICT_BLOCK: "This form is out of date; press Rate again."})
+        return
+    verdict, dims = pb.read_rating((view.get("state") or {}).get("values") or {})
+    try:
+        rating = peers.record_rating(g.db, session_id, round_id, user, verdict or "", dims, g.engine.content,
+                                     now=_now())
+    except PeerError as exc:
+        ack(response_action="errors", errors={pb.VERDICT_BLOCK: str(exc)[:150]})
+        return
+    ack()
+    session = peers.get_session(g.db, session_id)
+    shown = peers.side_by_side(g.db, rating.id or 0, g.engine.content, _labels(g))
+    post(client, channel=session.channel or open_dm(client, user), thread_ts=session.thread_ts,
+         blocks=pb.side_by_side_blocks(shown), text=pb.side_by_side_text(shown), paced=False)
