@@ -1,6 +1,5 @@
 """Train the sentence reader from training/sentences/*.jsonl and write bot/rubric/reader_model.npz.
 
-    .venv/bin/pip install -e '.[train]'
     .venv/bin/python training/train_reader.py            # evaluate, then train on everything and write
     .venv/bin/python training/train_reader.py --eval     # evaluate only (nothing written)
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .dimensions import guardrail_sentences, named_others, timeline_markers
+from .reader import LABELS
 from .text import Doc
 from .text_words import COMMON_CAPS, FUNCTION_WORDS
 
@@ -115,12 +116,16 @@ def event_sentences(doc: Doc) -> list[int]:
 
 def _event_sentences(doc: Doc) -> list[int]:
     readings = doc.readings()
+    over = doc.over()
+    columns = [LABELS.index(label) for label in _EVENT_READINGS]
+    empty = LABELS.index("empty_claim")
+    read_as_event = over[:, columns].any(axis=1) | (readings.max(axis=1) >= 0.8)
     out = []
-    for i in range(len(doc.spans)):
-        if doc.p("empty_claim", i) >= 0.5 or not doc.concrete(i) or _listy(doc.sentence(i), doc):
+    for i in read_as_event.nonzero()[0]:
+        i = int(i)
+        if readings[i, empty] >= 0.5 or not doc.concrete(i) or _listy(doc.sentence(i), doc):
             continue
-        if any(i in doc.read(label) for label in _EVENT_READINGS) or readings[i].max() >= 0.8:
-            out.append(i)
+        out.append(i)
     return out
 
 
@@ -173,8 +178,13 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
     if all_words and bare_words / all_words >= th["gaming_list_fragment_share"]:
         reasons.append("a list of terms rather than sentences")
     n_sent = max(1, len(doc.spans))
+    empty = doc.read("empty_claim")
+    if not reasons and len(empty) < 3:
+        # nothing looks stuffed and too few empty claims to matter: no need to count what happened
+        restated = _restates_rubric(doc, n)
+        return GamingReport(restated, [_RESTATED] if restated else [])
     events = event_sentences(doc)
-    claims = [i for i in doc.read("empty_claim") if i not in events]
+    claims = [i for i in empty if i not in events]
     # What decides is how much happened: a story with events is not gaming however it is worded.
     few_events = len(events) <= max(1, int(0.25 * n_sent)) and len(events) * 12 < n
     claiming = len(claims) >= 3 and len(claims) >= 0.5 * n_sent
@@ -182,12 +192,13 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
         reasons.append("its sentences claim good practice without anything that happened")
     restated = _restates_rubric(doc, n)
     if restated:
-        reasons.append(
-            "its sentences restate rubric items with nothing specific: no system, number, time, name or event"
-        )
+        reasons.append(_RESTATED)
     # rubric items restated with nothing specific is gaming however its sentences read; otherwise it
     # takes a story where little happened and either two signs of stuffing or empty claims
     return GamingReport(restated or (few_events and (len(reasons) >= 2 or claiming)), reasons)
+
+
+_RESTATED = "its sentences restate rubric items with nothing specific: no system, number, time, name or event"
 
 
 # Rubric items an answer can restate without saying anything: the scoring lexicons and the phrases of

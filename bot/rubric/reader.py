@@ -173,7 +173,7 @@ class Reader:
             vocab = str(data["vocab"]).split("\n")
             self.labels = tuple(str(data["labels"]).split("\n"))
             self.idf = data["idf"].astype(np.float64)
-            self.coef = data["coef"].astype(np.float64)  # (features, labels)
+            self.coef = data["coef"].astype(np.float32)  # (features, labels)
             self.intercept = data["intercept"].astype(np.float64)
             self.thresholds = data["thresholds"].astype(np.float64)
             self.corpus_sha256 = str(data["corpus_sha256"]) if "corpus_sha256" in data else ""

@@ -38,9 +38,7 @@ def _read_sentences(doc: Doc):
 def _over_threshold(doc: Doc, label: str) -> list[int]:
     if not doc.spans:
         return []
-    j = _LABEL_INDEX[label]
-    column = doc.readings()[:, j]
-    return [int(i) for i in (column >= default_reader().thresholds[j]).nonzero()[0]]
+    return doc.over()[:, _LABEL_INDEX[label]].nonzero()[0].tolist()
 
 
 _LABEL_INDEX = {label: j for j, label in enumerate(LABELS)}
@@ -86,6 +84,10 @@ class Doc:
     def readings(self):
         """Probabilities, one row per sentence and one column per reading (`reader.LABELS`)."""
         return self.once("readings", _read_sentences)
+
+    def over(self):
+        """Booleans, one row per sentence: which readings are over their thresholds."""
+        return self.once("over", lambda d: d.readings() >= default_reader().thresholds)
 
     def p(self, label: str, i: int) -> float:
         """How sure the reader is that sentence `i` does `label` (0..1)."""
