@@ -68,7 +68,7 @@ def export_rows(
         ).all()
     from bot.peers import ratings_by_answer
 
-    rated = ratings_by_answer(db, [answer.id for _, answer in rows if answer.id is not None])
+    rated = ratings_by_answer(db, [answer.id for _, answer, _ in rows if answer.id is not None])
     out = []
     for grade, answer, source in rows:
         member = roster[grade.user_id]
