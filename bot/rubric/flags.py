@@ -181,7 +181,7 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
     empty = doc.read("empty_claim")
     if not reasons and len(empty) < 3:
         # nothing looks stuffed and too few empty claims to matter: no need to count what happened
-        restated = _restates_rubric(doc, n)
+        restated = _restates_rubric(doc, n) and not _told_plainly(doc)
         return GamingReport(restated, [_RESTATED] if restated else [])
     events = event_sentences(doc)
     claims = [i for i in empty if i not in events]
@@ -190,12 +190,22 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
     claiming = len(claims) >= 3 and len(claims) >= 0.5 * n_sent
     if claiming:
         reasons.append("its sentences claim good practice without anything that happened")
-    restated = _restates_rubric(doc, n)
+    restated = _restates_rubric(doc, n) and not _told_plainly(doc)
     if restated:
         reasons.append(_RESTATED)
     # rubric items restated with nothing specific is gaming however its sentences read; otherwise it
     # takes a story where little happened and either two signs of stuffing or empty claims
     return GamingReport(restated or (few_events and (len(reasons) >= 2 or claiming)), reasons)
+
+
+def _told_plainly(doc: Doc) -> bool:
+    """Most sentences clearly do something (a cause explained, an action taken), even in the rubric's
+    own words ("the test gap hid it"): an honest plain answer, not rubric items restated."""
+    readings = doc.readings()
+    columns = [LABELS.index(label) for label in _EVENT_READINGS]
+    empty = readings[:, LABELS.index("empty_claim")]
+    sure = (readings[:, columns].max(axis=1) >= 0.8) & (empty < 0.5)
+    return bool(len(doc.spans)) and int(sure.sum()) >= 0.5 * len(doc.spans)
 
 
 _RESTATED = "its sentences restate rubric items with nothing specific: no system, number, time, name or event"
