@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import sys
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
@@ -20,8 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.clock import TRIM_NOTE, elapsed_line, mmss
-from bot.engine import Question, Scorecard
 from bot.rubric.types import DimensionResult, FlagDetail, Grade
+
+if TYPE_CHECKING:  # types only: `gauntlet grade` renders without loading the engine and the database layer
+    from bot.engine import Question, Scorecard
 
 MAX_WIDTH = 100  # beyond this, lines get too long to read comfortably
 
