@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import slack_requests as R
 from answers import OPENING
-from conftest import InProcess, child_env, run_cli, settings_for
+from conftest import BOT_TOKEN, InProcess, child_env, run_cli, settings_for
 from fake_slack import BOT_USER, TEAM
 from flows import response, send_command
 from sqlmodel import Session, select
 
-from bot import channels
+from bot import channels, daily
 from bot.cohorts import add_members, create_cohort, local_due_at
 from bot.content import default_content
 from bot.engine import InterviewEngine
@@ -23,7 +24,8 @@ from bot.schedule import next_run
 from bot.scheduler import run_due_posts
 from bot.slack import cohorts as cohort_slack
 from bot.slack.app import build_app
-from bot.slack.interview import scheduled_poster
+from bot.slack.client import make_client
+from bot.slack.interview import prompt_poster, record_message, scheduled_poster
 from bot.store.cohorts import CohortManager, CohortMember
 
 
@@ -176,16 +178,23 @@ def test_a_digest_lost_to_a_passing_slack_failure_is_sent_on_the_next_run(db, fa
 
 
 def test_serve_starts_when_a_left_over_answer_cannot_be_delivered(request, fake, slack_db, tmp_path):
-    """An answer left ungraded by a crash, in a channel since archived, is graded at start-up and
-    `gauntlet serve --http` goes on to listen instead of exiting."""
-    db_url = request.getfixturevalue("db_url")
-    engine = InterviewEngine(slack_db)
-    question = engine.start(workspace=TEAM, user_id="UALICE", source="thread", channel="CGONE",
-                            thread_ts="1700000000.000001")
-    engine.record_answer(question.interview_id, OPENING, event_id="EvLEFTOVER1", message_ts="1.1")
+    """An answer recorded before a crash but never graded, in a channel since archived, is graded once
+    `gauntlet serve --http` is up (its worker takes the inbox row), its feedback goes to the person's DM,
+    and serve goes on listening instead of exiting."""
+    request.getfixturevalue("db_url")
+    result = daily.post_now(slack_db, default_content(), TEAM, "CGONE",
+                            prompt_poster(make_client(BOT_TOKEN, fake.url)))
+    assert result.status == "posted", result.message
+    event = R.message(OPENING, user="UALICE", channel="CGONE", thread_ts=result.message_ts)
+    # What the listener did before its 200; the process died before a worker took the row.
+    g = SimpleNamespace(db=slack_db)
+    assert record_message(g, workspace=TEAM, event=event, event_id="EvLEFTOVER1") is not None
     fake.break_channel("CGONE", "is_archived")
     served = request.getfixturevalue("served")  # fails the test if serve exits early
+    told = fake.wait_for(lambda calls: _dms_to(fake, "UALICE", "is_archived"), timeout=30,
+                         what="the left-over answer's feedback in the DM")
+    assert "/100" in told[0].text
+    answer = InterviewEngine(slack_db).answer_for_event("EvLEFTOVER1")
+    assert answer is not None and answer.status == "graded"
     status, _ = served.post("{}", {"content-type": "application/json"})
-    assert status in (400, 401)
-    assert engine.pending_answers() == []
-    assert db_url
+    assert status in (400, 401)  # still listening
