@@ -291,7 +291,7 @@ def _edit(w: Work) -> None:
 def _drill(w: Work) -> None:
     """Start a drill in the person's DM (from `/gauntlet drill` or the Home tab's button)."""
     g, p = w.g, w.p
-    user = p["user"]
+    user, timed = p["user"], bool(p.get("timed"))
     client = g.client_for(w.workspace) if g.client_for is not None else g.client
     dm = open_dm(client, user)
     previous = g.engine.find_active(w.workspace, user, source="dm")
@@ -303,7 +303,7 @@ def _drill(w: Work) -> None:
                 g.engine.stop(previous.id)  # a new drill replaces the unfinished one; answers stay on record
             question = g.engine.start(workspace=w.workspace, user_id=user, source="dm",
                                       level=p.get("level") or "mid", only_round=p.get("round"), channel=dm,
-                                      timed=bool(p.get("timed")))
+                                      timed=timed)
     except InterviewError as exc:
         problem = str(exc)
         w.finish(lambda s: _owe_response(s, w, problem))
@@ -314,7 +314,8 @@ def _drill(w: Work) -> None:
         owe_message(s, w, key=f"inbox:{w.item.id}:question", mode="channel", channel=dm, thread_ts=None,
                     user=user, blocks=[*bk.sections(intro), *bk.question_blocks(question)],
                     text=bk.question_title(question))
-        _owe_response(s, w, f"Your drill is waiting in our DM: {question.title}.")
+        clock = " The clock is running: about two minutes an answer, 20 minutes in all." if timed else ""
+        _owe_response(s, w, f"Your drill is waiting in our DM: {question.title}.{clock}")
 
     w.finish(owe)
 
