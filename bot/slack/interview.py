@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot import channels, daily, leaderboard
 from bot.engine import COMMANDS, InterviewError, Question, Turn
 from bot.slack import blocks as bk
-from bot.slack.errors import is_terminal, slack_error_code
+from bot.slack.errors import explain, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post
 from bot.slack.text import readable
 from bot.store import queue
@@ -293,7 +293,17 @@ def _drill(w: Work) -> None:
     g, p = w.g, w.p
     user, timed = p["user"], bool(p.get("timed"))
     client = g.client_for(w.workspace) if g.client_for is not None else g.client
-    dm = open_dm(client, user)
+    try:
+        dm = open_dm(client, user)
+    except Exception as exc:
+        if slack_error_code(exc) is None:
+            raise  # a bug: retried, then the person is told
+        # Slack refused (their Messages tab is off, the app is gone) or stayed down through the client's
+        # retries: the person hears why and what to do, and asks again; no drill starts behind their back.
+        log.info("inbox #%d: could not open the DM for a drill (%s)", w.item.id, slack_error_code(exc))
+        problem = explain(exc)
+        w.finish(lambda s: _owe_response(s, w, problem))
+        return
     previous = g.engine.find_active(w.workspace, user, source="dm")
     try:
         if previous is not None and as_utc(previous.created_at) >= as_utc(w.item.created_at):
@@ -393,7 +403,6 @@ def scheduled_poster(g):
     it once, and fails in one line instead of a traceback on every catch-up."""
     from bot.daily import PostRefused
     from bot.slack import lifecycle
-    from bot.slack.errors import explain
 
     def poster(workspace: str, channel: str, prompt) -> str:
         try:

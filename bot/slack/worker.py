@@ -8,7 +8,8 @@ Delivery never posts twice: each message carries its outbox key in Slack message
 attempt that follows one whose outcome is unknown (a 5xx, a lost connection, a killed worker) first
 looks for that key in the conversation. A 429 waits its Retry-After; a 5xx or connection error backs
 off and tries again; a terminal error (archived channel, user gone, token revoked) stops the entry and
-the person is told in their DM, or the operator in the log when that cannot reach them either.
+the person gets it in their DM (with a note in the thread, when the thread is still there), or the
+operator is told in the log when that cannot reach them either.
 Ephemeral messages and response_url replies cannot be looked up, so those are the exception: after an
 unknown outcome they are sent again.
 """
@@ -57,6 +58,8 @@ TERMINAL = {
 }
 WORKSPACE_GONE = {"token_revoked", "token_expired", "invalid_auth", "not_authed", "account_inactive",
                   "team_access_not_granted", "invalid_token"}
+# The channel itself is out of reach: a note in it could not be delivered either.
+CHANNEL_GONE = {"channel_not_found", "is_archived", "not_in_channel", "channel_is_archived"}
 
 
 def backoff(attempt: int) -> float:
@@ -265,7 +268,7 @@ class Worker:
         if not queue.outbox_failed(self.db, item.id, self.name, error=error):
             return
         fallback = (g is not None and item.mode != "dm" and item.user_id and error not in WORKSPACE_GONE
-                    and not item.key.endswith(":fallback"))
+                    and not item.key.endswith((":fallback", ":note")))
         if not fallback:
             log.error("outbox #%d (%s) to %s in workspace %s stopped: %s; nobody else can be told in Slack",
                       item.id, item.key, item.user_id, item.workspace, error)
@@ -277,6 +280,14 @@ class Worker:
         where = f"<#{item.channel}>" if item.channel and item.mode != "response" else "the conversation"
         note = bk.context(f"I couldn't post this in {where} (Slack said `{error}`), so here it is.")
         with session_scope(self.db) as s:
+            if item.mode == "thread" and item.thread_ts and error not in CHANNEL_GONE:
+                # The person is looking at the thread: a note there (only they see it) says where it went.
+                said = (f"I couldn't post my reply in this thread (Slack said `{error}`), so I've sent it "
+                        "to our DM.")
+                queue.owe(s, key=f"{item.key}:note", workspace=item.workspace, conv=item.conv,
+                          mode="ephemeral", channel=item.channel, thread_ts=item.thread_ts,
+                          user_id=item.user_id, text=said,
+                          blocks=[b.to_dict() for b in bk.sections(said)])
             queue.owe(s, key=f"{item.key}:fallback", workspace=item.workspace,
                       conv=f"{item.workspace}:dm:{item.user_id}", mode="dm", user_id=item.user_id,
                       text=item.text, blocks=[note.to_dict(), *item.blocks][:50])
