@@ -108,6 +108,36 @@ def test_the_fast_path_for_empty_databases_matches_the_migrations(empty_db):
     assert check_schema(empty_db).current == HEAD
 
 
+def test_upgrade_keeps_rows_that_other_tables_point_at(empty_db):
+    """A database with interviews and answers that point at them upgrades from the first revisions to
+    head: SQLite rebuilds altered tables, which must not trip over the rows that reference them."""
+    upgrade(empty_db, "0002")
+    with empty_db.begin() as conn:
+        for table, given in (("interview", {"id": 1}), ("answer", {"id": 1, "interview_id": 1})):
+            _insert_row(conn, table, given)
+    assert upgrade(empty_db).state == "ok"
+    with empty_db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM answer WHERE interview_id = 1")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM interview")).scalar() == 1
+
+
+def _insert_row(conn, table: str, given: dict) -> None:
+    """A row with `given` and a plain value for every other required column, as the schema is now."""
+    values = dict(given)
+    for column in inspect(conn).get_columns(table):
+        if column["name"] in values or column["nullable"] or column.get("default") is not None:
+            continue
+        kind = str(column["type"]).upper()
+        if "INT" in kind or "BOOL" in kind:
+            values[column["name"]] = 1
+        elif "DATE" in kind or "TIME" in kind:
+            values[column["name"]] = "2026-01-01 00:00:00"
+        else:
+            values[column["name"]] = "[]" if "JSON" in kind else "x"
+    names = ", ".join(values)
+    conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"), values)
+
+
 def test_downgrade_to_base_and_upgrade_again(empty_db):
     """Downgrading to base removes every app table; upgrading again rebuilds the same schema."""
     upgrade(empty_db)

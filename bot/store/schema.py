@@ -133,8 +133,25 @@ def _run(engine: Engine, alembic_command, revision: str, script_location: str | 
     # A connection outside any transaction: Alembic opens its own, so a revision can step out of it
     # (op.get_context().autocommit_block()) for CREATE INDEX CONCURRENTLY on PostgreSQL.
     with engine.connect() as conn:
-        alembic_command(alembic_config(connection=conn, script_location=script_location), revision)
-        conn.commit()
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, drop, rename); with foreign keys enforced, the
+            # drop fails as soon as another table's rows point at it. Off for the migration (the pragma
+            # only takes effect outside a transaction), then checked and back on.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            alembic_command(alembic_config(connection=conn, script_location=script_location), revision)
+            conn.commit()
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise SchemaError(f"the migration left {len(broken)} rows pointing at missing rows "
+                                      f"(first: table {broken[0][0]}, row {broken[0][1]})")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def upgrade(target: Engine | str | None = None, revision: str = "head", *,
