@@ -279,7 +279,9 @@ def _claim_period(db: Engine, cohort: Cohort, period: int, starts_on: date, toda
                              starts_on=starts_on, claimed_at=stamp)
             s.add(row)
             s.flush()
-            roster = s.exec(select(CohortMember).where(CohortMember.cohort_id == cohort.id)).all()
+            # Members who accepted: an open invitation sends nothing and pairs nobody (consent).
+            roster = s.exec(select(CohortMember).where(CohortMember.cohort_id == cohort.id,
+                                                       col(CohortMember.accepted_at).is_not(None))).all()
             active = [m.user_id for m in roster if m.paused_until is None or m.paused_until <= today]
             history = [list(g.members) for g in s.exec(
                 select(PeerGroup).where(PeerGroup.cohort_id == cohort.id).order_by(col(PeerGroup.id)))]
