@@ -30,6 +30,7 @@ from bot.slack import cohorts as cohort_slack
 from bot.slack import peers as peer_slack
 from bot.slack.app import build_app
 from bot.slack.blocks import messages
+from bot.slack.cohort_blocks import COHORT_ACCEPT_ACTION
 from bot.slack.peer_blocks import (
     DIMENSION_BLOCK,
     LEVEL_ACTION,
@@ -62,6 +63,17 @@ def say(slack, fake, text: str, *, user: str) -> str:
 def posts(fake, channel: str, marker: str = "", thread_ts: str | None = None) -> list:
     return [c for c in fake.of("chat.postMessage") if c.args.get("channel") == channel and marker in c.text
             and (thread_ts is None or c.args.get("thread_ts") == thread_ts)]
+
+
+def accept_invitations(slack, fake, cohort: str, *users: str) -> None:
+    """Each person added to the cohort presses Accept on the invitation in their DM (consent: nobody is
+    paired, sent anything or exported before they accept)."""
+    for user in users:
+        [invitation] = posts(fake, dm(user), f"invites you to the practice cohort *{cohort}*")
+        [accept] = buttons(invitation, COHORT_ACCEPT_ACTION)
+        press(slack, COHORT_ACCEPT_ACTION, accept["value"], user=user, channel=dm(user))
+        fake.wait_for(lambda calls, user=user: posts(fake, dm(user), f"You joined *{cohort}*"),
+                      what=f"{user} joining {cohort}")
 
 
 def buttons(call, action_id: str) -> list[dict]:
@@ -211,6 +223,7 @@ def test_a_cohort_of_five_runs_four_weeks_of_peer_mocks(db, fake, monkeypatch):
 
     assert "is ready" in say(slack, fake, "cohort create mocks mon 10:00", user=MANAGER)
     say(slack, fake, "cohort add mocks " + " ".join(f"<@{u}>" for u in MEMBERS), user=MANAGER)
+    accept_invitations(slack, fake, "mocks", *MEMBERS)
     assert "Only the managers" in say(slack, fake, "cohort pairs mocks on weekly", user="UANA")
     assert "How often" in say(slack, fake, "cohort pairs mocks on", user=MANAGER)
     assert "Peer mocks are on for mocks" in say(slack, fake, "cohort pairs mocks on weekly", user=MANAGER)
@@ -327,6 +340,7 @@ def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fak
     slack = InProcess(app)
     say(slack, fake, "cohort create duo mon 10:00", user=MANAGER)
     say(slack, fake, "cohort add duo <@UANA> <@UBO>", user=MANAGER)
+    accept_invitations(slack, fake, "duo", "UANA", "UBO")
     say(slack, fake, "cohort pairs duo on weekly", user=MANAGER)
     (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
     first, second = due.members
@@ -335,10 +349,10 @@ def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fak
     real = fake.respond
     refusals = [{"ok": False, "error": "cannot_open_mpim"}]
 
-    def refuse_group_once(method, args):
+    def refuse_group_once(method, args, token=None):
         if method == "conversations.open" and "," in str(args.get("users")) and refusals:
             return refusals.pop()
-        return real(method, args)
+        return real(method, args, token)
 
     monkeypatch.setattr(fake, "respond", refuse_group_once)
     press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
