@@ -171,6 +171,12 @@ def _thread_answer(w: Work) -> None:
                                        channel=channel, thread_ts=thread_ts, user=user,
                                        blocks=blocks, text="Your interview in this thread is over."))
         return
+    if latest is None and not p["text"].strip():
+        # A file with no words starts nothing: the person hears how to answer instead.
+        w.finish(lambda s: owe_message(s, w, key=f"inbox:{w.item.id}:file-only", mode="ephemeral",
+                                       channel=channel, thread_ts=thread_ts, user=user,
+                                       blocks=bk.sections(FILE_ONLY), text=FILE_ONLY))
+        return
     interview_id = latest.id if latest is not None else _start_thread(g, w, prompt.prompt_id)
     _take(w, interview_id, where)
 
