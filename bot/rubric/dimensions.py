@@ -639,7 +639,7 @@ def measurement(doc: Doc) -> Partial:
 # ---------------------------------------------------------------- altitude
 
 # Characters without which a whitespace-separated token cannot hold a code-like match below.
-_CODE_HINT = frozenset("_/{}<>=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_HINTED_TOKEN = re.compile(r"[^\s_/{}<>=0-9A-Z]*[_/{}<>=0-9A-Z]\S*")
 _CODEISH = re.compile(
     r"\b[a-z]+[A-Z]\w*\b|\b\w+_\w+\b|\b0x[0-9a-fA-F]+\b|(?<!\w)/[\w.-]+/[\w./-]+|\bv?\d+\.\d+\.\d+\b|[{}<>=]{1,2}"
 )
@@ -648,16 +648,15 @@ _CODEISH = re.compile(
 def _code_sentences(doc: Doc) -> dict[int, int]:
     """{sentence: code-like tokens in it} (camelCase, snake_case, paths, versions, operators).
 
-    Every such match lies inside one whitespace-free token, so plain prose (no token with a digit,
-    a capital, an underscore, a slash or an operator) skips the regex entirely.
+    Every such match lies inside one whitespace-free token holding a digit, a capital, an underscore,
+    a slash or an operator, so only those tokens are searched (plain prose words never are).
     """
     text = doc.text
-    if text.isascii() and all(_CODE_HINT.isdisjoint(t) for t in text.split()):
-        return {}
     out: dict[int, int] = {}
-    for m in _CODEISH.finditer(text):
-        si = doc.sentence_of(m.start())
-        out[si] = out.get(si, 0) + 1
+    for token in _HINTED_TOKEN.finditer(text):
+        for m in _CODEISH.finditer(text, token.start(), token.end()):
+            si = doc.sentence_of(m.start())
+            out[si] = out.get(si, 0) + 1
     return out
 
 

@@ -66,6 +66,8 @@ class Doc:
         # results of detectors that several dimensions and flags ask for (see `Doc.once`)
         self._once: dict[str, object] = {}
         self._fallback: dict[str, list[tuple[int, int, int]]] = {}
+        self._by_sentence: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
+        self._concrete: dict[int, bool] = {}
         lower = text.lower()
         # Lexicons are written in lower case and whitespace is one space in the scanned text, so the
         # index can find every lexicon in one pass. A few characters change length when lower-cased,
@@ -133,15 +135,31 @@ class Doc:
         """Indices of the sentences where lexicon `name` matches, in order, without repeats."""
         return sorted({h[2] for h in self.hits(name)})
 
+    def _grouped(self, name: str) -> dict[int, list[tuple[int, int, int]]]:
+        """The hits of lexicon `name` grouped by sentence, built on the first per-sentence question."""
+        got = self._by_sentence.get(name)
+        if got is None:
+            got = {}
+            for h in self.hits(name):
+                got.setdefault(h[2], []).append(h)
+            self._by_sentence[name] = got
+        return got
+
     def in_sentence(self, name: str, i: int) -> list[tuple[int, int, int]]:
-        return [h for h in self.hits(name) if h[2] == i]
+        return list(self._grouped(name).get(i, ()))
 
     def has(self, name: str, i: int) -> bool:
-        return any(h[2] == i for h in self.hits(name))
+        return i in self._grouped(name)
 
     def concrete(self, i: int) -> bool:
         """Sentence `i` names something concrete: a number, a system or code name, a proper noun, or
         enough specific words ("validation checked types, not semantics") beyond category names."""
+        got = self._concrete.get(i)
+        if got is None:
+            got = self._concrete[i] = self._is_concrete(i)
+        return got
+
+    def _is_concrete(self, i: int) -> bool:
         s, e = self.spans[i]
         if _CONCRETE.search(self.text, s, e) or _PROPER.search(self.text, s + 1, e):
             return True
