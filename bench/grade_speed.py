@@ -4,12 +4,17 @@
 
 Prints each figure with its target and PASS/MISS; exits 1 on a MISS.
 
+The verdict is on CPU time per answer (`time.process_time`): grading is pure computation in one
+thread, and this 2-core machine is shared, so wall-clock time mostly measures who else is running.
+Wall-clock medians and the load average are printed beside it; on an idle machine the two agree.
+
 Answers are generated here from varied templates so nothing is cached between them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -77,13 +82,15 @@ def answer(rng: random.Random, words: int = 400, sql: bool = False) -> str:
     return text
 
 
-def timed(texts: list[str], round_for) -> list[float]:
-    times = []
+def timed(texts: list[str], round_for) -> tuple[list[float], list[float]]:
+    """(CPU ms, wall ms) per answer."""
+    cpu, wall = [], []
     for i, text in enumerate(texts):
-        t0 = time.perf_counter()
+        c0, w0 = time.process_time(), time.perf_counter()
         grade(text, round_for(i))
-        times.append((time.perf_counter() - t0) * 1000)
-    return times
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+    return cpu, wall
 
 
 def p95(xs: list[float]) -> float:
@@ -101,29 +108,34 @@ def main(argv: list[str] | None = None) -> int:
     grade(answer(rng, sql=True), "sql")
 
     plain = [answer(rng) for _ in range(args.samples)]
-    t_plain = timed(plain, lambda i: ROUNDS[i % len(ROUNDS)])
+    t_plain, w_plain = timed(plain, lambda i: ROUNDS[i % len(ROUNDS)])
     with_sql = [answer(rng, sql=True) for _ in range(max(20, args.samples // 5))]
-    t_sql = timed(with_sql, lambda i: "sql")
+    _, w_sql = timed(with_sql, lambda i: "sql")
     mixed = [answer(rng, words=rng.randint(80, 500)) for _ in range(args.n)]
     t0 = time.perf_counter()
     for i, text in enumerate(mixed):
         grade(text, ROUNDS[i % len(ROUNDS)])
     elapsed = time.perf_counter() - t0
 
-    plain_median, sql_median = statistics.median(t_plain), statistics.median(t_sql)
+    plain_median = statistics.median(t_plain)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     table(
-        f"Grading speed ({len(t_plain)} answers without SQL, {len(t_sql)} with; one process, this machine)",
+        f"Grading speed ({len(t_plain)} answers without SQL, {len(w_sql)} with; one process, this machine,"
+        f" load average {load:.1f} on {os.cpu_count()} CPUs)",
         [
-            ("400-word answer without SQL, median (p95)", f"{plain_median:.2f} ms ({p95(t_plain):.2f} ms)",
-             f"<= {TARGET_PLAIN_MS:g} ms", verdict(plain_median <= TARGET_PLAIN_MS)),
-            ("400-word answer with SQL linted by squawk, median (p95)",
-             f"{sql_median:.2f} ms ({p95(t_sql):.2f} ms)", f"<= {TARGET_SQL_MS:g} ms",
-             verdict(sql_median <= TARGET_SQL_MS)),
+            ("400-word answer without SQL, CPU median (p95)",
+             f"{plain_median:.2f} ms ({p95(t_plain):.2f} ms)", f"<= {TARGET_PLAIN_MS:g} ms",
+             verdict(plain_median <= TARGET_PLAIN_MS)),
+            ("  the same, wall-clock median", f"{statistics.median(w_plain):.2f} ms", "-", "-"),
+            # squawk runs as a child process: its time shows on the wall clock, not in our CPU time
+            ("400-word answer with SQL linted by squawk, wall-clock median (p95)",
+             f"{statistics.median(w_sql):.2f} ms ({p95(w_sql):.2f} ms)", f"<= {TARGET_SQL_MS:g} ms",
+             verdict(statistics.median(w_sql) <= TARGET_SQL_MS)),
             (f"throughput, {args.n} answers of 80-500 words", f"{args.n / elapsed:,.0f} answers/s "
              f"({elapsed:.2f} s)", "-", "-"),
         ],
     )
-    if plain_median > TARGET_PLAIN_MS or sql_median > TARGET_SQL_MS:
+    if plain_median > TARGET_PLAIN_MS or statistics.median(w_sql) > TARGET_SQL_MS:
         return 1
     return 0
 
