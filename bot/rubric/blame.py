@@ -121,6 +121,9 @@ def _find_blame(doc: Doc) -> BlameHit | None:
         and _reads_as_blame(doc, si)
         and _has_target(doc, si)
         and not _redirected(doc, si)
+        # push-back words in the sentence itself ("rather than moving him, we paired him with a DBA"):
+        # the remedy the reader reacts to is the one being refused
+        and not doc.has("pushback", si)
     ]
     for hit in (_lexicon_blame(doc), _judged(doc)):
         if hit is not None and not _overruled(doc, hit.sentence):
@@ -168,14 +171,21 @@ def _redirected(doc: Doc, si: int) -> bool:
     if si + 1 < len(doc.spans):
         ns, ne = doc.spans[si + 1]
         lead = _CONTRAST.search(doc.text, ns, min(ne, ns + 12))
-        return bool(lead) and doc.p("blame", si + 1) < 0.3 and bool(_SYSTEM.search(doc.text, ns, ne))
+        # the turn to the system must not itself read as blame (the reader neither decides it blames
+        # nor leans that way)
+        not_blame = si + 1 not in doc.read("blame") and doc.p("blame", si + 1) < 0.5
+        return bool(lead) and not_blame and bool(_SYSTEM.search(doc.text, ns, ne))
     return False
 
 
 def _overruled(doc: Doc, si: int) -> bool:
-    """The reader is sure the sentence does something other than blame."""
-    other = max(doc.p("blame_rejected", si), doc.p("own_mistake", si), doc.p("shrug", si))
-    return other >= 0.5 and other > doc.p("blame", si)
+    """The reader decides the sentence does something other than blame: pushing back on blame, owning
+    one's own mistake or a shrug is over its own decision threshold and more likely than blame."""
+    blame = doc.p("blame", si)
+    return any(si in doc.read(label) and doc.p(label, si) > blame for label in _NOT_BLAME)
+
+
+_NOT_BLAME = ("blame_rejected", "own_mistake", "shrug")
 
 
 def _reads_as_blame(doc: Doc, si: int) -> bool:
