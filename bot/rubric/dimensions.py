@@ -573,19 +573,36 @@ def communication(doc: Doc, cross_team_needed: bool) -> Partial:
 # ---------------------------------------------------------------- prevention
 
 
+# An owner and a date tagged onto a change, as action-item lists write them: "(Nadia, week 2)",
+# "(me, by Friday)", "owner: Sam", "— Priya, Q3".
+_OWNER_TAG = re.compile(
+    r"\((?:me|us|myself|[A-Z][a-z]+|@[\w.-]+)\s*[,;/)]|\bowner\s*[:=]\s*\S|[\u2014\u2013-]\s*[A-Z][a-z]+,"
+)
+_WHEN_TAG = re.compile(
+    r"\b(?:week|wk|sprint|day|q)\s*\d\b|\bby\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b\d{4}-\d\d-\d\d\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b",
+    re.I,
+)
+
+
 def prevention(doc: Doc) -> Partial:
+    """Changes that stop the class of failure recurring: the guardrail kinds the rubric names, and every
+    other concrete sentence the reader sees changing the system for good; then owners, dates and numbers."""
     kinds = guardrail_sentences(doc)
-    k = len(kinds)
+    guard = {i for v in kinds.values() for i in v}
+    # each further concrete change the reader finds counts as one more guardrail
+    read = [i for i in _read_prevention(doc) if i not in guard]
+    k = len(kinds) + len(read)
     if k == 0:
         vague = doc.sents("vague_prevention")
         if vague:
             return Partial(0.15, _first(vague, 1), "vague")
         return Partial(0.0, [], "none")
-    guard_sents = sorted({i for v in kinds.values() for i in v})
+    changes = sorted(guard | set(read))
     fraction = {1: 0.35, 2: 0.55}.get(k, 0.65)
-    evidence = _first([v[0] for v in kinds.values()], 3)
-    owners = doc.sents("owner")
-    timing = doc.sents("timing")
+    evidence = _first([*(v[0] for v in kinds.values()), *read], 3)
+    owners = doc.sents("owner") or [i for i in changes if _OWNER_TAG.search(doc.sentence(i))]
+    timing = doc.sents("timing") or [i for i in changes if _WHEN_TAG.search(doc.sentence(i))]
     hint = "more" if k == 1 else None
     if owners:
         fraction += 0.15
@@ -597,7 +614,7 @@ def prevention(doc: Doc) -> Partial:
         evidence.append(timing[0])
     else:
         hint = hint or "timing"
-    if any(_DIGIT.search(doc.sentence(i)) for i in guard_sents):
+    if any(_DIGIT.search(doc.sentence(i)) for i in changes):
         fraction += 0.1  # a threshold or a count makes the guardrail concrete
     fraction = min(fraction, 1.0)
     if fraction >= 1:
