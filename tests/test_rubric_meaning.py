@@ -277,3 +277,113 @@ def test_orm_migrations_are_read_for_the_same_patterns():
     safe = grade(RAILS_SAFE, "sql")
     assert not {"unsafe_sql", "gaming", "off_topic", "too_short"} & set(safe.flags)
     assert safe.verdict in ("Lean Hire", "Hire", "Strong Hire")
+
+
+# ---- migrations written the way teams write them (the second round of answers written elsewhere)
+
+ALEMBIC_MULTILINE_INDEX = '''We're on Alembic; the lookup by (warehouse_id, shipped_at) needed an index on
+`parcels`.
+
+```python
+def upgrade():
+    op.execute("SET lock_timeout = '3s'")
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_parcels_wh_shipped",
+            "parcels",
+            ["warehouse_id", "shipped_at"],
+            postgresql_concurrently=True,
+        )
+```
+
+Afterwards I check `indisvalid` for the new index; a failed build gets dropped concurrently and rerun.'''
+
+DJANGO_RUNSQL = '''Three Django migrations for the required `tier` on `members`:
+
+```python
+migrations.AddField("member", "tier", models.CharField(max_length=20, null=True))
+
+def fill(apps, schema_editor):
+    Member = apps.get_model("club", "Member")
+    while True:
+        ids = list(Member.objects.filter(tier__isnull=True).values_list("pk", flat=True)[:2000])
+        if not ids:
+            break
+        Member.objects.filter(pk__in=ids).update(tier="basic")
+
+migrations.RunSQL("SET lock_timeout = '2s'")
+migrations.RunSQL(
+    "ALTER TABLE members ADD CONSTRAINT members_tier_nn "
+    "CHECK (tier IS NOT NULL) NOT VALID"
+)
+migrations.RunSQL("ALTER TABLE members VALIDATE CONSTRAINT members_tier_nn")
+migrations.RunSQL("ALTER TABLE members ALTER COLUMN tier SET NOT NULL")
+```
+
+The code that writes `tier` ships between the first and second migration.'''
+
+
+def test_an_orm_index_built_concurrently_over_several_lines_is_safe():
+    g = grade(ALEMBIC_MULTILINE_INDEX, "sql", "senior")
+    assert "unsafe_sql" not in g.flags
+    assert g.score >= 80, g.dimensions[0]
+    # an index needs no backfill: the hint never asks for one
+    assert "Backfill" not in (g.dimensions[0].hint or "")
+
+
+def test_sql_an_orm_migration_passes_through_counts_as_its_steps():
+    g = grade(DJANGO_RUNSQL, "sql", "senior")
+    assert "unsafe_sql" not in g.flags and "gaming" not in g.flags
+    assert g.score >= 80, g.dimensions[0]
+
+
+@pytest.mark.parametrize("placeholder", [":lo AND :lo + 5000", "? AND ?", "%(lo)s AND %(hi)s"])
+def test_batch_placeholders_are_not_syntax_errors(placeholder):
+    text = (
+        "```sql\nSET lock_timeout = '2s';\nALTER TABLE carts ADD COLUMN currency text;\n"
+        f"UPDATE carts SET currency = 'EUR' WHERE id BETWEEN {placeholder} AND currency IS NULL;\n"
+        "ALTER TABLE carts ADD CONSTRAINT carts_currency_nn CHECK (currency IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE carts VALIDATE CONSTRAINT carts_currency_nn;\n```\n"
+        "The script loops over id ranges and sleeps between batches; code writing currency ships first."
+    )
+    g = grade(text, "sql", "mid")
+    assert "parse" not in (g.dimensions[0].hint or ""), g.dimensions[0].hint
+    assert g.score >= 70
+
+
+def test_a_command_named_in_passing_is_not_a_syntax_error():
+    text = (
+        "The ORM generated `CREATE UNIQUE INDEX` without CONCURRENTLY, so I rewrote it by hand:\n\n"
+        "```sql\nSET lock_timeout = '2s';\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY coupons_code_uq ON coupons (code);\n```\n\n"
+        "If the build fails I run `DROP INDEX CONCURRENTLY` and try again; then I check indisvalid."
+    )
+    g = grade(text, "sql", "mid")
+    assert "parse" not in (g.dimensions[0].hint or ""), g.dimensions[0].hint
+    assert "unsafe_sql" not in g.flags and g.score >= 80
+
+
+def test_mysql_ddl_is_graded_on_its_steps_not_as_broken_postgresql():
+    text = (
+        "On MySQL 8 I'd add it instantly and backfill by primary key:\n\n```sql\n"
+        "ALTER TABLE parcels ADD COLUMN zone VARCHAR(16) NULL, ALGORITHM=INSTANT;\n"
+        "UPDATE parcels SET zone = 'north' WHERE id BETWEEN ? AND ? AND zone IS NULL;\n```\n\n"
+        "Then gh-ost for the NOT NULL, throttled on replica lag, after checking no NULLs are left."
+    )
+    g = grade(text, "sql", "mid")
+    assert "parse" not in (g.dimensions[0].hint or ""), g.dimensions[0].hint
+    assert "unsafe_sql" not in g.flags
+
+
+def test_changes_listed_with_owners_and_dates_count_as_prevention():
+    text = (
+        "What changed:\n"
+        "- Every consumer group now alerts when lag passes 50k messages for five minutes (Ayo, week 1).\n"
+        "- The partition reassignment script refuses to run without a throttle value (me, week 2).\n"
+        "- Reassignments go through a change ticket with a rollback step (Lena, week 3).\n"
+        "How we know: a drill in May caught an unthrottled reassignment in staging within 4 minutes, "
+        "and consumer lag p99 has stayed under 2k since."
+    )
+    g = grade(text, "synthesis", "senior")
+    prevention = next(d for d in g.dimensions if d.key == "prevention")
+    assert prevention.score >= prevention.max * 0.7, prevention

@@ -32,16 +32,21 @@ _ALEMBIC_ADD_COLUMN = re.compile(
 _ALEMBIC_ALTER = re.compile(rf"\bop\.alter_column\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
 _ALEMBIC_INDEX = re.compile(rf"\bop\.create_index\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
 _ALEMBIC_CHECK = re.compile(rf"\bop\.create_check_constraint\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
+_ALEMBIC_UNIQUE = re.compile(rf"\bop\.create_unique_constraint\s*\(\s*{_ID}\s*,\s*{_ID}{_ARGS}")
 
 # Django: migrations.AddField(model_name="order", name="region", field=models.CharField(...))
 _DJANGO_ADD_FIELD = re.compile(
-    r"\bAddField\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']\s*,\s*name\s*=\s*[\"'](\w+)[\"']\s*,\s*"
-    r"field\s*=\s*models\.(\w+)\(([^\n]*)"
+    r"\bAddField\s*\(\s*(?:model_name\s*=\s*)?[\"'](\w+)[\"']\s*,\s*(?:name\s*=\s*)?[\"'](\w+)[\"']\s*,\s*"
+    r"(?:field\s*=\s*)?models\.(\w+)\(([^\n]*)"
 )
 _DJANGO_ALTER_FIELD = re.compile(
-    r"\bAlterField\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']\s*,\s*name\s*=\s*[\"'](\w+)[\"']\s*,\s*"
-    r"field\s*=\s*models\.(\w+)\(([^\n]*)"
+    r"\bAlterField\s*\(\s*(?:model_name\s*=\s*)?[\"'](\w+)[\"']\s*,\s*(?:name\s*=\s*)?[\"'](\w+)[\"']\s*,\s*"
+    r"(?:field\s*=\s*)?models\.(\w+)\(([^\n]*)"
 )
+# A Django data migration's queryset update: Model.objects.filter(...).update(col=...)
+_DJANGO_UPDATE = re.compile(r"\b(\w+)\.objects\b[^\n]*?\.update\s*\(")
+_BATCH_CODE = re.compile(r"in_batches|find_in_batches|find_each|each_slice|\blimit\(|\[\s*:\s*\w+\s*\]|"
+                         r"\.iterator\(|batch|chunk|\bwhile\b", re.I)
 _DJANGO_INDEX = re.compile(r"\b(AddIndex(?:Concurrently)?)\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
 _DJANGO_CONSTRAINT = re.compile(r"\bAddConstraint(?:NotValid)?\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
 
@@ -51,11 +56,76 @@ _PRISMA_MODEL = re.compile(r"\bmodel\s+(\w+)\s*\{")
 
 _CODE_MARKERS = re.compile(
     r"\b(?:add_column|change_column(?:_null)?|add_index|add_check_constraint|add_foreign_key|update_all|"
-    r"in_batches|op\.(?:add_column|alter_column|create_index|execute|create_check_constraint)|"
+    r"in_batches|op\.(?:add_column|alter_column|create_index|execute|create_(?:check|unique)_constraint)|"
     r"migrations\.(?:AddField|AlterField|RunSQL|RunPython|AddIndex|AddConstraint)|AddIndexConcurrently|"
+    r"\$executeRaw|execute\s*\(?\s*<<[~-]?|"
     r"def\s+(?:change|up|upgrade|down|downgrade)\b|class\s+\w+\s*\(\s*(?:migrations\.Migration|"
     r"ActiveRecord::Migration)|disable_ddl_transaction!|atomic\s*=\s*False|model\s+\w+\s*\{)"
 )
+
+
+def _call_args(text: str, m: re.Match, limit: int = 3000) -> str:
+    """The whole argument list of the call whose match ends inside it (across lines, to the closing
+    bracket that balances the call's opening one); the matched line's rest when none is found."""
+    open_at = text.find("(", m.start(), m.end() + 2)
+    if open_at == -1:
+        return m.group(0)
+    depth = 0
+    for i in range(open_at, min(len(text), open_at + limit)):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return text[open_at + 1 : i]
+    return text[open_at + 1 : open_at + limit]
+
+
+# A string literal in Python, Ruby or JavaScript source (no nesting, escapes kept as written).
+_STRING = re.compile(
+    r'[rRbBuUfF]?(?:"""(.*?)"""|\'\'\'(.*?)\'\'\''
+    r'|"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`]*)`)',
+    re.S,
+)
+_STRINGS_AT = re.compile(r"\s*(?:(?:sa\.)?text\s*\(\s*)?(?:sql\s*=\s*)?")
+# SQL an ORM migration passes through: op.execute("..."), RunSQL("..."), execute("..."), Rails'
+# execute <<~SQL heredoc, Prisma's $executeRaw`...`.
+_PASS_THROUGH = re.compile(
+    r"\b(?:op\.execute|RunSQL|execute|\$executeRaw(?:Unsafe)?|exec_query|query)\s*(\(|`|\s[\"'])"
+)
+_HEREDOC = re.compile(r"\bexecute\s*\(?\s*<<[~-]?['\"]?(\w+)['\"]?\)?[^\n]*\n(.*?)^\s*\1\b", re.S | re.M)
+_SQL_START = re.compile(r"^\s*(?:ALTER|CREATE|UPDATE|SET|DROP|INSERT|DELETE|WITH|DO|BEGIN|COMMIT|VALIDATE)\b",
+                        re.I)
+
+
+def _literal_sql(text: str, start: int) -> str:
+    """Adjacent string literals from `start` (Python's implicit concatenation, or `+` between them)."""
+    parts: list[str] = []
+    pos = _STRINGS_AT.match(text, start).end()
+    while True:
+        m = _STRING.match(text, pos)
+        if not m:
+            break
+        parts.append(next(g for g in m.groups() if g is not None))
+        nxt = re.compile(r"\s*\+?\s*").match(text, m.end())
+        pos = nxt.end() if nxt else m.end()
+    return "".join(parts)
+
+
+def _passed_through(text: str) -> list[tuple[int, str]]:
+    """(position, SQL) for SQL a migration hands to the database verbatim."""
+    out: list[tuple[int, str]] = []
+    for m in _PASS_THROUGH.finditer(text):
+        opener = m.group(1)
+        start = m.end() - 1 if opener != "(" else m.end()
+        sql = _literal_sql(text, start if opener != "`" else m.end() - 1)
+        if sql and _SQL_START.match(sql):
+            out.append((m.start(), sql))
+    for m in _HEREDOC.finditer(text):
+        if _SQL_START.match(m.group(2)):
+            out.append((m.start(), m.group(2)))
+    return out
 
 
 def has_orm_code(text: str) -> bool:
@@ -103,7 +173,7 @@ def translate(text: str) -> list[tuple[str, str]]:
     for m in _RAILS_TYPE.finditer(text):
         add(m, f"ALTER TABLE {m.group(1)} ALTER COLUMN {m.group(2)} TYPE {m.group(3)};")
     for m in _RAILS_INDEX.finditer(text):
-        conc = " CONCURRENTLY" if "concurrently" in m.group(3) and concurrent_ok else ""
+        conc = " CONCURRENTLY" if "concurrently" in _call_args(text, m) + m.group(3) and concurrent_ok else ""
         add(m, f"CREATE INDEX{conc} idx_{m.group(1)}_{m.group(2)} ON {m.group(1)} ({m.group(2)});")
     for m in _RAILS_CHECK.finditer(text):
         nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3)) else ""
@@ -117,31 +187,39 @@ def translate(text: str) -> list[tuple[str, str]]:
     for m in _RAILS_VALIDATE.finditer(text):
         add(m, f"ALTER TABLE {m.group(1)} VALIDATE CONSTRAINT chk;")
     for m in _RAILS_UPDATE_ALL.finditer(text):
-        if not re.search(r"in_batches|find_in_batches|find_each|each_slice|limit\(", text):
-            add(m, f"UPDATE {_table(m.group(1))} SET x = 1;")
+        add(m, _update(_table(m.group(1)), text))
+    for m in _DJANGO_UPDATE.finditer(text):
+        add(m, _update(_table(m.group(1)), text))
     for m in _ALEMBIC_ADD_COLUMN.finditer(text):
         table, col, _type, args = m.groups()
+        args = _call_args(text, m)
         null = " NOT NULL" if re.search(r"nullable\s*=\s*False", args) else ""
         add(m, f"ALTER TABLE {table} ADD COLUMN {col} text{null}{_default(args)};")
     for m in _ALEMBIC_ALTER.finditer(text):
         table, col, args = m.groups()
+        args = _call_args(text, m)
         if re.search(r"nullable\s*=\s*False", args):
             add(m, f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;")
         if re.search(r"\btype_\s*=", args):
             add(m, f"ALTER TABLE {table} ALTER COLUMN {col} TYPE bigint;")
     for m in _ALEMBIC_INDEX.finditer(text):
-        conc = " CONCURRENTLY" if "postgresql_concurrently=True" in m.group(3).replace(" ", "") else ""
+        concurrently = "postgresql_concurrently=True" in _call_args(text, m).replace(" ", "")
+        conc = " CONCURRENTLY" if concurrently else ""
         add(m, f"CREATE INDEX{conc} {m.group(1)} ON {m.group(2)} (id);")
     for m in _ALEMBIC_CHECK.finditer(text):
-        nv = " NOT VALID" if "postgresql_not_valid=True" in m.group(3).replace(" ", "") else ""
+        nv = " NOT VALID" if "postgresql_not_valid=True" in _call_args(text, m).replace(" ", "") else ""
         add(m, f"ALTER TABLE {m.group(2)} ADD CONSTRAINT {m.group(1)} CHECK (id IS NOT NULL){nv};")
+    for m in _ALEMBIC_UNIQUE.finditer(text):
+        add(m, f"ALTER TABLE {m.group(2)} ADD CONSTRAINT {m.group(1)} UNIQUE (id);")
     for m in _DJANGO_ADD_FIELD.finditer(text):
         model, col, _type, args = m.groups()
+        args = args + _call_args(text, m)
         # Django fields are NOT NULL unless null=True; a default is applied once, then dropped
         null = "" if re.search(r"null\s*=\s*True", args) else " NOT NULL"
         add(m, f"ALTER TABLE {_table(model)} ADD COLUMN {col} text{null}{_default(args)};")
     for m in _DJANGO_ALTER_FIELD.finditer(text):
         model, col, _type, args = m.groups()
+        args = args + _call_args(text, m)
         if not re.search(r"null\s*=\s*True", args):
             add(m, f"ALTER TABLE {_table(model)} ALTER COLUMN {col} SET NOT NULL;")
     for m in _DJANGO_INDEX.finditer(text):
@@ -159,8 +237,19 @@ def translate(text: str) -> list[tuple[str, str]]:
             if "+" in text[max(0, m.start() - 3) : m.start() + 1] or re.search(r"//\s*new|added", rest, re.I):
                 default = " DEFAULT 'x'" if "@default(" in rest else ""
                 add(m, f"ALTER TABLE {_table(model.group(1))} ADD COLUMN {name} text NOT NULL{default};")
+    for pos, sql in _passed_through(text):
+        line_end = text.find("\n", pos)
+        line = text[pos : line_end if line_end != -1 else len(text)].strip()
+        found.append((pos, line, sql.strip().rstrip(";") + ";"))
     found.sort()
     return [(line, sql) for _pos, line, sql in found]
+
+
+def _update(table: str, text: str) -> str:
+    """The UPDATE an ORM backfill runs: batch by batch when the code loops over batches."""
+    if _BATCH_CODE.search(text):
+        return f"UPDATE {table} SET x = 1 WHERE id BETWEEN 1 AND 1000;"
+    return f"UPDATE {table} SET x = 1;"
 
 
 def with_sql(text: str) -> str:

@@ -485,19 +485,37 @@ def _syntax_finding(statement: str, line_no: int, detail: str, near: str) -> Sql
 _sqlglot_quiet = False
 
 
+def _quiet_sqlglot() -> None:
+    """sqlglot logs a warning each time it falls back to a generic command; that is not an error here."""
+    global _sqlglot_quiet
+    if not _sqlglot_quiet:
+        logging.getLogger("sqlglot").addFilter(lambda r: "Falling back" not in r.getMessage())
+        _sqlglot_quiet = True
+
+
+def _parses_fully(sql: str) -> bool:
+    """sqlglot reads every statement as PostgreSQL into a real syntax tree (not its generic fallback)."""
+    try:
+        import sqlglot
+        from sqlglot import exp
+
+        _quiet_sqlglot()
+        trees = sqlglot.parse(sql, read="postgres")
+    except Exception:
+        return False
+    return bool(trees) and all(t is not None and not isinstance(t, exp.Command) for t in trees)
+
+
 def _sqlglot_errors(stmts: list[_Stmt], line_of: list[int]) -> dict[int, SqlFinding]:
     """Syntax errors found without squawk: sqlglot parse errors plus misspelt keywords."""
-    global _sqlglot_quiet
     errors: dict[int, SqlFinding] = {}
     try:
         import sqlglot
         from sqlglot.errors import ParseError, TokenError
     except Exception:
         sqlglot = None
-    if sqlglot is not None and not _sqlglot_quiet:
-        # sqlglot logs a warning each time it falls back to a generic command; that is not an error here.
-        logging.getLogger("sqlglot").addFilter(lambda r: "Falling back" not in r.getMessage())
-        _sqlglot_quiet = True
+    if sqlglot is not None:
+        _quiet_sqlglot()
     for i, st in enumerate(stmts):
         if sqlglot is not None:
             try:
@@ -795,9 +813,34 @@ def analyse_sql(text: str) -> SqlAnalysis:
                            "enforce NOT NULL.", False, (f"SQL analysis failed: {type(exc).__name__}",))
 
 
+# Bind placeholders a batch script fills in (`:lo`, `%(lo)s`, `%s`, `?`): PostgreSQL's parser only knows
+# `$1`, so each is linted as `$1` (the statement itself is quoted as written).
+_PLACEHOLDER_RE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s\b|(?<=[\s(,=<>])\?(?=[\s),;]|$)")
+# MySQL's own DDL: squawk and the parser read PostgreSQL, so MySQL answers are graded on their steps.
+_MYSQL_RE = re.compile(
+    r"\bALGORITHM\s*=\s*(?:INSTANT|INPLACE|COPY)\b|\bLOCK\s*=\s*(?:NONE|SHARED)\b|\bMODIFY\s+(?:COLUMN\s+)?\w+\s+"
+    r"\w|\bmysql\b|\bmariadb\b|\bgh-ost\b|\bpt-online-schema-change\b|\bENGINE\s*=\s*InnoDB\b",
+    re.I,
+)
+
+
+def _inline_mention(text: str, st: _Stmt) -> bool:
+    """A statement written alone in single backticks inside a sentence (`CREATE UNIQUE INDEX`): a name
+    for a command, not SQL to run, when it does not parse."""
+    before = text[max(0, st.start - 3) : st.start]
+    return before.endswith("`") and not before.endswith("```")
+
+
 def _analyse(text: str) -> SqlAnalysis:
     stmts, prose = _find_statements(text)
     notes: list[str] = []
+    mysql = bool(_MYSQL_RE.search(text))
+    inline = [i for i, st in enumerate(stmts) if _inline_mention(text, st)]
+    if inline:
+        # a command named in passing (`CREATE UNIQUE INDEX`) that does not parse is a name, not SQL
+        broken = _sqlglot_errors([stmts[i] for i in inline], [0] * len(inline))
+        drop = {inline[j] for j in broken} | {i for i in inline if len(stmts[i].text.split()) <= 3}
+        stmts = [st for i, st in enumerate(stmts) if i not in drop]
     schema = mentions_schema_change(text)
     texts = [s.text for s in stmts]
 
@@ -819,17 +862,25 @@ def _analyse(text: str) -> SqlAnalysis:
         line = 0
         for t in texts:
             line_of.append(line)
+            t = _PLACEHOLDER_RE.sub("$1", t)
             last = t.rsplit("\n", 1)[-1]
             piece = t if t.endswith(";") else (t + "\n;" if "--" in last else t + ";")
             parts.append(piece)
             line += piece.count("\n") + 1
-        violations, linted = lint_sql("\n".join(parts))
+        # MySQL's dialect is not PostgreSQL's: its statements count for their steps, unlinted
+        violations, linted = ([], True) if mysql else lint_sql("\n".join(parts))
+        if mysql:
+            notes.append("Read as MySQL: squawk lints PostgreSQL, so the migration's steps were graded.")
         use_fallback: set[int] = set()
         if linted:
+            stopped = False
             for v in violations:
                 idx = max(0, bisect.bisect_right(line_of, int(v.get("line") or 0)) - 1)
                 if v.get("rule_name") == "syntax-error":
-                    if idx not in syntax:
+                    stopped = True
+                    # the two parsers disagree (a data-modifying CTE, a newer clause): when sqlglot reads
+                    # the statement as PostgreSQL, it is not a syntax error
+                    if idx not in syntax and not _parses_fully(_PLACEHOLDER_RE.sub("$1", texts[idx])):
                         lines = texts[idx].split("\n")
                         rel_line = min(max(0, int(v.get("line") or 0) - line_of[idx]), len(lines) - 1)
                         syntax[idx] = _syntax_finding(
@@ -839,7 +890,7 @@ def _analyse(text: str) -> SqlAnalysis:
                     continue
                 rule = str(v.get("rule_name") or "unknown")
                 findings.append(_finding(rule, texts[idx], str(v.get("message") or rule), v.get("help")))
-            if syntax:
+            if stopped:
                 # squawk reports nothing else once a file fails to parse; check the rest with built-in rules.
                 use_fallback = set(range(len(stmts))) - set(syntax)
                 findings.clear()
@@ -884,6 +935,10 @@ def _analyse(text: str) -> SqlAnalysis:
 
     score = _score(has_sql, bool(ok), unsafe, len(syntax), sql_steps, prose_steps, core_prose, findings,
                    schema, constant_default_path, bool(contract))
+    index = _index_change([s.text for s in ok], text) if ok and not unsafe and not syntax else None
+    if index is not None:
+        # the change is an index (no column becomes required): graded on what makes an index build safe
+        score, index_hint, index_evidence = index
 
     evidence: list[str] = []
     for f in findings:
@@ -895,6 +950,9 @@ def _analyse(text: str) -> SqlAnalysis:
     evidence = list(dict.fromkeys(e for e in evidence if e and e in text))
 
     hint = _hint(has_sql, findings, syntax_errors, steps, sql_steps, prose_pattern, core_prose, texts, prose)
+    if index is not None:
+        hint = index_hint
+        evidence = list(dict.fromkeys([*index_evidence, *evidence]))
     return SqlAnalysis(
         statements=tuple(texts),
         has_sql=has_sql,
@@ -910,6 +968,49 @@ def _analyse(text: str) -> SqlAnalysis:
         linted=linted,
         notes=tuple(notes),
     )
+
+
+_CREATE_INDEX_RE = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\b", re.I)
+_CONCURRENT_INDEX_RE = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\b", re.I)
+_REQUIRED_RE = re.compile(r"\bNOT\s+NULL\b|\brequired\b|\bmandatory\b|\bnon-?nullable\b", re.I)
+_TIMEOUT_RE = re.compile(r"\b(?:lock|statement)_timeout\b", re.I)
+_INDEX_VERIFY_RE = re.compile(
+    r"\bindisvalid\b|\bpg_index\b|\bINVALID\b|\bpg_stat_progress_create_index\b|\bEXPLAIN\b|\bverif\w*|"
+    r"\bcheck(?:ed|s)?\s+(?:that\s+)?(?:the\s+)?(?:index|plan|query)", re.I)
+_INDEX_ROLLOUT_RE = re.compile(
+    r"\boutside\s+(?:of\s+)?(?:a|the|any)\s+transaction|disable_ddl_transaction|autocommit|atomic\s*=\s*False|"
+    r"\bbefore\s+(?:the\s+)?(?:deploy|code|release|feature)|\bthen\s+(?:the\s+)?(?:deploy|code|release)|"
+    r"\bDROP\s+INDEX\s+CONCURRENTLY\b|\brollback\b|\broll\s+back\b|\bretry\b|\brerun\b|\bre-run\b|"
+    r"\bbehind\s+a\s+flag\b|\border\b", re.I)
+
+
+def _index_change(texts: list[str], text: str) -> tuple[float, str | None, list[str]] | None:
+    """(score, hint, evidence) when the migration builds an index and makes no column required;
+    None for any other change (the expand-and-contract steps grade those)."""
+    indexes = [t for t in texts if _CREATE_INDEX_RE.match(t)]
+    if not indexes or any(_REQUIRED_RE.search(t) for t in texts) or _REQUIRED_RE.search(text):
+        return None
+    if any(_UPDATE_RE.search(t) for t in texts):
+        return None  # a backfill: a column change with an index on the side
+    concurrent = all(_CONCURRENT_INDEX_RE.match(t) for t in indexes)
+    checks = (
+        ("concurrently", 0.45 if concurrent else 0.0,
+         "Build it with CREATE INDEX CONCURRENTLY so writes go on while it builds."),
+        ("timeout", 0.15 if _TIMEOUT_RE.search(text) else 0.0,
+         "Put `SET lock_timeout = '2s';` first: even a concurrent build waits for a lock at its start and "
+         "end, and every query queues behind it while it waits."),
+        ("verify", 0.15 if _INDEX_VERIFY_RE.search(text) else 0.0,
+         "Say how you know it worked: a failed concurrent build leaves an INVALID index (check "
+         "pg_index.indisvalid), and EXPLAIN shows whether the query uses it."),
+        ("rollout", 0.15 if _INDEX_ROLLOUT_RE.search(text) else 0.0,
+         "Say how it runs and rolls back: outside a transaction, before the code that needs it ships, and "
+         "`DROP INDEX CONCURRENTLY` if the build fails."),
+    )
+    score = _SQL_BASE + sum(w for _k, w, _h in checks)
+    hint = next((h for _k, w, h in checks if w == 0.0), None)
+    if hint is None:
+        hint = "Nothing essential is missing; say how long the build took and how you watched its progress."
+    return min(1.0, score), hint, [_cap(indexes[0])]
 
 
 def _sql_steps(texts: list[str]) -> dict[str, str | None]:
