@@ -387,3 +387,17 @@ def test_changes_listed_with_owners_and_dates_count_as_prevention():
     g = grade(text, "synthesis", "senior")
     prevention = next(d for d in g.dimensions if d.key == "prevention")
     assert prevention.score >= prevention.max * 0.7, prevention
+
+
+def test_blame_keeps_an_otherwise_detailed_answer_below_lean_hire():
+    """A full failure chain that ends by pinning it on a colleague is not a hire, however detailed."""
+    text = (
+        "The root cause was a retry loop in the invoice worker: when the tax service timed out after 5 s, "
+        "the worker retried with no backoff, so 40 workers sent about 2,000 requests a second. The load "
+        "test only covered the happy path, and the dashboard alerted on error rate, not on retry volume, "
+        "so nothing paged us until the tax service's own limiter cut us off at 14:20. Honestly, Marco "
+        "wrote that loop and he never thinks about failure modes; that is just how he works."
+    )
+    g = grade(text, "probe", "mid")
+    assert "blame" in g.flags
+    assert g.verdict in ("Lean No Hire", "No Hire"), (g.score, g.verdict)

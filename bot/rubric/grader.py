@@ -206,7 +206,11 @@ def grade(
 
     # ----- caps
     caps = rubric.caps
+    names_so_far = {f.name for f in flag_details}
     for on, cap_key, reason in (
+        ("blame" in names_so_far and "blame" in caps, "blame", rubric.flag_messages["blame"]),
+        ("conflated_fix" in names_so_far and "conflated_fix" in caps, "conflated_fix",
+         rubric.flag_messages["conflated_fix"]),
         (game.gaming, "gaming", rubric.flag_messages["gaming"]),
         (short, "too_short", rubric.flag_messages["too_short"]),
         (topic_off, "off_topic", rubric.flag_messages["off_topic"]),
