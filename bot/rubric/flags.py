@@ -13,6 +13,8 @@ from .text_words import COMMON_CAPS, FUNCTION_WORDS
 
 _FRAGMENT_SPLIT = re.compile(r"[,;|•\n]|(?<=[.!?])\s+")
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+# The answer's words that start with a letter, read from the lower-cased text (`Doc.words`, lowered).
+_ALPHA_WORD = re.compile(r"[a-z][a-z'’-]*")
 
 # Lexicons whose hits a keyword grader would reward; their density is what gaming inflates.
 SCORING_LEXICONS = (
@@ -142,7 +144,7 @@ def _listy(sentence: str, doc: Doc) -> bool:
 def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
     """Claims with no events: rubric vocabulary, jargon lists or bare timeline markers where nothing
     happened to anyone. A terse answer full of specifics is not gaming, and code is not gaming."""
-    words = [w.lower() for w in doc.words if w[0].isalpha()]
+    words = _ALPHA_WORD.findall(doc.lower) if doc.exact else [w.lower() for w in doc.words if w[0].isalpha()]
     n = len(words)
     if n < 12 or has_code:
         return GamingReport(False, [])
@@ -154,7 +156,7 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
     hits = sum(len(doc.hits(name)) for name in SCORING_LEXICONS)
     if hits / n > th["gaming_keyword_density"]:
         reasons.append("rubric keywords make up an unusual share of the answer")
-    content = [w for w in _CONTENT_WORD.findall(doc.text.lower()) if w not in FUNCTION_WORDS]
+    content = [w for w in _CONTENT_WORD.findall(doc.lower) if w not in FUNCTION_WORDS]
     if content:
         term, count = Counter(content).most_common(1)[0]
         if count >= 4 and count / len(content) > th["gaming_repeat_share"]:

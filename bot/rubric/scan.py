@@ -115,6 +115,7 @@ class LexiconIndex:
     def __init__(self, patterns: dict[str, re.Pattern], sources: dict[str, str]) -> None:
         self.names = list(patterns)
         self.patterns = [patterns[n] for n in self.names]
+        self._matchers = [p.match for p in self.patterns]  # bound once: the scan calls them ~1,000 times
         by_key: dict[str, set[int]] = {}
         self.always: list[int] = []  # lexicons that may start anywhere: scanned whole
         for i, name in enumerate(self.names):
@@ -148,25 +149,28 @@ class LexiconIndex:
         n = len(self.names)
         found: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
         last_end = [0] * n
-        patterns = self.patterns
-        memo, candidates = self._memo, self.candidates
+        matchers = self._matchers
+        memo_get, candidates = self._memo.get, self.candidates
         at = where if where is not None else [0] * (len(text) + 1)
         for m in _KEY_AT.finditer(text.translate(_FOLD)):
-            p = m.start()
-            cands = memo.get(m.group(1))
+            key = m.group(1)
+            cands = memo_get(key)
             if cands is None:
-                cands = candidates(m.group(1))
+                cands = candidates(key)
+            if not cands:
+                continue
+            p = m.start()
             for i in cands:
                 if p < last_end[i]:
                     continue
-                hit = patterns[i].match(text, p)
+                hit = matchers[i](text, p)
                 if hit is not None:
                     e = hit.end()
                     if e > p:
                         found[i].append((p, e, at[p]))
                         last_end[i] = e
         for i in self.always:
-            found[i] = [(mm.start(), mm.end(), at[mm.start()]) for mm in patterns[i].finditer(text)]
+            found[i] = [(mm.start(), mm.end(), at[mm.start()]) for mm in self.patterns[i].finditer(text)]
         return dict(zip(self.names, found, strict=True))
 
 

@@ -68,11 +68,11 @@ class Doc:
         self._fallback: dict[str, list[tuple[int, int, int]]] = {}
         self._by_sentence: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
         self._concrete: dict[int, bool] = {}
-        lower = text.lower()
+        lower = self.lower = text.lower()
         # Lexicons are written in lower case and whitespace is one space in the scanned text, so the
         # index can find every lexicon in one pass. A few characters change length when lower-cased,
         # which would shift offsets: those rare texts are scanned case-insensitively, lexicon by lexicon.
-        self._exact = len(lower) == len(text)
+        self._exact = self.exact = len(lower) == len(text)
         self._scan = lower.translate(_SPACES) if self._exact else text
 
     def once(self, key: str, compute):
