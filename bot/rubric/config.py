@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,10 +313,10 @@ class Rubric:
 
     labels: dict[str, str]
     hints: dict[str, dict[str, str]]
-    lex: dict[str, re.Pattern]  # case-insensitive, for the few texts whose lower-casing changes length
-    guardrails: dict[str, re.Pattern]
-    lex_lower: dict[str, re.Pattern]  # case-sensitive twins run on lower-cased text: about twice as fast
-    guardrails_lower: dict[str, re.Pattern]
+    lex: Mapping[str, re.Pattern]  # case-insensitive, for the few texts whose lower-casing changes length
+    guardrails: Mapping[str, re.Pattern]
+    lex_lower: Mapping[str, re.Pattern]  # case-sensitive twins run on lower-cased text: about twice as fast
+    guardrails_lower: Mapping[str, re.Pattern]
     flag_messages: dict[str, str]
     rewrites: dict[str, str]
     rewrite_topics: dict[str, re.Pattern]
@@ -326,6 +327,28 @@ class Rubric:
 
     def hint(self, dim: str, key: str) -> str:
         return self.hints[dim][key]
+
+
+class _LazyPatterns(Mapping[str, re.Pattern]):
+    """Lexicon patterns compiled on first use: most answers need only a few of these twins (the one-pass
+    index does the scanning), and compiling all of them made every `gauntlet grade` start slower."""
+
+    def __init__(self, sources: dict[str, str], flags: int) -> None:
+        self._sources = sources
+        self._flags = flags
+        self._compiled: dict[str, re.Pattern] = {}
+
+    def __getitem__(self, name: str) -> re.Pattern:
+        got = self._compiled.get(name)
+        if got is None:
+            got = self._compiled[name] = re.compile(self._sources[name], self._flags)
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
 
 
 class RubricError(ValueError):
@@ -343,6 +366,9 @@ def compile_rubric(data: dict) -> Rubric:
     def comp(entries: list[str], flags: int = flags) -> re.Pattern:
         return re.compile(_wrap([_expand(e, fragments) for e in entries]), flags)
 
+    def lazy(groups: dict[str, list[str]], flags: int = flags) -> _LazyPatterns:
+        return _LazyPatterns({k: _wrap([_expand(e, fragments) for e in v]) for k, v in groups.items()}, flags)
+
     sources = {
         name: _wrap([_expand(e, fragments) for e in entries]) for name, entries in data["lexicons"].items()
     }
@@ -353,10 +379,10 @@ def compile_rubric(data: dict) -> Rubric:
         index=LexiconIndex(scanned, sources),
         labels={k: v["label"] for k, v in data["dimensions"].items()},
         hints={k: dict(v["hints"]) for k, v in data["dimensions"].items()},
-        lex={name: comp(entries) for name, entries in data["lexicons"].items()},
-        guardrails={k: comp([v]) for k, v in data["guardrails"].items()},
-        lex_lower={name: comp(entries, 0) for name, entries in data["lexicons"].items()},
-        guardrails_lower={k: comp([v], 0) for k, v in data["guardrails"].items()},
+        lex=lazy(data["lexicons"]),
+        guardrails=lazy({k: [v] for k, v in data["guardrails"].items()}),
+        lex_lower=lazy(data["lexicons"], 0),
+        guardrails_lower=lazy({k: [v] for k, v in data["guardrails"].items()}, 0),
         flag_messages=dict(data["flags"]),
         rewrites=dict(data["rewrites"]),
         rewrite_topics={k: comp([v]) for k, v in data.get("rewrite_topics", {}).items()},
