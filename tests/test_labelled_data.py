@@ -79,12 +79,15 @@ def load(name: str) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+SETS = ("dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
+
+
 @pytest.fixture(scope="module")
 def sets() -> dict[str, list[dict]]:
-    return {name: load(name) for name in ("dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")}
+    return {name: load(name) for name in SETS}
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_every_row_matches_the_schema(sets, name):
     """Every row has exactly the documented fields with allowed values."""
     for row in sets[name]:
@@ -102,7 +105,7 @@ def test_every_row_matches_the_schema(sets, name):
         assert not set(row["flags"]) & set(row["not_flags"]), row["id"]
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_special_kinds_carry_their_flag_and_tier(sets, name):
     """Each special kind is labelled with its flag, fixed tiers hold, and SQL kinds live in the sql round."""
     for row in sets[name]:
@@ -115,7 +118,7 @@ def test_special_kinds_carry_their_flag_and_tier(sets, name):
             assert row["round"] == "sql", row["id"]
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_strong_answers_exclude_the_costly_false_positives(sets, name):
     """Every strong answer says blame, unsafe_sql and gaming must not be raised, and raises no flag itself."""
     for row in sets[name]:
@@ -124,7 +127,7 @@ def test_strong_answers_exclude_the_costly_false_positives(sets, name):
             assert row["flags"] == [], row["id"]
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_answer_lengths_are_realistic(sets, name):
     """Answers run 40 to 450 words, except too_short answers which stay under 40."""
     for row in sets[name]:
@@ -180,7 +183,7 @@ def test_holdout_set_meets_its_minimums(sets):
         assert kinds[kind] >= minimum, (kind, kinds[kind])
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_special_kinds_are_spread_across_rounds(sets, name):
     """Blaming and gaming answers appear in three or more rounds, so no round owns a failure mode."""
     for kind in ("blaming", "gaming"):
@@ -188,7 +191,7 @@ def test_special_kinds_are_spread_across_rounds(sets, name):
         assert len(rounds) >= 3, (name, kind, rounds)
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_hard_negatives_are_present(sets, name):
     """Each set has strong answers that quote "human error" or mention a teammate or DROP/NOT NULL safely."""
     strong = [row for row in sets[name] if row["tier"] == "strong"]
@@ -197,7 +200,7 @@ def test_hard_negatives_are_present(sets, name):
     assert any("hero" in row["not_flags"] for row in strong)
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("name", SETS)
 def test_word_count_alone_cannot_order_the_tiers(sets, name):
     """Word count orders at most 80% of same-round pairs of different tiers: length is not quality."""
     rank = {"weak": 0, "medium": 1, "strong": 2}

@@ -401,3 +401,21 @@ def test_blame_keeps_an_otherwise_detailed_answer_below_lean_hire():
     g = grade(text, "probe", "mid")
     assert "blame" in g.flags
     assert g.verdict in ("Lean No Hire", "No Hire"), (g.score, g.verdict)
+
+
+def test_communication_round_is_graded_on_communication_not_on_a_timeline():
+    """Running comms across support, the VP and the engineers is coordination across teams, and the
+    round does not ask for the incident's timeline."""
+    text = (
+        "I took incident commander and named Ravi scribe. Everything went into #inc-payouts, with an "
+        "update pinned every 20 minutes: what we knew, what we were trying, when the next update was. I "
+        "told the VP those pinned updates were the feed and offered a direct call if anything changed "
+        "for customers; she agreed. Support got a three-line macro for merchants whose payouts were "
+        "late, and our status page said the same. The five fixes went into one list; we chose pausing "
+        "the payout batch because it was reversible in a minute, and the rest waited for the review."
+    )
+    g = grade(text, "constraint", "senior")
+    assert "timeline" not in {d.key for d in g.dimensions}
+    comms = next(d for d in g.dimensions if d.key == "communication")
+    assert "across teams" not in comms.hint, comms
+    assert g.verdict in ("Hire", "Strong Hire"), (g.score, g.verdict)

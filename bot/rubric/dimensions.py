@@ -419,7 +419,7 @@ def ownership(doc: Doc, level: str, others: list[int], hero: list[int], cross_te
     if hero:
         fraction = min(fraction, 0.5)
         hint = "hero"
-    if cross_team_needed and not doc.hits("cross_team") and fraction > 0.7:
+    if cross_team_needed and not _across_teams(doc) and fraction > 0.7:
         fraction = 0.7
         hint = "senior_cross_team"
     fraction = min(fraction, 1.0)
@@ -553,6 +553,15 @@ def _checklist(doc: Doc, items) -> tuple[float, list[int], str | None]:
     return fraction, evidence, hint
 
 
+def _across_teams(doc: Doc) -> bool:
+    """Coordination beyond one's own team: said outright ("looped in the DBA team"), or shown by
+    keeping two or more different audiences informed (support and the VP, customers and sales)."""
+    if doc.hits("cross_team"):
+        return True
+    audiences = {doc.text[s:e].lower().rstrip("s") for s, e, _ in doc.hits("audience")}
+    return len(audiences) >= 2
+
+
 def communication(doc: Doc, cross_team_needed: bool) -> Partial:
     fraction, evidence, hint = _checklist(doc, _COMMS)
     # communication told in other words: each concrete sentence the reader sees informing someone
@@ -561,7 +570,7 @@ def communication(doc: Doc, cross_team_needed: bool) -> Partial:
     if read_fraction > fraction:
         evidence = _first([*evidence, *told], 4)
         fraction = read_fraction
-    if cross_team_needed and not doc.hits("cross_team") and fraction > 0.75:
+    if cross_team_needed and not _across_teams(doc) and fraction > 0.75:
         fraction, hint = 0.75, "senior_cross_team"
     if fraction >= 0.999:
         fraction, hint = 1.0, None
