@@ -198,7 +198,9 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, predicate, *, timeout: float = 20.0, what: str = "a call"):
+    # Generous upper bounds: a passing test never waits them out, and a loaded CI machine running the
+    # suite four processes at a time can take several seconds to start a server and its worker.
+    def wait_for(self, predicate, *, timeout: float = 60.0, what: str = "a call"):
         """Poll the recorded calls until `predicate(calls)` returns something truthy."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -211,7 +213,7 @@ class FakeSlack:
         methods = [c.method for c in self.calls]
         raise AssertionError(f"timed out waiting for {what}; calls so far: {methods}")
 
-    def wait_for_call(self, method: str, *, count: int = 1, where=lambda c: True, timeout: float = 20.0):
+    def wait_for_call(self, method: str, *, count: int = 1, where=lambda c: True, timeout: float = 60.0):
         """Wait until at least `count` calls of `method` match `where`; return the matching calls."""
         def enough(calls):
             matching = [c for c in calls if c.method == method and where(c)]
