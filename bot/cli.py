@@ -84,7 +84,7 @@ def resume_command(args: argparse.Namespace) -> str:
 def cmd_drill(args: argparse.Namespace) -> int:
     from bot.content import default_content
     from bot.drill import run_drill
-    from bot.engine import InterviewEngine
+    from bot.interview.engine import InterviewEngine
     from bot.store.schema import SchemaError
     from bot.textview import make_console
 
@@ -112,8 +112,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
 def cmd_story(args: argparse.Namespace) -> int:
     from bot.content import default_content
     from bot.drill import WORKSPACE, local_user
+    from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
     from bot.store.schema import SchemaError
-    from bot.story import StoryError, assemble, choose_interview, to_markdown
 
     url, private_file = drill_database(args.database_url)
     if private_file is not None and not private_file.exists():
@@ -143,7 +143,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     from bot.content import default_content
     from bot.drill import WORKSPACE, local_user
-    from bot.engine import InterviewEngine
+    from bot.interview.engine import InterviewEngine
     from bot.store.models import Interview
     from bot.textview import history_view, make_console, scorecard_view
 

@@ -9,7 +9,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from bot.engine import COMMANDS, InterviewEngine, Turn
+from bot.interview.engine import COMMANDS, InterviewEngine, Turn
 from bot.rubric.types import Grade
 from bot.textview import (
     format_clock,

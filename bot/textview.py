@@ -19,11 +19,11 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from bot.clock import TRIM_NOTE, elapsed_line, mmss
+from bot.interview.clock import TRIM_NOTE, elapsed_line, mmss
 from bot.rubric.types import DimensionResult, FlagDetail, Grade
 
 if TYPE_CHECKING:  # types only: `gauntlet grade` renders without loading the engine and the database layer
-    from bot.engine import Question, Scorecard
+    from bot.interview.engine import Question, Scorecard
 
 MAX_WIDTH = 100  # beyond this, lines get too long to read comfortably
 

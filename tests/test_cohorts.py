@@ -239,8 +239,8 @@ def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     """Create, add three timezones, drills on cadence across both DST changes, one reminder, a pause,
     weekly digests with a chart, a CSV that parses, and a forget-me that leaves nothing."""
     from bot.digest import build_digest, render_chart
-    from bot.engine import InterviewEngine
     from bot.export import export_cohort
+    from bot.interview.engine import InterviewEngine
     from bot.privacy import forget_person, remaining_mentions
     from bot.progress import member_progress, stuck
 

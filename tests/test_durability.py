@@ -36,7 +36,7 @@ import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer
 from slack_bolt.request import BoltRequest
 
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.slack.app import build_app
 from bot.slack.config import Settings
 from bot.store import queue

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.content import default_content
-from bot.engine import InterviewEngine, InterviewError
+from bot.interview.engine import InterviewEngine, InterviewError
 from bot.rubric.types import DimensionResult, Grade
 from bot.store.db import make_engine
 from bot.store.models import Answer, GradeRecord, PointEntry

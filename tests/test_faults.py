@@ -283,11 +283,11 @@ def test_a_fan_out_to_500_channels_survives_429s_and_5xxs_with_none_dropped(flak
 HANG_IN_GRADING = '''
 import os, time
 from pathlib import Path
-import bot.engine
+import bot.interview.engine
 def grade_answer(self, answer_id, **_):
     Path(os.environ["GAUNTLET_TEST_MARK"]).write_text(str(answer_id))
     time.sleep(3600)
-bot.engine.InterviewEngine.grade_answer = grade_answer
+bot.interview.engine.InterviewEngine.grade_answer = grade_answer
 '''
 
 

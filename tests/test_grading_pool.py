@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bot.content import load_content
-from bot.grading_pool import PoolGrader, default_workers
+from bot.interview.grading_pool import PoolGrader, default_workers
 from bot.rubric import grade
 
 ANSWERS = [

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot.cli import main as cli_main
 from bot.content import Prompt, default_content
 from bot.daily import post_daily_prompt
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.leaderboard import (
     ALL_KEY,
     PERIODS,

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.clock import TRIM_NOTE
 from bot.content import ContentErrors, Probe, default_content, load_content
-from bot.engine import InterviewEngine
-from bot.followups import ask, pick_sentence, trim_quote
+from bot.interview.clock import TRIM_NOTE
+from bot.interview.engine import InterviewEngine
+from bot.interview.followups import ask, pick_sentence, trim_quote
+from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
 from bot.rubric import grade
 from bot.store.models import Answer, FollowUp
-from bot.story import StoryError, assemble, choose_interview, to_markdown
 
 CONTENT = default_content()
 

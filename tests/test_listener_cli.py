@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.clock import TRIM_NOTE
 from bot.content import default_content
+from bot.interview.clock import TRIM_NOTE
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = default_content()

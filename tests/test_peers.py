@@ -17,8 +17,8 @@ from bot import cli
 from bot.cohorts import CohortCommandError, CohortPermissionError, add_members, create_cohort, pause_member
 from bot.content import default_content
 from bot.digest import build_digest
-from bot.engine import InterviewEngine
 from bot.export import export_rows, to_csv, to_json
+from bot.interview.engine import InterviewEngine
 from bot.peers import (
     PairsCommand,
     PeerError,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.errors import explain

@@ -170,8 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.http:
         db.dispose()  # each web process opens its own connections after gunicorn forks it
         return _serve_http(args, settings)
-    from bot.engine import InterviewEngine
-    from bot.grading_pool import PoolGrader
+    from bot.interview.engine import InterviewEngine
+    from bot.interview.grading_pool import PoolGrader
     from bot.slack.app import build_app
     from bot.slack.server import serve_socket_mode
 

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.cohorts import CohortSummary, DueDrill
 from bot.digest import DigestData, MemberDigest
-from bot.engine import Question
+from bot.interview.engine import Question
 from bot.seasons import BoardRow, Season
 from bot.slack.blocks import context, escape, header, mention, question_blocks, sections
 from bot.slack.peer_blocks import agreement_blocks

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import channels, daily, leaderboard
-from bot.engine import COMMANDS, InterviewError, Question, Turn
+from bot.interview.engine import COMMANDS, InterviewError, Question, Turn
 from bot.slack import blocks as bk
 from bot.slack.errors import explain, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot import cohorts, peers
 from bot.cohorts import CohortCommandError, CohortError
-from bot.engine import COMMANDS, Turn
+from bot.interview.engine import COMMANDS, Turn
 from bot.peers import DuePairing, PeerError
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk

@@ -11,7 +11,7 @@ from fake_slack import TEAM
 
 from bot import daily
 from bot.content import default_content
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.slack.interview import prompt_poster
 
 _responses = itertools.count(1)

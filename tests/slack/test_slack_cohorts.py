@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot import privacy
 from bot.cohorts import get_cohort, local_due_at, members
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.privacy import remaining_mentions
 from bot.slack import cohorts as cohort_slack
 from bot.slack.app import build_app

@@ -14,7 +14,7 @@ from flows import interview_in_thread, post_prompt, response, send_command, send
 from sqlmodel import Session, select
 
 from bot import channels, leaderboard
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.store.models import Answer, GradeRecord, Interview
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from bot import channels, daily
 from bot.cohorts import add_members, create_cohort, local_due_at
 from bot.content import default_content
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.schedule import next_run
 from bot.scheduler import run_due_posts
 from bot.slack import cohorts as cohort_slack

@@ -24,7 +24,7 @@ from flows import response, send_command, send_event
 
 from bot.cohorts import get_cohort
 from bot.content import default_content
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.peers import DimensionView, SideBySide, groups_of, stored_comparisons
 from bot.slack import cohorts as cohort_slack
 from bot.slack import peers as peer_slack

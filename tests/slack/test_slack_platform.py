@@ -13,7 +13,7 @@ from flows import interview_in_thread, post_prompt, response, send_command, send
 
 from bot import channels
 from bot.content import default_content
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.schedule import next_run
 from bot.scheduler import run_due_posts
 from bot.slack import interview

@@ -12,7 +12,7 @@ from fake_slack import TEAM
 from flows import post_prompt, response, send_command, send_event, thread_replies
 from sqlmodel import Session, select
 
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.rubric import grade
 from bot.slack.interview import FILE_ONLY, FILES_NOT_GRADED
 from bot.slack.text import readable

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.content import Content
-from bot.followups import candidates
+from bot.interview.followups import candidates
 from bot.rubric import verdict_for
 from bot.rubric.types import Grade
 from bot.store.models import Answer, GradeRecord, Interview

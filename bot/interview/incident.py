@@ -9,7 +9,7 @@ import re
 import string
 
 from bot.content import Round
-from bot.followups import pick_sentence, trim_quote
+from bot.interview.followups import pick_sentence, trim_quote
 from bot.rubric.types import Grade
 
 _SKIP = {"the", "a", "an", "our", "my", "their", "whole", "entire", "same", "new", "own", "this", "that",

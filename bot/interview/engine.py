@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import followups, incident
-from bot.clock import AnswerTime, answer_note, words_in
 from bot.content import Content, Probe, default_content, evaluate_condition
+from bot.interview import followups, incident
+from bot.interview.clock import AnswerTime, answer_note, words_in
 from bot.rubric import grade as rubric_grade
 from bot.rubric import merge_followup, verdict_for
 from bot.rubric.config import rubric_from
