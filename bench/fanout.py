@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _support as S
 from sqlmodel import Session, select
 
-from bot.channels import set_schedule
 from bot.content import default_content
-from bot.schedule import parse_schedule
-from bot.scheduler import run_due_posts
+from bot.daily.channels import set_schedule
+from bot.daily.schedule import parse_schedule
+from bot.daily.scheduler import run_due_posts
 from bot.slack.client import make_client
 from bot.slack.interview import prompt_poster
 from bot.slack.pacing import RATE_ENV, client_pacer

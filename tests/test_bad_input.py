@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
 import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer
 
-from bot import daily
 from bot.content import check_content, default_content
+from bot.daily import daily
 from bot.slack import interview
 from bot.slack.app import build_app
 from bot.slack.client import make_client

@@ -13,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
-from bot.channels import (
+from bot.content import Prompt, default_content
+from bot.daily.channels import (
     add_manager,
     can_manage,
     feedback_mode,
@@ -27,8 +28,7 @@ from bot.channels import (
     set_schedule,
     set_skip_dates,
 )
-from bot.content import Prompt, default_content
-from bot.daily import (
+from bot.daily.daily import (
     choose_prompt,
     claim_daily_post,
     missed_posts,
@@ -36,7 +36,7 @@ from bot.daily import (
     post_now,
     prompt_post_for_thread,
 )
-from bot.schedule import parse_schedule
+from bot.daily.schedule import parse_schedule
 from bot.store.channels import DailyPost
 from bot.store.db import make_engine
 

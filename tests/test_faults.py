@@ -28,10 +28,10 @@ import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer, _handler
 from slack_bolt.request import BoltRequest
 
-from bot import channels, daily
 from bot.content import default_content
-from bot.schedule import parse_schedule
-from bot.scheduler import PromptScheduler
+from bot.daily import channels, daily
+from bot.daily.schedule import parse_schedule
+from bot.daily.scheduler import PromptScheduler
 from bot.slack.app import TRY_AGAIN, build_app
 from bot.slack.client import make_client
 from bot.slack.config import Settings

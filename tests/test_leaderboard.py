@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.cli import main as cli_main
 from bot.content import Prompt, default_content
-from bot.daily import post_daily_prompt
+from bot.daily.daily import post_daily_prompt
 from bot.interview.engine import InterviewEngine
 from bot.leaderboard import (
     ALL_KEY,

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
 import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer
 
-from bot import channels
-from bot.schedule import parse_schedule
+from bot.daily import channels
+from bot.daily.schedule import parse_schedule
 from bot.store.channels import DailyPost
 from bot.store.db import init_db, normalise_url
 from bot.store.models import Answer, GradeRecord

@@ -11,10 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
-from bot.channels import remove_schedule, set_schedule, set_skip_dates
 from bot.content import Prompt
-from bot.schedule import parse_schedule
-from bot.scheduler import CATCH_UP_JOB, PromptScheduler, run_due_posts
+from bot.daily.channels import remove_schedule, set_schedule, set_skip_dates
+from bot.daily.schedule import parse_schedule
+from bot.daily.scheduler import CATCH_UP_JOB, PromptScheduler, run_due_posts
 from bot.store.channels import DailyPost
 from bot.store.db import make_engine
 

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 from sqlmodel import Session, select
 
-from bot.channels import set_schedule
 from bot.content import Prompt
-from bot.schedule import parse_schedule
-from bot.scheduler import run_due_posts
+from bot.daily.channels import set_schedule
+from bot.daily.schedule import parse_schedule
+from bot.daily.scheduler import run_due_posts
 from bot.store.channels import DailyPost
 
 WS = "T1"

@@ -19,7 +19,8 @@ from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import channels, daily, leaderboard
+from bot import leaderboard
+from bot.daily import channels, daily
 from bot.interview.engine import COMMANDS, InterviewError, Question, Turn
 from bot.slack import blocks as bk
 from bot.slack.errors import explain, is_terminal, slack_error_code
@@ -407,7 +408,7 @@ def scheduled_poster(g):
     """The poster background work uses: each workspace's own client, and a channel that refuses for
     good (archived, deleted, the app removed or uninstalled) turns its schedule off, tells whoever set
     it once, and fails in one line instead of a traceback on every catch-up."""
-    from bot.daily import PostRefused
+    from bot.daily.daily import PostRefused
     from bot.slack import lifecycle
 
     def poster(workspace: str, channel: str, prompt) -> str:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import channels, leaderboard
+from bot import leaderboard
+from bot.daily import channels
+from bot.daily.schedule import ScheduleError, describe, parse_schedule
 from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
 from bot.rubric.types import LEVELS
-from bot.schedule import ScheduleError, describe, parse_schedule
 from bot.slack import blocks as bk
 from bot.slack import cohorts as cohort_slack
 from bot.slack.interview import record_drill

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.channels import get_config, list_schedules, schedule_of
-from bot.schedule import occurrences
+from bot.daily.channels import get_config, list_schedules, schedule_of
+from bot.daily.schedule import occurrences
 from bot.store.channels import DailyPost, PromptUse, as_utc
 from bot.store.db import session_scope
 from bot.store.models import utcnow

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.schedule import Schedule, parse_time
+from bot.daily.schedule import Schedule, parse_time
 from bot.store.channels import ChannelConfig
 from bot.store.db import session_scope
 from bot.store.models import utcnow

@@ -21,9 +21,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from bot.channels import list_schedules, schedule_of
-from bot.daily import DailyPostResult, DuePost, HasPrompts, Poster, due_occurrences, post_daily_prompt
-from bot.schedule import cron_trigger
+from bot.daily.channels import list_schedules, schedule_of
+from bot.daily.daily import DailyPostResult, DuePost, HasPrompts, Poster, due_occurrences, post_daily_prompt
+from bot.daily.schedule import cron_trigger
 
 log = logging.getLogger(__name__)
 
