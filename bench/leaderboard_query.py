@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _support as S
 from sqlmodel import Session, select
 
-from bot import leaderboard
+from bot.boards import leaderboard
 from bot.store.db import init_db, make_engine, session_scope
 from bot.store.models import Interview, PointEntry
 

@@ -111,7 +111,7 @@ def cmd_revision(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild_board(args: argparse.Namespace) -> int:
-    from bot.leaderboard import rebuild_totals
+    from bot.boards.leaderboard import rebuild_totals
     from bot.store.schema import SchemaError, require_current_schema
 
     engine = _engine(args)

@@ -10,11 +10,7 @@ import pytest
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from bot.cli import main as cli_main
-from bot.content import Prompt, default_content
-from bot.daily.daily import post_daily_prompt
-from bot.interview.engine import InterviewEngine
-from bot.leaderboard import (
+from bot.boards.leaderboard import (
     ALL_KEY,
     PERIODS,
     BoardRow,
@@ -29,8 +25,12 @@ from bot.leaderboard import (
     set_opt_out,
     streak,
 )
+from bot.boards.seasons import past_seasons, season_board, season_by_key
+from bot.cli import main as cli_main
+from bot.content import Prompt, default_content
+from bot.daily.daily import post_daily_prompt
+from bot.interview.engine import InterviewEngine
 from bot.privacy import forget_person
-from bot.seasons import past_seasons, season_board, season_by_key
 from bot.store.db import session_scope
 from bot.store.models import Answer, BoardTotal, GradeRecord, Interview, PointEntry
 from bot.store.schema import upgrade

@@ -21,9 +21,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.boards.leaderboard import BoardRow, PersonStats
 from bot.interview.clock import TRIM_NOTE, elapsed_line, mmss
 from bot.interview.engine import Question, Scorecard, Turn
-from bot.leaderboard import BoardRow, PersonStats
 from bot.rubric.types import DimensionResult, Grade
 from bot.textview import bar, quote
 

@@ -2,7 +2,7 @@
 cohort drills in the DM, and the jobs that send due drills, reminders and weekly digests.
 
 Thin glue: parsing, permissions, cadence and the digest's numbers are the domain's (`bot.cohorts`,
-`bot.digest`, `bot.export`, `bot.privacy`, `bot.seasons`). Job functions take the clock as an argument
+`bot.digest`, `bot.export`, `bot.privacy`, `bot.boards.seasons`). Job functions take the clock as an argument
 so tests run weeks of cadence in seconds.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot import cohorts, privacy, seasons
+from bot import cohorts, privacy
+from bot.boards import seasons
 from bot.cohorts import CohortCommand, CohortCommandError, CohortError, DueDigest, DueDrill, DueReminder
 from bot.digest import build_digest, render_chart
 from bot.export import export_cohort

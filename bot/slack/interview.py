@@ -19,7 +19,7 @@ from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import leaderboard
+from bot.boards import leaderboard
 from bot.daily import channels, daily
 from bot.interview.engine import COMMANDS, InterviewError, Question, Turn
 from bot.slack import blocks as bk

@@ -147,7 +147,7 @@ class HandledEvent(SQLModel, table=True):
 class BoardTotal(SQLModel, table=True):
     """One person's running total on one board: a period (`all`, a week, a month) and a channel, or
     every channel when `channel` is ''. Kept equal to the sum of their `PointEntry` rows by
-    `bot.leaderboard` whenever an entry is written, so a board reads one row per person."""
+    `bot.boards.leaderboard` whenever an entry is written, so a board reads one row per person."""
 
     __table_args__ = (
         UniqueConstraint("workspace", "period_kind", "period_key", "channel", "user_id"),
@@ -174,13 +174,13 @@ class BoardTotal(SQLModel, table=True):
 def _points_written(_mapper, connection, entry: PointEntry) -> None:
     # Every ORM write of points (the engine's awards and regrades, tools, tests) updates the running
     # totals on the same connection, so they commit or roll back with the entry itself.
-    from bot.leaderboard import entry_written  # the board's rules live there; it imports this module
+    from bot.boards.leaderboard import entry_written  # the board's rules live there; it imports this module
 
     entry_written(connection, entry)
 
 
 @event.listens_for(PointEntry, "after_delete")
 def _points_deleted(_mapper, connection, entry: PointEntry) -> None:
-    from bot.leaderboard import entry_written
+    from bot.boards.leaderboard import entry_written
 
     entry_written(connection, entry, deleted=True)

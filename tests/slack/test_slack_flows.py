@@ -13,7 +13,7 @@ from fake_slack import TEAM
 from flows import interview_in_thread, post_prompt, response, send_command, send_event, thread_replies
 from sqlmodel import Session, select
 
-from bot import leaderboard
+from bot.boards import leaderboard
 from bot.daily import channels
 from bot.interview.engine import InterviewEngine
 from bot.store.models import Answer, GradeRecord, Interview

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import leaderboard
+from bot.boards import leaderboard
 from bot.daily import channels
 from bot.daily.schedule import ScheduleError, describe, parse_schedule
 from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
