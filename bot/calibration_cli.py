@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def cmd_calibration(args: argparse.Namespace) -> int:
-    from bot.calibration import RatingsError, calibrate, compare_file, format_report, parse_ratings
+    from bot.cohorts.calibration import RatingsError, calibrate, compare_file, format_report, parse_ratings
     from bot.content import default_content
     from bot.rubric.config import rubric_from
 
@@ -32,8 +32,8 @@ def cmd_calibration(args: argparse.Namespace) -> int:
         report = calibrate(compare_file(rated, content))
     else:
         from bot.cohort_cli import _db
-        from bot.cohorts import CohortError
-        from bot.peers import stored_comparisons
+        from bot.cohorts.cohorts import CohortError
+        from bot.cohorts.peers import stored_comparisons
 
         try:
             comparisons = stored_comparisons(_db(args.database_url), workspace=args.workspace,

@@ -24,8 +24,8 @@ def _db(url: str | None):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.cohorts import CohortError
-    from bot.digest import build_digest, render_chart
+    from bot.cohorts.cohorts import CohortError
+    from bot.cohorts.digest import build_digest, render_chart
 
     try:
         data = build_digest(_db(args.database_url), args.workspace, args.cohort, now=datetime.now(UTC),
@@ -45,8 +45,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.cohorts import CohortError
-    from bot.export import export_cohort
+    from bot.cohorts.cohorts import CohortError
+    from bot.cohorts.export import export_cohort
 
     try:
         payload = export_cohort(_db(args.database_url), args.workspace, args.cohort, args.format,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.calibration import Comparison, agreement, calibrate, level_of
+from bot.cohorts.calibration import Comparison, agreement, calibrate, level_of
 from bot.rubric.types import DimensionResult, Grade
 
 RATED = Path(__file__).parent / "data" / "calibration" / "rated.jsonl"

@@ -12,7 +12,7 @@ import pytest
 from cohort_factories import graded, person, scripted_grader, stamp_interview
 from sqlmodel import Session, select
 
-from bot.cohorts import (
+from bot.cohorts.cohorts import (
     CohortCommand,
     CohortCommandError,
     CohortError,
@@ -238,11 +238,11 @@ def _answer_text(user_id: str, n: int) -> str:
 def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     """Create, add three timezones, drills on cadence across both DST changes, one reminder, a pause,
     weekly digests with a chart, a CSV that parses, and a forget-me that leaves nothing."""
-    from bot.digest import build_digest, render_chart
-    from bot.export import export_cohort
+    from bot.cohorts.digest import build_digest, render_chart
+    from bot.cohorts.export import export_cohort
+    from bot.cohorts.progress import member_progress, stuck
     from bot.interview.engine import InterviewEngine
     from bot.privacy import forget_person, remaining_mentions
-    from bot.progress import member_progress, stuck
 
     content = default_content()
     engine = InterviewEngine(db, content, grader=scripted_grader)

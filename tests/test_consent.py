@@ -11,7 +11,7 @@ from cohort_factories import graded
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.cohorts import (
+from bot.cohorts.cohorts import (
     CohortError,
     accept_invitation,
     create_cohort,
@@ -23,8 +23,8 @@ from bot.cohorts import (
     members,
     set_share_answers,
 )
-from bot.digest import build_digest
-from bot.export import export_rows
+from bot.cohorts.digest import build_digest
+from bot.cohorts.export import export_rows
 from bot.privacy import can_see_scores, can_see_transcript
 from bot.store.models import Interview
 

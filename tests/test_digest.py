@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from bot.boards.seasons import improvement_board, past_seasons, season_board, season_by_key, season_of
 from bot.cohort_cli import register
-from bot.cohorts import add_members, create_cohort, due_drills, mark_drill_sent
-from bot.digest import build_digest, render_chart
+from bot.cohorts.cohorts import add_members, create_cohort, due_drills, mark_drill_sent
+from bot.cohorts.digest import build_digest, render_chart
 from bot.store.models import Person
 
 WS = "T1"

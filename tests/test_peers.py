@@ -14,12 +14,16 @@ from cohort_factories import scripted_grader
 from sqlmodel import Session, select
 
 from bot import cli
-from bot.cohorts import CohortCommandError, CohortPermissionError, add_members, create_cohort, pause_member
-from bot.content import default_content
-from bot.digest import build_digest
-from bot.export import export_rows, to_csv, to_json
-from bot.interview.engine import InterviewEngine
-from bot.peers import (
+from bot.cohorts.cohorts import (
+    CohortCommandError,
+    CohortPermissionError,
+    add_members,
+    create_cohort,
+    pause_member,
+)
+from bot.cohorts.digest import build_digest
+from bot.cohorts.export import export_rows, to_csv, to_json
+from bot.cohorts.peers import (
     PairsCommand,
     PeerError,
     _key,
@@ -40,6 +44,8 @@ from bot.peers import (
     stored_comparisons,
     turns_of,
 )
+from bot.content import default_content
+from bot.interview.engine import InterviewEngine
 from bot.privacy import forget_person
 from bot.rubric.config import rubric_from
 from bot.store.peers import PeerGroup, PeerRating, PeerSession

@@ -8,7 +8,7 @@ from cohort_factories import graded, person
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, select
 
-from bot.cohorts import (
+from bot.cohorts.cohorts import (
     add_manager,
     add_members,
     create_cohort,

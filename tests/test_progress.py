@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cohort_factories import graded
 
-from bot.content import default_content
-from bot.progress import (
+from bot.cohorts.progress import (
     is_stuck,
     load_records,
     member_progress,
@@ -17,6 +16,7 @@ from bot.progress import (
     weakest_dimension,
     weekly_dimension_averages,
 )
+from bot.content import default_content
 
 WS = "T1"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

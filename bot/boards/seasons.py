@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from bot.cohorts import get_cohort, members
+from bot.cohorts.cohorts import get_cohort, members
 from bot.store.models import BoardTotal, GradeRecord, Interview, Person, PointEntry
 
 BASELINE_ROUNDS = 3

@@ -19,9 +19,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.calibration import LEVELS, Agreement, CalibrationReport
+from bot.cohorts.calibration import LEVELS, Agreement, CalibrationReport
+from bot.cohorts.peers import DuePairing, ScriptRound, SideBySide, TurnStart
 from bot.interview.engine import Question
-from bot.peers import DuePairing, ScriptRound, SideBySide, TurnStart
 from bot.rubric.types import VERDICTS
 from bot.slack.blocks import context, escape, header, mention, sections
 from bot.textview import quote

@@ -23,7 +23,7 @@ from flows import response, send_command, send_event
 from sqlmodel import Session, col, select
 
 from bot import privacy
-from bot.cohorts import get_cohort, local_due_at, members
+from bot.cohorts.cohorts import get_cohort, local_due_at, members
 from bot.interview.engine import InterviewEngine
 from bot.privacy import remaining_mentions
 from bot.slack import cohorts as cohort_slack

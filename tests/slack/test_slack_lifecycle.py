@@ -16,7 +16,7 @@ from fake_slack import BOT_USER, TEAM
 from flows import response, send_command
 from sqlmodel import Session, select
 
-from bot.cohorts import add_members, create_cohort, local_due_at
+from bot.cohorts.cohorts import add_members, create_cohort, local_due_at
 from bot.content import default_content
 from bot.daily import channels, daily
 from bot.daily.schedule import next_run

@@ -193,7 +193,7 @@ def test_background_jobs_carry_each_workspaces_token_including_a_grid_workspace(
     enterprise id (a workspace in an Enterprise Grid org too), never with the app's token-less client."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.cohorts import add_members, create_cohort, local_due_at
+    from bot.cohorts.cohorts import add_members, create_cohort, local_due_at
     from bot.content import default_content
     from bot.daily import channels
     from bot.daily.schedule import next_run, parse_schedule

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.cohorts import get_cohort, members
+from bot.cohorts.cohorts import get_cohort, members
 from bot.content import DIMENSIONS
 from bot.store.models import Answer, GradeRecord, Interview, Person
 
@@ -66,7 +66,7 @@ def export_rows(
             .where(GradeRecord.workspace == workspace, col(GradeRecord.user_id).in_(list(roster)))
             .order_by(col(GradeRecord.created_at), col(GradeRecord.id))
         ).all()
-    from bot.peers import ratings_by_answer
+    from bot.cohorts.peers import ratings_by_answer
 
     rated = ratings_by_answer(db, [answer.id for _, answer, _ in rows if answer.id is not None])
     out = []

@@ -622,7 +622,7 @@ def due_drills(
     Each (cohort, member, local date) is claimed by inserting its row; a second caller, even in
     another process, gets nothing for the same drill. A claim never marked sent is handed out again
     after CLAIM_LEASE."""
-    from bot.progress import next_drill_round, weakest_dimension
+    from bot.cohorts.progress import next_drill_round, weakest_dimension
 
     content = content or default_content()
     now_utc = now.astimezone(UTC)

@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.calibration import LEVELS, CalibrationReport, Comparison, bot_levels, calibrate, level_of
-from bot.cohorts import (
+from bot.cohorts.calibration import LEVELS, CalibrationReport, Comparison, bot_levels, calibrate, level_of
+from bot.cohorts.cohorts import (
     USAGE,
     CohortCommandError,
     CohortError,

@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.calibration import CalibrationReport
-from bot.cohorts import get_cohort, managers, members
-from bot.export import PRIVATE_SOURCES
-from bot.peers import cohort_agreement
-from bot.progress import (
+from bot.cohorts.calibration import CalibrationReport
+from bot.cohorts.cohorts import get_cohort, managers, members
+from bot.cohorts.export import PRIVATE_SOURCES
+from bot.cohorts.peers import cohort_agreement
+from bot.cohorts.progress import (
     STUCK_ATTEMPTS,
     StuckDimension,
     WeekAverages,

@@ -2,7 +2,7 @@
 for the verdict and for each rubric dimension, with the number of answers behind each figure.
 
 Pure domain (no Slack, no database): callers hand in `Comparison`s, built here from a JSONL file of
-human-rated answers (`compare_file`) or by `bot.peers` from ratings stored by peer mock interviews.
+human-rated answers (`compare_file`) or by `bot.cohorts.peers` from ratings stored by peer mock interviews.
 Kappa is scikit-learn's `cohen_kappa_score(weights="quadratic")`, not a formula written anew.
 """
 
