@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
 from bot.cohorts.calibration import Comparison, agreement, calibrate, level_of
 from bot.rubric.types import DimensionResult, Grade
+from bot.terminal import cli
 
 RATED = Path(__file__).parent / "data" / "calibration" / "rated.jsonl"
 

@@ -9,10 +9,10 @@ from cohort_factories import graded, person
 from sqlmodel import Session
 
 from bot.boards.seasons import improvement_board, past_seasons, season_board, season_by_key, season_of
-from bot.cohort_cli import register
 from bot.cohorts.cohorts import add_members, create_cohort, due_drills, mark_drill_sent
 from bot.cohorts.digest import build_digest, render_chart
 from bot.store.models import Person
+from bot.terminal.cohort_cli import register
 
 WS = "T1"
 T0 = datetime(2026, 10, 5, 0, 0, tzinfo=UTC)  # a Monday

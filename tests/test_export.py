@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cohort_factories import graded, person
 
-from bot.cohort_cli import register
 from bot.cohorts.cohorts import add_members, create_cohort, set_share_answers
 from bot.cohorts.export import export_cohort, export_rows
+from bot.terminal.cohort_cli import register
 
 WS = "T1"
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)

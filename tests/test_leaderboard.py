@@ -26,7 +26,6 @@ from bot.boards.leaderboard import (
     streak,
 )
 from bot.boards.seasons import past_seasons, season_board, season_by_key
-from bot.cli import main as cli_main
 from bot.content import Prompt, default_content
 from bot.daily.daily import post_daily_prompt
 from bot.interview.engine import InterviewEngine
@@ -34,6 +33,7 @@ from bot.privacy import forget_person
 from bot.store.db import session_scope
 from bot.store.models import Answer, BoardTotal, GradeRecord, Interview, PointEntry
 from bot.store.schema import upgrade
+from bot.terminal.cli import main as cli_main
 
 WS = "T1"
 BANK = SimpleNamespace(prompts=tuple(Prompt(f"p{i}", "outage", f"Question {i}?") for i in range(5)))

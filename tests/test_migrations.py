@@ -22,10 +22,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from bot.cli import _engine_db, drill_database, main
 from bot.store import schema
 from bot.store.db import init_db, load_tables, make_engine
 from bot.store.schema import SchemaError, check_schema, create_schema, script_directory, upgrade
+from bot.terminal.cli import _engine_db, drill_database, main
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD = script_directory().get_current_head()
@@ -371,7 +371,7 @@ def app_command(*args: str, scripts: str | None = None) -> list[str]:
     if scripts is None:
         return [sys.executable, "-m", "bot", *args]
     code = ("import sys, bot.store.schema as s; s.SCRIPT_LOCATION = sys.argv[1]; "
-            "from bot.cli import main; raise SystemExit(main(sys.argv[2:]))")
+            "from bot.terminal.cli import main; raise SystemExit(main(sys.argv[2:]))")
     return [sys.executable, "-c", code, scripts, *args]
 
 

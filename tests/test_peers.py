@@ -13,7 +13,6 @@ import pytest
 from cohort_factories import scripted_grader
 from sqlmodel import Session, select
 
-from bot import cli
 from bot.cohorts.cohorts import (
     CohortCommandError,
     CohortPermissionError,
@@ -49,6 +48,7 @@ from bot.interview.engine import InterviewEngine
 from bot.privacy import forget_person
 from bot.rubric.config import rubric_from
 from bot.store.peers import PeerGroup, PeerRating, PeerSession
+from bot.terminal import cli
 
 WS = "T1"
 MONDAY = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)  # 10:00 in the manager's Europe/London is 09:00 UTC

@@ -183,8 +183,8 @@ def test_ci_audits_dependencies_and_still_runs_the_readme_test_command():
 
 def test_the_socket_mode_liveness_check_follows_the_heartbeat(tmp_path):
     """`gauntlet health` exits 1 with no heartbeat, 0 while it is fresh, and 1 once the heartbeat stops."""
-    from bot.cli import main
     from bot.slack.health import Heartbeat, check_heartbeat
+    from bot.terminal.cli import main
 
     path = tmp_path / "hb"
     assert main(["health", "--file", str(path)]) == 1
@@ -202,7 +202,7 @@ def test_the_socket_mode_liveness_check_follows_the_heartbeat(tmp_path):
 
 def test_the_http_liveness_check_probes_healthz(http_app):
     """`gauntlet health --url` exits 0 against /healthz of a running server and 1 against a closed port."""
-    from bot.cli import main
+    from bot.terminal.cli import main
 
     assert main(["health", "--url", f"http://127.0.0.1:{http_app}/healthz"]) == 0
     assert main(["health", "--url", "http://127.0.0.1:9/healthz"]) == 1

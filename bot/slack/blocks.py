@@ -25,7 +25,7 @@ from bot.boards.leaderboard import BoardRow, PersonStats
 from bot.interview.clock import TRIM_NOTE, elapsed_line, mmss
 from bot.interview.engine import Question, Scorecard, Turn
 from bot.rubric.types import DimensionResult, Grade
-from bot.textview import bar, quote
+from bot.terminal.textview import bar, quote
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

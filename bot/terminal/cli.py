@@ -83,10 +83,10 @@ def resume_command(args: argparse.Namespace) -> str:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     from bot.content import default_content
-    from bot.drill import run_drill
     from bot.interview.engine import InterviewEngine
     from bot.store.schema import SchemaError
-    from bot.textview import make_console
+    from bot.terminal.drill import run_drill
+    from bot.terminal.textview import make_console
 
     content = default_content()
     if args.round and args.round not in content.rounds:
@@ -111,9 +111,9 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_story(args: argparse.Namespace) -> int:
     from bot.content import default_content
-    from bot.drill import WORKSPACE, local_user
     from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
     from bot.store.schema import SchemaError
+    from bot.terminal.drill import WORKSPACE, local_user
 
     url, private_file = drill_database(args.database_url)
     if private_file is not None and not private_file.exists():
@@ -142,10 +142,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     from sqlmodel import Session, col, select
 
     from bot.content import default_content
-    from bot.drill import WORKSPACE, local_user
     from bot.interview.engine import InterviewEngine
     from bot.store.models import Interview
-    from bot.textview import history_view, make_console, scorecard_view
+    from bot.terminal.drill import WORKSPACE, local_user
+    from bot.terminal.textview import history_view, make_console, scorecard_view
 
     url, private_file = drill_database(args.database_url)
     console = make_console()
@@ -202,7 +202,7 @@ class UsageError(Exception):
 def cmd_grade(args: argparse.Namespace) -> int:
     from bot.content import default_content
     from bot.rubric import grade
-    from bot.textview import grade_detail, make_console
+    from bot.terminal.textview import grade_detail, make_console
 
     if args.batch:
         extra = [flag for flag, given in (("an answer file", args.file is not None),
@@ -406,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub) -> None:
     """Commands that live with other parts of the app (Slack, cohorts) register themselves."""
-    for module in ("bot.slack.cli", "bot.cohort_cli", "bot.db_cli", "bot.calibration_cli"):
+    for module in ("bot.slack.cli", "bot.terminal.cohort_cli", "bot.terminal.db_cli",
+                   "bot.terminal.calibration_cli"):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).register(sub)
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from bot.interview.engine import COMMANDS, InterviewEngine, Turn
 from bot.rubric.types import Grade
-from bot.textview import (
+from bot.terminal.textview import (
     format_clock,
     grade_compact,
     grade_detail,

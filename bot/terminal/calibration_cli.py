@@ -31,9 +31,9 @@ def cmd_calibration(args: argparse.Namespace) -> int:
             return 2
         report = calibrate(compare_file(rated, content))
     else:
-        from bot.cohort_cli import _db
         from bot.cohorts.cohorts import CohortError
         from bot.cohorts.peers import stored_comparisons
+        from bot.terminal.cohort_cli import _db
 
         try:
             comparisons = stored_comparisons(_db(args.database_url), workspace=args.workspace,
