@@ -26,16 +26,16 @@ from fake_slack import TEAM, FakeSlack, FakeSlackServer
 
 from bot.content import check_content, default_content
 from bot.daily import daily
+from bot.pipeline import queue
+from bot.pipeline.queue import InboxItem
 from bot.slack import interview
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.interview import prompt_poster
 from bot.slack.listeners import commands, messages
-from bot.store import queue
 from bot.store.channels import ChannelConfig
 from bot.store.models import Answer, GradeRecord, Interview
-from bot.store.queue import InboxItem
 
 TOKEN = "xoxb-test-0000-not-a-real-token"
 _fuzz_ids = itertools.count()

@@ -242,7 +242,7 @@ def test_a_manager_runs_a_four_week_cohort_end_to_end(db, tmp_path):
     from bot.cohorts.export import export_cohort
     from bot.cohorts.progress import member_progress, stuck
     from bot.interview.engine import InterviewEngine
-    from bot.privacy import forget_person, remaining_mentions
+    from bot.store.privacy import forget_person, remaining_mentions
 
     content = default_content()
     engine = InterviewEngine(db, content, grader=scripted_grader)

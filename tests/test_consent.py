@@ -25,8 +25,8 @@ from bot.cohorts.cohorts import (
 )
 from bot.cohorts.digest import build_digest
 from bot.cohorts.export import export_rows
-from bot.privacy import can_see_scores, can_see_transcript
 from bot.store.models import Interview
+from bot.store.privacy import can_see_scores, can_see_transcript
 
 WS = "T1"
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)  # a Monday

@@ -37,13 +37,13 @@ from fake_slack import TEAM, FakeSlack, FakeSlackServer
 from slack_bolt.request import BoltRequest
 
 from bot.interview.engine import InterviewEngine
+from bot.pipeline import queue
+from bot.pipeline.queue import InboxItem, OutboxItem
 from bot.slack.app import build_app
 from bot.slack.config import Settings
-from bot.store import queue
 from bot.store.channels import DailyPost
 from bot.store.db import init_db, make_engine, normalise_url, session_scope
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
-from bot.store.queue import InboxItem, OutboxItem
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-test-0000-not-a-real-token"

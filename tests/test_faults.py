@@ -32,6 +32,7 @@ from bot.content import default_content
 from bot.daily import channels, daily
 from bot.daily.schedule import parse_schedule
 from bot.daily.scheduler import PromptScheduler
+from bot.pipeline.queue import InboxItem, OutboxItem
 from bot.slack.app import TRY_AGAIN, build_app
 from bot.slack.client import make_client
 from bot.slack.config import Settings
@@ -39,7 +40,6 @@ from bot.slack.interview import prompt_poster
 from bot.store.channels import DailyPost
 from bot.store.db import init_db, make_engine
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
-from bot.store.queue import InboxItem, OutboxItem
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-test-0000-not-a-real-token"

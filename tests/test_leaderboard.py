@@ -29,9 +29,9 @@ from bot.boards.seasons import past_seasons, season_board, season_by_key
 from bot.content import Prompt, default_content
 from bot.daily.daily import post_daily_prompt
 from bot.interview.engine import InterviewEngine
-from bot.privacy import forget_person
 from bot.store.db import session_scope
 from bot.store.models import Answer, BoardTotal, GradeRecord, Interview, PointEntry
+from bot.store.privacy import forget_person
 from bot.store.schema import upgrade
 from bot.terminal.cli import main as cli_main
 

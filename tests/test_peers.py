@@ -45,9 +45,9 @@ from bot.cohorts.peers import (
 )
 from bot.content import default_content
 from bot.interview.engine import InterviewEngine
-from bot.privacy import forget_person
 from bot.rubric.config import rubric_from
 from bot.store.peers import PeerGroup, PeerRating, PeerSession
+from bot.store.privacy import forget_person
 from bot.terminal import cli
 
 WS = "T1"

@@ -18,15 +18,15 @@ from bot.cohorts.cohorts import (
     mark_drill_sent,
     set_share_answers,
 )
-from bot.privacy import (
+from bot.store.channels import ChannelConfig
+from bot.store.models import GradeRecord, Person
+from bot.store.privacy import (
     FORGOTTEN,
     can_see_scores,
     can_see_transcript,
     forget_person,
     remaining_mentions,
 )
-from bot.store.channels import ChannelConfig
-from bot.store.models import GradeRecord, Person
 
 WS = "T1"
 T0 = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)

@@ -2,8 +2,8 @@
 cohort drills in the DM, and the jobs that send due drills, reminders and weekly digests.
 
 Thin glue: parsing, permissions, cadence and the digest's numbers are the domain's
-(`bot.cohorts.cohorts`, `bot.cohorts.digest`, `bot.cohorts.export`, `bot.privacy`, `bot.boards.seasons`).
-Job functions take the clock as an argument so tests run weeks of cadence in seconds.
+(`bot.cohorts.cohorts`, `bot.cohorts.digest`, `bot.cohorts.export`, `bot.store.privacy`,
+`bot.boards.seasons`). Job functions take the clock as an argument so tests run weeks of cadence in seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot import privacy
 from bot.boards import seasons
 from bot.cohorts import cohorts
 from bot.cohorts.cohorts import (
@@ -38,6 +37,7 @@ from bot.slack import lifecycle
 from bot.slack import peers as peer_slack
 from bot.slack.errors import NotInstalled, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post
+from bot.store import privacy
 
 log = logging.getLogger("gauntlet.slack.cohorts")
 

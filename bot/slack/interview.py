@@ -22,14 +22,14 @@ from sqlmodel import Session
 from bot.boards import leaderboard
 from bot.daily import channels, daily
 from bot.interview.engine import COMMANDS, InterviewError, Question, Turn
+from bot.pipeline import queue
+from bot.pipeline.queue import InboxItem
 from bot.slack import blocks as bk
 from bot.slack.errors import explain, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post
 from bot.slack.text import readable
-from bot.store import queue
 from bot.store.channels import as_utc
 from bot.store.models import Answer
-from bot.store.queue import InboxItem
 
 log = logging.getLogger("gauntlet.slack")
 

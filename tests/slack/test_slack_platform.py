@@ -16,12 +16,12 @@ from bot.daily import channels
 from bot.daily.schedule import next_run
 from bot.daily.scheduler import run_due_posts
 from bot.interview.engine import InterviewEngine
+from bot.pipeline import queue
 from bot.slack import interview
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.interview import prompt_poster
 from bot.slack.worker import Worker
-from bot.store import queue
 
 
 def test_a_429_is_retried_after_the_retry_after_slack_asked_for(fake):

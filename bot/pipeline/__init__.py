@@ -1,0 +1,1 @@
+"""Durable inbox and outbox: tables, leased claims, fencing; imports nothing else from bot."""
