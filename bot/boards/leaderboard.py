@@ -35,7 +35,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.store.channels import DailyPost, as_utc
 from bot.store.db import session_scope
-from bot.store.models import BoardTotal, GradeRecord, Interview, Person, PointEntry
+from bot.store.models import BoardTotal, GradeRecord, Interview, Person, PointEntry, on_points_written
 
 PERIODS = ("week", "month", "all")
 PERIOD_LABELS = {"week": "this week", "month": "this month", "all": "all time"}
@@ -134,10 +134,11 @@ def _utc(now: datetime | None) -> datetime:
 # ---- running totals ------------------------------------------------------------------------------
 #
 # A board reads `BoardTotal` rows, one per person, period and channel ('' for every channel), rather
-# than summing a period's entries on every query. Each ORM write of a `PointEntry` (see the listeners
-# in bot.store.models) recomputes the writer's rows for the periods that entry falls in, on the same
-# connection and under a row lock on the person's all-time row, so two replicas awarding the same
-# person at once are serialised and the later one sums what the earlier one committed.
+# than summing a period's entries on every query. Each ORM write of a `PointEntry` (the hook this
+# module registers with bot.store.models.on_points_written) recomputes the writer's rows for the
+# periods that entry falls in, on the same connection and under a row lock on the person's all-time
+# row, so two replicas awarding the same person at once are serialised and the later one sums what
+# the earlier one committed.
 
 ALL_KEY = "all"
 TOTAL_KEY = ("workspace", "period_kind", "period_key", "channel", "user_id")
@@ -239,6 +240,15 @@ def entry_written(conn: Connection, entry: PointEntry, *, deleted: bool = False)
     for workspace in values["workspace"]:
         for user_id in values["user_id"]:
             refresh_totals(conn, workspace, user_id, values["created_at"], values["channel"])
+
+
+def keep_running_totals() -> None:
+    """Keep the running totals in step with every ORM write of a `PointEntry` from now on (idempotent).
+    Importing this module does it; code that awards points calls it too, to say that it relies on it."""
+    on_points_written(entry_written)
+
+
+keep_running_totals()
 
 
 def rebuild_totals_on(conn: Connection, workspace: str | None = None) -> int:

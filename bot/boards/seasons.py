@@ -14,10 +14,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from bot.boards.leaderboard import keep_running_totals
 from bot.cohorts.cohorts import get_cohort, members
 from bot.store.models import BoardTotal, GradeRecord, Interview, Person, PointEntry
 
 BASELINE_ROUNDS = 3
+
+# Season boards read the running totals: have them follow every PointEntry written from now on.
+keep_running_totals()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.boards.leaderboard import keep_running_totals
 from bot.content import Content, Probe, default_content, evaluate_condition
 from bot.interview import followups, incident
 from bot.interview.clock import AnswerTime, answer_note, words_in
@@ -33,6 +34,9 @@ Grader = Callable[..., Grade]
 # Runs inside the transaction of a step, before it commits: the caller adds what the step owes (a
 # reply in the outbox) and marks its own bookkeeping, so both commit with the step or neither does.
 Then = Callable[[Session, "Turn"], None]
+
+# The engine awards points (`PointEntry`); the boards' running totals follow every one it writes.
+keep_running_totals()
 
 
 class InterviewError(ValueError):
