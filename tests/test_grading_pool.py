@@ -11,8 +11,8 @@ import time
 import pytest
 
 from bot.content import load_content
+from bot.interview.grading import grade
 from bot.interview.grading_pool import PoolGrader, default_workers
-from bot.rubric import grade
 
 ANSWERS = [
     "I was on call when the checkout latency alert fired at 14:02. About 12% of payments failed for "

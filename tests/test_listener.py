@@ -13,8 +13,8 @@ from bot.content import ContentErrors, Probe, default_content, load_content
 from bot.interview.clock import TRIM_NOTE
 from bot.interview.engine import InterviewEngine
 from bot.interview.followups import ask, pick_sentence, trim_quote
+from bot.interview.grading import grade
 from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
-from bot.rubric import grade
 from bot.store.models import Answer, FollowUp
 
 CONTENT = default_content()

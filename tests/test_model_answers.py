@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content import default_content
-from bot.rubric import grade
+from bot.interview.grading import grade
 
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.rubric import FLAGS, grade, grade_many, verdict_for
+from bot.interview.grading import grade, grade_many
+from bot.rubric import FLAGS, verdict_for
 from bot.rubric.config import builtin_rubric_data, validate_rubric_data
 
 STRONG_OPENING = """Last March I was the on-call engineer for our checkout service when the p99 latency alert

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rubric import grade, merge_followup
+from bot.interview.grading import grade
+from bot.rubric import merge_followup
 
 SEED_SQL = (
     "First add the column with a constant default, which is a catalogue-only change: ALTER TABLE orders "

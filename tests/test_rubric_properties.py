@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.rubric import FLAGS, LEVELS, grade
+from bot.interview.grading import grade
+from bot.rubric import FLAGS, LEVELS
 
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 

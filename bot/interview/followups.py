@@ -14,7 +14,7 @@ import string
 from dataclasses import dataclass
 
 from bot.content import Probe
-from bot.rubric import read_sentences
+from bot.interview.grading import read_sentences
 from bot.rubric.types import Grade
 
 SENTENCE_LIMIT = 2_000
