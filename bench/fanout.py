@@ -39,7 +39,8 @@ from bot.slack.client import make_client
 from bot.slack.interview import prompt_poster
 from bot.slack.pacing import RATE_ENV, client_pacer
 from bot.store.channels import DailyPost
-from bot.store.db import init_db, make_engine
+from bot.store.db import make_engine
+from bot.store.schema import init_db
 
 TARGET_RATIO = 1.2
 NOW = datetime(2025, 6, 18, 9, 0, 5, tzinfo=UTC)  # five seconds after every channel's 09:00

@@ -42,8 +42,9 @@ from bot.pipeline.queue import InboxItem, OutboxItem
 from bot.slack.app import build_app
 from bot.slack.config import Settings
 from bot.store.channels import DailyPost
-from bot.store.db import init_db, make_engine, normalise_url, session_scope
+from bot.store.db import make_engine, normalise_url, session_scope
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
+from bot.store.schema import init_db
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-test-0000-not-a-real-token"

@@ -178,7 +178,7 @@ def test_an_interview_resumes_after_a_restart(db, grader, tmp_path):
 def test_an_interview_survives_a_real_process_restart_on_sqlite(tmp_path, grader):
     """With a database file, a brand-new database engine sees the same interview state."""
     url = f"sqlite:///{tmp_path / 'g.db'}"
-    from bot.store.db import init_db
+    from bot.store.schema import init_db
 
     db1 = make_engine(url)
     init_db(db1)

@@ -38,8 +38,9 @@ from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.interview import prompt_poster
 from bot.store.channels import DailyPost
-from bot.store.db import init_db, make_engine
+from bot.store.db import make_engine
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
+from bot.store.schema import init_db
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-test-0000-not-a-real-token"

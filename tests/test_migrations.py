@@ -23,8 +23,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from bot.store import schema
-from bot.store.db import init_db, load_tables, make_engine
-from bot.store.schema import SchemaError, check_schema, create_schema, script_directory, upgrade
+from bot.store.db import load_tables, make_engine
+from bot.store.schema import SchemaError, check_schema, create_schema, init_db, script_directory, upgrade
 from bot.terminal.cli import _engine_db, drill_database, main
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,8 +26,9 @@ from fake_slack import TEAM, FakeSlack, FakeSlackServer
 from bot.daily import channels
 from bot.daily.schedule import parse_schedule
 from bot.store.channels import DailyPost
-from bot.store.db import init_db, normalise_url
+from bot.store.db import normalise_url
 from bot.store.models import Answer, GradeRecord
+from bot.store.schema import init_db
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-test-0000-not-a-real-token"

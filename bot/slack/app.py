@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.interview.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.errors import explain
+from bot.store.db import is_database_outage
 
 log = logging.getLogger("gauntlet.slack")
 
@@ -27,13 +26,6 @@ LISTENER_WORKERS = 8
 
 TRY_AGAIN = ("I couldn't reach my database just now, so I didn't take that message. "
              "Please send it again in a minute.")
-
-
-def is_database_outage(error: BaseException) -> bool:
-    """A failure to reach the database (as opposed to a bug): worth a "try again", not an apology."""
-    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 @dataclass

@@ -171,7 +171,7 @@ class Worker:
             self._inbox_failed(g, item, exc)
 
     def _inbox_failed(self, g, item: InboxItem, exc: Exception) -> None:
-        from bot.slack.app import is_database_outage
+        from bot.store.db import is_database_outage
 
         outage = is_database_outage(exc)
         if outage or item.attempts < INBOX_ATTEMPTS:
