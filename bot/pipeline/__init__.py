@@ -1,1 +1,1 @@
-"""Durable inbox and outbox: tables, leased claims, fencing; imports nothing else from bot."""
+"""Durable inbox and outbox: recording, leased claims, fencing; imports the store (its tables) only."""

@@ -55,9 +55,9 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
 
 def load_tables() -> MetaData:
     """SQLModel.metadata with every table on it (importing the table modules registers them)."""
-    import bot.pipeline.queue
     import bot.store.channels
     import bot.store.cohorts
+    import bot.store.inbox
     import bot.store.models
     import bot.store.peers  # noqa: F401
 
