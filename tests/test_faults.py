@@ -33,10 +33,11 @@ from bot.daily import channels, daily
 from bot.daily.schedule import parse_schedule
 from bot.daily.scheduler import PromptScheduler
 from bot.pipeline.queue import InboxItem, OutboxItem
-from bot.slack.app import TRY_AGAIN, build_app
+from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.interview import prompt_poster
+from bot.slack.post import TRY_AGAIN
 from bot.store.channels import DailyPost
 from bot.store.db import make_engine
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
