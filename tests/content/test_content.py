@@ -21,7 +21,7 @@ from bot.content import (
     load_content,
 )
 
-BROKEN = Path(__file__).resolve().parent / "data" / "broken_content"
+BROKEN = Path(__file__).resolve().parents[1] / "data" / "broken_content"
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import slack_requests as R
 from fake_slack import FakeSlack, FakeSlackServer
@@ -23,7 +23,7 @@ from local_server import make_http_server
 from bot.slack.app import build_app
 from bot.slack.config import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-1234567890-secret-bot-token-value"
 TOKEN_LIKE = re.compile(r"xox[abposr]-[0-9A-Za-z-]{8,}|xapp-\d-[0-9A-Za-z-]{8,}")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.content import default_content
 from bot.interview.clock import TRIM_NOTE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTENT = default_content()
 
 BLAMING_OPENING = (

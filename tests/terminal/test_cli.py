@@ -13,7 +13,7 @@ import pytest
 
 from bot.content import default_content
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTENT = default_content()
 MAIN_ROUNDS = list(CONTENT.order)
 

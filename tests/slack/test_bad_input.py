@@ -19,7 +19,7 @@ from slack_bolt import BoltContext
 from sqlalchemy import func, inspect
 from sqlmodel import Session, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer

@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|9[0-7])(?:;\d+)*m")  # a foreground colour (39: default)
 OPENING_PROMPT = ("Tell me about a production incident you handled. What broke, who felt it, how did you "
                   "find out, and what did you personally do in the first hour?")

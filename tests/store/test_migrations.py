@@ -27,7 +27,7 @@ from bot.store.db import load_tables, make_engine
 from bot.store.schema import SchemaError, check_schema, create_schema, init_db, script_directory, upgrade
 from bot.terminal.cli import _engine_db, drill_database, main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HEAD = script_directory().get_current_head()
 APP_SCRIPTS = schema.SCRIPT_LOCATION
 NEWER = "t_newer"  # the id of the revision a "newer app" adds in these tests

@@ -30,7 +30,7 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 
 import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer
@@ -46,7 +46,7 @@ from bot.store.db import make_engine, normalise_url, session_scope
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
 from bot.store.schema import init_db
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-test-0000-not-a-real-token"
 CHANNEL = "CPRACTICE"
 PROMPT_TS = "1700000000.000777"

@@ -22,7 +22,7 @@ from sqlalchemy import event, func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 
 import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer, _handler
@@ -43,7 +43,7 @@ from bot.store.db import make_engine
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
 from bot.store.schema import init_db
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-test-0000-not-a-real-token"
 OPENING = ("I was the incident commander when checkout started failing at 14:05; our error-rate alert "
            "paged me, about 30% of orders failed for 40 minutes, and I rolled back the deploy first.")

@@ -13,7 +13,7 @@ import pytest
 
 from bot.rubric.types import FLAGS, LEVELS
 
-DATA = Path(__file__).parent / "data" / "labelled"
+DATA = Path(__file__).parents[1] / "data" / "labelled"
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 TIERS = ("strong", "medium", "weak")
 KINDS = (

@@ -13,7 +13,7 @@ import pytest
 from bot.content import ContentErrors, load_content
 from bot.content.located import MAX_DEPTH, MAX_DIR_BYTES, MAX_FILE_BYTES, MAX_VALUES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"]
                  + [f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]"
                     for i in range(8)]

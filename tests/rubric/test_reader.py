@@ -11,7 +11,7 @@ import pytest
 
 from bot.rubric.reader import LABELS, MODEL_PATH, Reader, default_reader, features
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ROOT / "training" / "train_reader.py"
 
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, create_engine, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "slack"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 
 import slack_requests as R
 from fake_slack import TEAM, FakeSlack, FakeSlackServer
@@ -30,7 +30,7 @@ from bot.store.db import normalise_url
 from bot.store.models import Answer, GradeRecord
 from bot.store.schema import init_db
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-test-0000-not-a-real-token"
 OPENING = ("I was the incident commander when checkout started failing at 14:05; our error-rate alert "
            "paged me, about 30% of orders failed for 40 minutes, and I rolled back the deploy first.")

@@ -17,7 +17,7 @@ import pytest
 
 from bot.content import default_content
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTENT = default_content()
 OPENING = CONTENT.rounds["opening"].model_answer
 ANSI = re.compile(r"\x1b\[")

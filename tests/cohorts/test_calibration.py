@@ -12,7 +12,7 @@ from bot.cohorts.calibration import Comparison, agreement, calibrate, level_of
 from bot.rubric.types import DimensionResult, Grade
 from bot.terminal import cli
 
-RATED = Path(__file__).parent / "data" / "calibration" / "rated.jsonl"
+RATED = Path(__file__).parents[1] / "data" / "calibration" / "rated.jsonl"
 
 # What the stand-in grader says about each answer in RATED: verdict, detection and timeline points of 15.
 BOT = {"a1": ("Hire", 10, 15), "a2": ("Hire", 15, 5), "a3": ("Lean Hire", 0, 0),
