@@ -457,7 +457,8 @@ def seed_prompt(db_url: str, channel: str, thread_ts: str) -> None:
     from datetime import UTC, datetime
 
     from bot.store.channels import DailyPost
-    from bot.store.db import init_db, make_engine, session_scope
+    from bot.store.db import make_engine, session_scope
+    from bot.store.schema import init_db
 
     db = make_engine(db_url)
     init_db(db)

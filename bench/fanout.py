@@ -31,15 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _support as S
 from sqlmodel import Session, select
 
-from bot.channels import set_schedule
 from bot.content import default_content
-from bot.schedule import parse_schedule
-from bot.scheduler import run_due_posts
+from bot.daily.channels import set_schedule
+from bot.daily.schedule import parse_schedule
+from bot.daily.scheduler import run_due_posts
 from bot.slack.client import make_client
 from bot.slack.interview import prompt_poster
 from bot.slack.pacing import RATE_ENV, client_pacer
 from bot.store.channels import DailyPost
-from bot.store.db import init_db, make_engine
+from bot.store.db import make_engine
+from bot.store.schema import init_db
 
 TARGET_RATIO = 1.2
 NOW = datetime(2025, 6, 18, 9, 0, 5, tzinfo=UTC)  # five seconds after every channel's 09:00

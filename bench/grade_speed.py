@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 from _support import table, verdict  # noqa: E402  (run as a script: sys.path[0] is bench/)
 
-from bot.rubric import grade  # noqa: E402
+from bot.interview.grading import grade  # noqa: E402
 
 # Medians per answer. A drill answer is graded while the person waits, and the Slack app grades a
 # channel's burst of replies: a few ms each keeps both far below what anyone notices.

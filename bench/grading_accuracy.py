@@ -344,11 +344,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, args.grader_root)
 
     try:
-        from bot.rubric import grade
         from bot.rubric.types import FLAGS
+
+        try:
+            from bot.interview.grading import grade  # the grader with the default content
+        except ImportError:  # a revision from before issue 15, whose rubric loaded its own content
+            from bot.rubric import grade
     except ImportError as exc:
-        print(f"grading_accuracy: cannot import the grader (bot.rubric.grade): {exc}", file=sys.stderr)
-        print("The bench needs bot/rubric/ to provide grade(text, round_id, level).", file=sys.stderr)
+        print(f"grading_accuracy: cannot import the grader (bot.interview.grading.grade): {exc}",
+              file=sys.stderr)
+        print("The bench needs bot/interview/grading.py (before issue 15: bot/rubric/) to provide "
+              "grade(text, round_id, level).", file=sys.stderr)
         return 2
 
     names = SETS if args.which == "all" else (args.which,)

@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _support as S
 from sqlmodel import Session, select
 
-from bot import leaderboard
-from bot.store.db import init_db, make_engine, session_scope
+from bot.boards import leaderboard
+from bot.store.db import make_engine, session_scope
 from bot.store.models import Interview, PointEntry
+from bot.store.schema import init_db
 
 TARGET_MS = 50.0
 NOW = datetime(2025, 6, 18, 12, 0, tzinfo=UTC)  # a Wednesday mid-month: week and month both partial

@@ -7,7 +7,7 @@ in its own process. It gets `--requests` signed thread replies under a posted pr
 each answer up to five rounds (every reply is recorded, graded and answered), `--concurrency` at a
 time, and then waits until every reply has been answered. The figures are peak resident set sizes,
 VmHWM from /proc/<pid>/status, read while the processes still run: the serving process (the target is
-for it), each grading worker process it started (`bot.grading_pool`, found as its children) and any
+for it), each grading worker process it started (`bot.interview.grading_pool`, found as its children) and any
 other helper child (multiprocessing's resource tracker). The sum adds the peaks of every process, which
 overstates what was resident at any one moment (peaks need not coincide, and shared library pages are
 counted once per process).

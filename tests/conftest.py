@@ -12,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
-from bot.store.db import init_db, make_engine, normalise_url
+from bot.store.db import make_engine, normalise_url
+from bot.store.schema import init_db
 
 BACKENDS = ["sqlite", "postgres"]
 

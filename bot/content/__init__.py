@@ -1,7 +1,8 @@
 """Interview content: the gauntlet, the probe library, the daily prompts and the rubric settings.
 
 Content is YAML in `content/` (built in) plus optional team directories layered on top; every
-problem is reported with its file, line and key path.
+problem is reported with its file, line and key path. The bottom layer: imports only bot.rubric (the
+rubric settings' validator and the grade types).
 """
 
 from .errors import ContentError, ContentErrors

@@ -17,11 +17,12 @@ from .types import LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
 
 
 def _content(content: Any) -> Any:
-    if content is not None:
-        return content
-    from bot.content import default_content  # the loader imports the rubric's validator; import late
-
-    return default_content()
+    # The rubric is handed its content (the loader sits above it and imports the rubric's validator);
+    # callers with none at hand use bot.interview.grading, which passes the default content.
+    if content is None:
+        raise TypeError("the rubric grades against the content it is handed: pass content= "
+                        "(bot.interview.grading passes bot.content.default_content())")
+    return content
 
 
 def _weights(content: Any, round_id: str) -> dict[str, int]:
@@ -70,7 +71,7 @@ def grade(
     round_id: str,
     level: str = "mid",
     *,
-    content: Any = None,
+    content: Any,
     id: str | None = None,
     followup: bool = False,
 ) -> Grade:
@@ -389,7 +390,7 @@ def merge_followup(main: Grade, reply: Grade, rubric: Rubric | None = None) -> G
     return merged
 
 
-def read_sentences(text: str, label: str, *, content: Any = None) -> list[str]:
+def read_sentences(text: str, label: str, *, content: Any) -> list[str]:
     """The sentences of `text` the sentence reader says do `label` (a `reader.LABELS` name), surest
     first, each verbatim from the answer (a bullet's marker dropped)."""
     if label not in READER_LABELS:
@@ -401,9 +402,9 @@ def read_sentences(text: str, label: str, *, content: Any = None) -> list[str]:
 
 
 def grade_many(
-    items: Iterable[tuple[str | None, str, str]], level: str = "mid", *, content: Any = None
+    items: Iterable[tuple[str | None, str, str]], level: str = "mid", *, content: Any
 ) -> Iterator[Grade]:
-    """Grade (id, round, text) items lazily, in order, with the content loaded once."""
+    """Grade (id, round, text) items lazily, in order, against the one content handed in."""
     content = _content(content)
     for item_id, round_id, text in items:
         yield grade(text, round_id, level, content=content, id=item_id)

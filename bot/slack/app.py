@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,30 +10,19 @@ from dataclasses import dataclass
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.engine import InterviewEngine
+from bot.interview.engine import InterviewEngine
 from bot.slack.client import make_client
 from bot.slack.config import Settings
 from bot.slack.errors import explain
+from bot.slack.post import TRY_AGAIN, tell_person
+from bot.store.db import is_database_outage
 
 log = logging.getLogger("gauntlet.slack")
 
 # Listeners only record and acknowledge (grading happens on a worker); commands and the Home tab still
 # call Slack after their ack, so a few more threads than Bolt's default five.
 LISTENER_WORKERS = 8
-
-TRY_AGAIN = ("I couldn't reach my database just now, so I didn't take that message. "
-             "Please send it again in a minute.")
-
-
-def is_database_outage(error: BaseException) -> bool:
-    """A failure to reach the database (as opposed to a bug): worth a "try again", not an apology."""
-    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
-
 
 @dataclass
 class Gauntlet:
@@ -129,31 +117,3 @@ def build_app(settings: Settings, *, db: Engine, engine: InterviewEngine | None 
 
         gauntlet.worker = Worker(gauntlet, threads=worker_threads).start()
     return app
-
-
-def tell_person_later(client: WebClient, body: dict, text: str) -> None:
-    """`tell_person` off the request thread, so the acknowledgement does not wait for Slack."""
-    threading.Thread(target=tell_person, args=(client, body, text), name="tell-person", daemon=True).start()
-
-
-def tell_person(client: WebClient, body: dict, text: str) -> None:
-    """Say `text` to whoever sent this request: the command's response_url, or beside their message."""
-    try:
-        if body.get("response_url"):
-            from slack_sdk.webhook import WebhookClient
-
-            WebhookClient(body["response_url"]).send(text=text, response_type="ephemeral",
-                                                     replace_original=False)
-            return
-        event = body.get("event") or {}
-        user, channel = event.get("user"), event.get("channel")
-        if body.get("type") == "block_actions":
-            user = (body.get("user") or {}).get("id")
-            channel = client.conversations_open(users=user)["channel"]["id"] if user else None
-            client.chat_postMessage(channel=channel, text=text)
-        elif channel and user and event.get("channel_type") == "im":
-            client.chat_postMessage(channel=channel, text=text)
-        elif channel and user:
-            client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=event.get("thread_ts"))
-    except Exception as exc:  # the reply is best effort: the original failure is already logged
-        log.warning("could not tell the person about a failure: %s", exc.__class__.__name__)

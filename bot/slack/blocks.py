@@ -21,11 +21,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.clock import TRIM_NOTE, elapsed_line, mmss
-from bot.engine import Question, Scorecard, Turn
-from bot.leaderboard import BoardRow, PersonStats
+from bot.boards.leaderboard import BoardRow, PersonStats
+from bot.interview.clock import TRIM_NOTE, elapsed_line, mmss
+from bot.interview.engine import Question, Scorecard, Turn
 from bot.rubric.types import DimensionResult, Grade
-from bot.textview import bar, quote
+from bot.terminal.textview import bar, quote
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

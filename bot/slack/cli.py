@@ -170,8 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.http:
         db.dispose()  # each web process opens its own connections after gunicorn forks it
         return _serve_http(args, settings)
-    from bot.engine import InterviewEngine
-    from bot.grading_pool import PoolGrader
+    from bot.interview.engine import InterviewEngine
+    from bot.interview.grading_pool import PoolGrader
     from bot.slack.app import build_app
     from bot.slack.server import serve_socket_mode
 
@@ -277,7 +277,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _start_scheduler(g, client):
-    from bot.scheduler import PromptScheduler
+    from bot.daily.scheduler import PromptScheduler
     from bot.slack.cohorts import schedule_jobs as schedule_cohort_jobs
     from bot.slack.interview import scheduled_poster
 
@@ -301,8 +301,8 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
         return 1
     from types import SimpleNamespace
 
-    from bot import daily
     from bot.content import default_content
+    from bot.daily import daily
     from bot.slack.client import make_client
     from bot.slack.errors import explain, slack_error_code
     from bot.slack.interview import scheduled_poster

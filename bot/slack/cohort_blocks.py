@@ -16,10 +16,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cohorts import CohortSummary, DueDrill
-from bot.digest import DigestData, MemberDigest
-from bot.engine import Question
-from bot.seasons import BoardRow, Season
+from bot.boards.seasons import BoardRow, Season
+from bot.cohorts.cohorts import CohortSummary, DueDrill
+from bot.cohorts.digest import DigestData, MemberDigest
+from bot.interview.engine import Question
 from bot.slack.blocks import context, escape, header, mention, question_blocks, sections
 from bot.slack.peer_blocks import agreement_blocks
 

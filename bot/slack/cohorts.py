@@ -1,9 +1,9 @@
 """Cohorts in Slack: the `/gauntlet cohort …`, `share`, `forget-me` and season-board commands, answers to
 cohort drills in the DM, and the jobs that send due drills, reminders and weekly digests.
 
-Thin glue: parsing, permissions, cadence and the digest's numbers are the domain's (`bot.cohorts`,
-`bot.digest`, `bot.export`, `bot.privacy`, `bot.seasons`). Job functions take the clock as an argument
-so tests run weeks of cadence in seconds.
+Thin glue: parsing, permissions, cadence and the digest's numbers are the domain's
+(`bot.cohorts.cohorts`, `bot.cohorts.digest`, `bot.cohorts.export`, `bot.store.privacy`,
+`bot.boards.seasons`). Job functions take the clock as an argument so tests run weeks of cadence in seconds.
 """
 
 from __future__ import annotations
@@ -18,10 +18,18 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot import cohorts, privacy, seasons
-from bot.cohorts import CohortCommand, CohortCommandError, CohortError, DueDigest, DueDrill, DueReminder
-from bot.digest import build_digest, render_chart
-from bot.export import export_cohort
+from bot.boards import seasons
+from bot.cohorts import cohorts
+from bot.cohorts.cohorts import (
+    CohortCommand,
+    CohortCommandError,
+    CohortError,
+    DueDigest,
+    DueDrill,
+    DueReminder,
+)
+from bot.cohorts.digest import build_digest, render_chart
+from bot.cohorts.export import export_cohort
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import cohort_blocks as cb
@@ -29,6 +37,7 @@ from bot.slack import lifecycle
 from bot.slack import peers as peer_slack
 from bot.slack.errors import NotInstalled, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post
+from bot.store import privacy
 
 log = logging.getLogger("gauntlet.slack.cohorts")
 

@@ -19,16 +19,17 @@ from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import channels, daily, leaderboard
-from bot.engine import COMMANDS, InterviewError, Question, Turn
+from bot.boards import leaderboard
+from bot.daily import channels, daily
+from bot.interview.engine import COMMANDS, InterviewError, Question, Turn
+from bot.pipeline import queue
+from bot.pipeline.queue import InboxItem
 from bot.slack import blocks as bk
 from bot.slack.errors import explain, is_terminal, slack_error_code
 from bot.slack.post import open_dm, post
 from bot.slack.text import readable
-from bot.store import queue
 from bot.store.channels import as_utc
 from bot.store.models import Answer
-from bot.store.queue import InboxItem
 
 log = logging.getLogger("gauntlet.slack")
 
@@ -407,7 +408,7 @@ def scheduled_poster(g):
     """The poster background work uses: each workspace's own client, and a channel that refuses for
     good (archived, deleted, the app removed or uninstalled) turns its schedule off, tells whoever set
     it once, and fails in one line instead of a traceback on every catch-up."""
-    from bot.daily import PostRefused
+    from bot.daily.daily import PostRefused
     from bot.slack import lifecycle
 
     def poster(workspace: str, channel: str, prompt) -> str:

@@ -12,7 +12,8 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
-from bot import channels, cohorts
+from bot.cohorts import cohorts
+from bot.daily import channels
 from bot.slack import blocks as bk
 from bot.slack.errors import INSTALL_GONE, NotInstalled, slack_error_code
 

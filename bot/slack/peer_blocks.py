@@ -19,12 +19,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.calibration import LEVELS, Agreement, CalibrationReport
-from bot.engine import Question
-from bot.peers import DuePairing, ScriptRound, SideBySide, TurnStart
+from bot.cohorts.calibration import LEVELS, Agreement, CalibrationReport
+from bot.cohorts.peers import DuePairing, ScriptRound, SideBySide, TurnStart
+from bot.interview.engine import Question
 from bot.rubric.types import VERDICTS
 from bot.slack.blocks import context, escape, header, mention, sections
-from bot.textview import quote
+from bot.terminal.textview import quote
 
 PEER_START_ACTION = "peer_start"
 PEER_RATE_ACTION = "peer_rate"

@@ -1,7 +1,7 @@
 """Peer mock interviews in Slack: `/gauntlet cohort pairs …`, the pairing DMs, the Start button that
 opens a group DM, answers graded quietly in its thread, the rating modal and the side-by-side view.
 
-Thin glue: grouping, turns, consent and ratings are the domain's (`bot.peers`). Grades of a peer
+Thin glue: grouping, turns, consent and ratings are the domain's (`bot.cohorts.peers`). Grades of a peer
 session are never posted before the interviewer has rated the round.
 """
 
@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot import cohorts, peers
-from bot.cohorts import CohortCommandError, CohortError
-from bot.engine import COMMANDS, Turn
-from bot.peers import DuePairing, PeerError
+from bot.cohorts import cohorts, peers
+from bot.cohorts.cohorts import CohortCommandError, CohortError
+from bot.cohorts.peers import DuePairing, PeerError
+from bot.interview.engine import COMMANDS, Turn
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import peer_blocks as pb

@@ -1,7 +1,7 @@
 """Workers: take rows from the inbox and do their work, and deliver the outbox until Slack accepts.
 
 `gauntlet worker` runs this in a process of its own (scale out: as many as you like, on PostgreSQL);
-`gauntlet serve` runs one for you. Claims are leased (`bot.store.queue`), so a worker that dies leaves
+`gauntlet serve` runs one for you. Claims are leased (`bot.pipeline.queue`), so a worker that dies leaves
 its rows to be taken over when the lease runs out.
 
 Delivery never posts twice: each message carries its outbox key in Slack message metadata, and an
@@ -31,10 +31,10 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from bot.pipeline import queue
+from bot.pipeline.queue import InboxItem, OutboxItem
 from bot.slack.pacing import client_pacer
-from bot.store import queue
 from bot.store.db import session_scope
-from bot.store.queue import InboxItem, OutboxItem
 
 log = logging.getLogger("gauntlet.worker")
 
@@ -171,7 +171,7 @@ class Worker:
             self._inbox_failed(g, item, exc)
 
     def _inbox_failed(self, g, item: InboxItem, exc: Exception) -> None:
-        from bot.slack.app import is_database_outage
+        from bot.store.db import is_database_outage
 
         outage = is_database_outage(exc)
         if outage or item.attempts < INBOX_ATTEMPTS:

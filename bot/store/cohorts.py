@@ -1,6 +1,6 @@
 """Cohort tables: a named group of members, the managers who run it, and the drills sent to members.
 
-Every table that holds a person carries `workspace` and `user_id`, so `bot.privacy.forget_person`
+Every table that holds a person carries `workspace` and `user_id`, so `bot.store.privacy.forget_person`
 finds it without being told about it.
 """
 

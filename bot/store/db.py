@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -55,26 +57,18 @@ def load_tables() -> MetaData:
     """SQLModel.metadata with every table on it (importing the table modules registers them)."""
     import bot.store.channels
     import bot.store.cohorts
+    import bot.store.inbox
     import bot.store.models
-    import bot.store.peers
-    import bot.store.queue  # noqa: F401
+    import bot.store.peers  # noqa: F401
 
     return SQLModel.metadata
 
 
-def init_db(engine: Engine) -> None:
-    """Create the schema of an empty database and record its revision; leave any other database alone.
-
-    A database holding the app's tables but no revision is refused (SchemaError): nothing says what
-    shape those tables are in. Start-up checks (`bot.store.schema.require_current_schema`) catch a
-    database that is behind or ahead of the app."""
-    from bot.store.schema import SchemaError, check_schema, create_schema
-
-    status = check_schema(engine)
-    if status.state == "empty":
-        create_schema(engine)
-    elif status.state == "unknown":
-        raise SchemaError(status.problem())
+def is_database_outage(error: BaseException) -> bool:
+    """A failure to reach the database (as opposed to a bug): worth a "try again", not an apology."""
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Boolean, Column, Index, Text, UniqueConstraint, event, false, text
@@ -147,7 +148,8 @@ class HandledEvent(SQLModel, table=True):
 class BoardTotal(SQLModel, table=True):
     """One person's running total on one board: a period (`all`, a week, a month) and a channel, or
     every channel when `channel` is ''. Kept equal to the sum of their `PointEntry` rows by
-    `bot.leaderboard` whenever an entry is written, so a board reads one row per person."""
+    `bot.boards.leaderboard` (a hook registered with `on_points_written`) whenever an entry is written,
+    so a board reads one row per person."""
 
     __table_args__ = (
         UniqueConstraint("workspace", "period_kind", "period_key", "channel", "user_id"),
@@ -169,18 +171,29 @@ class BoardTotal(SQLModel, table=True):
     reached: datetime
 
 
+# Whoever keeps figures derived from points (the boards' running totals, `bot.boards.leaderboard`)
+# registers a hook here; the store calls it and knows nothing of what it keeps.
+PointsHook = Callable[..., None]
+_points_hooks: list[PointsHook] = []
+
+
+def on_points_written(hook: PointsHook) -> None:
+    """Call `hook(connection, entry)` after every ORM insert or update of a `PointEntry`, and
+    `hook(connection, entry, deleted=True)` after a delete, on the entry's own connection, so what the
+    hook writes commits or rolls back with the entry itself. Registering the same hook again is a no-op."""
+    if hook not in _points_hooks:
+        _points_hooks.append(hook)
+
+
 @event.listens_for(PointEntry, "after_insert")
 @event.listens_for(PointEntry, "after_update")
 def _points_written(_mapper, connection, entry: PointEntry) -> None:
-    # Every ORM write of points (the engine's awards and regrades, tools, tests) updates the running
-    # totals on the same connection, so they commit or roll back with the entry itself.
-    from bot.leaderboard import entry_written  # the board's rules live there; it imports this module
-
-    entry_written(connection, entry)
+    # Every ORM write of points (the engine's awards and regrades, tools, tests) runs the hooks.
+    for hook in _points_hooks:
+        hook(connection, entry)
 
 
 @event.listens_for(PointEntry, "after_delete")
 def _points_deleted(_mapper, connection, entry: PointEntry) -> None:
-    from bot.leaderboard import entry_written
-
-    entry_written(connection, entry, deleted=True)
+    for hook in _points_hooks:
+        hook(connection, entry, deleted=True)

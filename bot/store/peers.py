@@ -2,7 +2,7 @@
 when the number is odd), each turn of one member interviewing another, and the interviewer's ratings.
 
 Every table that holds a person carries `workspace` and `user_id`, or names them in a JSON list or a
-`…_user` column, so `bot.privacy.forget_person` finds them without being told about them.
+`…_user` column, so `bot.store.privacy.forget_person` finds them without being told about them.
 """
 
 from __future__ import annotations

@@ -223,3 +223,16 @@ def require_current_schema(engine: Engine, *, create_if_empty: bool = True,
     elif status.state != "ok":
         raise SchemaError(status.problem())
     return status
+
+
+def init_db(engine: Engine) -> None:
+    """Create the schema of an empty database and record its revision; leave any other database alone.
+
+    A database holding the app's tables but no revision is refused (SchemaError): nothing says what
+    shape those tables are in. Start-up checks (`bot.store.schema.require_current_schema`) catch a
+    database that is behind or ahead of the app."""
+    status = check_schema(engine)
+    if status.state == "empty":
+        create_schema(engine)
+    elif status.state == "unknown":
+        raise SchemaError(status.problem())

@@ -22,7 +22,8 @@ from sqlalchemy import create_engine, text
 
 from bot.slack.app import build_app
 from bot.slack.config import Settings
-from bot.store.db import init_db, make_engine, normalise_url
+from bot.store.db import make_engine, normalise_url
+from bot.store.schema import init_db
 
 REPO = Path(__file__).resolve().parents[2]
 BACKENDS = ["sqlite", "postgres"]

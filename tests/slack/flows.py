@@ -9,9 +9,9 @@ from answers import BY_ROUND, FOLLOW_UP, OPENING
 from conftest import InProcess, child_env, run_cli
 from fake_slack import TEAM
 
-from bot import daily
 from bot.content import default_content
-from bot.engine import InterviewEngine
+from bot.daily import daily
+from bot.interview.engine import InterviewEngine
 from bot.slack.interview import prompt_poster
 
 _responses = itertools.count(1)

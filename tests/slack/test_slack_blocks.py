@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.engine import Question, RoundResult, Scorecard, Turn
+from bot.interview.engine import Question, RoundResult, Scorecard, Turn
 from bot.rubric.types import DimensionResult, FlagDetail, Grade
 from bot.slack import blocks as bk
 

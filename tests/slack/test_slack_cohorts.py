@@ -22,14 +22,14 @@ from fake_slack import TEAM
 from flows import response, send_command, send_event
 from sqlmodel import Session, col, select
 
-from bot import privacy
-from bot.cohorts import get_cohort, local_due_at, members
-from bot.engine import InterviewEngine
-from bot.privacy import remaining_mentions
+from bot.cohorts.cohorts import get_cohort, local_due_at, members
+from bot.interview.engine import InterviewEngine
 from bot.slack import cohorts as cohort_slack
 from bot.slack.app import build_app
 from bot.slack.cohort_blocks import COHORT_ACCEPT_ACTION, FORGET_CANCEL_ACTION, FORGET_CONFIRM_ACTION
+from bot.store import privacy
 from bot.store.models import GradeRecord, Interview
+from bot.store.privacy import remaining_mentions
 
 PNG = b"\x89PNG\r\n\x1a\n"
 GRADED = "/100* —"  # the head of a grade message (a scorecard's header has no asterisk)

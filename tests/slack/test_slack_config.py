@@ -65,7 +65,7 @@ def test_dotenv_file_is_read_but_exported_values_win(tmp_path, monkeypatch):
 
 def test_serve_without_settings_exits_with_the_message(tmp_path, monkeypatch, capsys):
     """`gauntlet serve --http` with nothing configured exits 2 with the directions, not a traceback."""
-    from bot.cli import main
+    from bot.terminal.cli import main
 
     monkeypatch.chdir(tmp_path)
     assert main(["serve", "--http"]) == 2

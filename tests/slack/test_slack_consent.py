@@ -6,7 +6,7 @@ from __future__ import annotations
 from fake_slack import TEAM
 from test_slack_cohorts import ZONES, dm, posts_to, press, say
 
-from bot.cohorts import get_cohort, invited, members
+from bot.cohorts.cohorts import get_cohort, invited, members
 from bot.slack.cohort_blocks import COHORT_ACCEPT_ACTION, COHORT_DECLINE_ACTION
 
 

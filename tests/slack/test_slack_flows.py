@@ -13,8 +13,9 @@ from fake_slack import TEAM
 from flows import interview_in_thread, post_prompt, response, send_command, send_event, thread_replies
 from sqlmodel import Session, select
 
-from bot import channels, leaderboard
-from bot.engine import InterviewEngine
+from bot.boards import leaderboard
+from bot.daily import channels
+from bot.interview.engine import InterviewEngine
 from bot.store.models import Answer, GradeRecord, Interview
 
 

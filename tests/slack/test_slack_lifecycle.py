@@ -16,12 +16,12 @@ from fake_slack import BOT_USER, TEAM
 from flows import response, send_command
 from sqlmodel import Session, select
 
-from bot import channels, daily
-from bot.cohorts import add_members, create_cohort, local_due_at
+from bot.cohorts.cohorts import add_members, create_cohort, local_due_at
 from bot.content import default_content
-from bot.engine import InterviewEngine
-from bot.schedule import next_run
-from bot.scheduler import run_due_posts
+from bot.daily import channels, daily
+from bot.daily.schedule import next_run
+from bot.daily.scheduler import run_due_posts
+from bot.interview.engine import InterviewEngine
 from bot.slack import cohorts as cohort_slack
 from bot.slack.app import build_app
 from bot.slack.client import make_client

@@ -8,9 +8,9 @@ import slack_requests as R
 from fake_slack import TEAM
 from flows import post_prompt, response, send_command, send_event, thread_replies
 
-from bot.clock import TRIM_NOTE
 from bot.content import default_content
-from bot.engine import InterviewEngine
+from bot.interview.clock import TRIM_NOTE
+from bot.interview.engine import InterviewEngine
 
 CONTENT = default_content()
 BLAMED = "Dave's sloppy change took it down and it was entirely his fault."

@@ -193,11 +193,11 @@ def test_background_jobs_carry_each_workspaces_token_including_a_grid_workspace(
     enterprise id (a workspace in an Enterprise Grid org too), never with the app's token-less client."""
     from datetime import UTC, datetime, timedelta
 
-    from bot import channels
-    from bot.cohorts import add_members, create_cohort, local_due_at
+    from bot.cohorts.cohorts import add_members, create_cohort, local_due_at
     from bot.content import default_content
-    from bot.schedule import next_run, parse_schedule
-    from bot.scheduler import run_due_posts
+    from bot.daily import channels
+    from bot.daily.schedule import next_run, parse_schedule
+    from bot.daily.scheduler import run_due_posts
     from bot.slack import cohorts as cohort_slack
     from bot.slack.interview import scheduled_poster
 
@@ -230,8 +230,8 @@ def test_background_jobs_carry_each_workspaces_token_including_a_grid_workspace(
 def test_app_uninstalled_deletes_the_installation_and_stops_background_work(server, installing, slack_db):
     """With OAuth, app_uninstalled removes the workspace's installation (Bolt's revocation listener) and
     its jobs turn off; background work for it then finds no client instead of posting without a token."""
-    from bot import channels
-    from bot.schedule import parse_schedule
+    from bot.daily import channels
+    from bot.daily.schedule import parse_schedule
     from bot.slack.errors import NotInstalled
 
     app, port = server

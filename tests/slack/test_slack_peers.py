@@ -22,10 +22,10 @@ from conftest import InProcess, settings_for
 from fake_slack import TEAM
 from flows import response, send_command, send_event
 
-from bot.cohorts import get_cohort
+from bot.cohorts.cohorts import get_cohort
+from bot.cohorts.peers import DimensionView, SideBySide, groups_of, stored_comparisons
 from bot.content import default_content
-from bot.engine import InterviewEngine
-from bot.peers import DimensionView, SideBySide, groups_of, stored_comparisons
+from bot.interview.engine import InterviewEngine
 from bot.slack import cohorts as cohort_slack
 from bot.slack import peers as peer_slack
 from bot.slack.app import build_app

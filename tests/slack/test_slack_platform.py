@@ -11,17 +11,17 @@ from conftest import InProcess, settings_for
 from fake_slack import TEAM
 from flows import interview_in_thread, post_prompt, response, send_command, send_event, thread_replies
 
-from bot import channels
 from bot.content import default_content
-from bot.engine import InterviewEngine
-from bot.schedule import next_run
-from bot.scheduler import run_due_posts
+from bot.daily import channels
+from bot.daily.schedule import next_run
+from bot.daily.scheduler import run_due_posts
+from bot.interview.engine import InterviewEngine
+from bot.pipeline import queue
 from bot.slack import interview
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.interview import prompt_poster
 from bot.slack.worker import Worker
-from bot.store import queue
 
 
 def test_a_429_is_retried_after_the_retry_after_slack_asked_for(fake):

@@ -12,8 +12,8 @@ from fake_slack import TEAM
 from flows import post_prompt, response, send_command, send_event, thread_replies
 from sqlmodel import Session, select
 
-from bot.engine import InterviewEngine
-from bot.rubric import grade
+from bot.interview.engine import InterviewEngine
+from bot.interview.grading import grade
 from bot.slack.interview import FILE_ONLY, FILES_NOT_GRADED
 from bot.slack.text import readable
 from bot.store.models import Answer, GradeRecord, Interview

@@ -9,15 +9,16 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import channels, leaderboard
+from bot.boards import leaderboard
+from bot.daily import channels
+from bot.daily.schedule import ScheduleError, describe, parse_schedule
+from bot.interview.story import StoryError, assemble, choose_interview, to_markdown
 from bot.rubric.types import LEVELS
-from bot.schedule import ScheduleError, describe, parse_schedule
 from bot.slack import blocks as bk
 from bot.slack import cohorts as cohort_slack
 from bot.slack.interview import record_drill
 from bot.slack.post import open_dm
 from bot.slack.text import unescape
-from bot.story import StoryError, assemble, choose_interview, to_markdown
 
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 

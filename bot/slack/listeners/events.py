@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import leaderboard
+from bot.boards import leaderboard
 from bot.slack import blocks as bk
 
 RECENT_SCORECARDS = 3

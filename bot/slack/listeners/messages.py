@@ -11,8 +11,9 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.slack import interview, peers
-from bot.slack.app import TRY_AGAIN, is_database_outage, tell_person_later
+from bot.slack.post import TRY_AGAIN, tell_person_later
 from bot.slack.text import readable
+from bot.store.db import is_database_outage
 
 log = logging.getLogger("gauntlet.slack")
 

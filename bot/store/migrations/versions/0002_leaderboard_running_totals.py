@@ -39,7 +39,7 @@ def upgrade() -> None:
     if not context.is_offline_mode():
         # The totals of the points already awarded. The app's own rebuild is used so the migration and
         # `gauntlet db rebuild-board` can never disagree about what a total is.
-        from bot.leaderboard import rebuild_totals_on
+        from bot.boards.leaderboard import rebuild_totals_on
 
         rebuild_totals_on(op.get_bind())
     # Built after the backfill, and without blocking writes to the table on PostgreSQL.

@@ -1,0 +1,1 @@
+"""Boards: points, running totals, leaderboards, streaks, seasons; may import cohorts and store."""

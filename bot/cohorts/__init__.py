@@ -1,0 +1,1 @@
+"""Cohorts: members, progress, digests, exports, peer mocks, calibration; imports rubric, content, store."""

@@ -1,0 +1,1 @@
+"""Daily prompts: schedules, channel settings, one post a day, scheduler; imports rubric, content, store."""

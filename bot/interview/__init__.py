@@ -1,0 +1,1 @@
+"""Interview engine, scorecards, follow-ups, story, grading pool; imports boards, rubric, content, store."""

@@ -1,0 +1,1 @@
+"""The gauntlet command, subcommands, drill and text views; may import every layer below, never Slack SDKs."""

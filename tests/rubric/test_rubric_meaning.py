@@ -1,0 +1,422 @@
+"""The grader reads what sentences do: the failures found on answers written outside the project.
+
+Each test is one behaviour the grader issue lists (correct SQL is not gaming, keyword lists lose,
+plain blame is caught, push-back is not blame, context, hints, round fit, follow-ups, squawk rules,
+ORM migrations, calibration). The texts are written here; none comes from a labelled set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.interview.grading import grade
+from bot.rubric import merge_followup
+
+SEED_SQL = (
+    "First add the column with a constant default, which is a catalogue-only change: ALTER TABLE orders "
+    "ADD COLUMN region text DEFAULT 'unknown'; Then deploy the code that writes region for new orders. "
+    "Backfill existing rows with UPDATE orders SET region = 'eu' WHERE region = 'unknown'; and once that "
+    "finishes, ALTER TABLE orders ALTER COLUMN region SET NOT NULL; I'd set lock_timeout before each DDL."
+)
+CHECK_NOT_VALID = """```sql
+SET lock_timeout = '2s';
+ALTER TABLE invoices ADD CONSTRAINT invoices_currency_nn CHECK (currency IS NOT NULL) NOT VALID;
+ALTER TABLE invoices VALIDATE CONSTRAINT invoices_currency_nn;
+ALTER TABLE invoices ALTER COLUMN currency SET NOT NULL;
+```
+The constraint goes in as NOT VALID, which is instant; VALIDATE scans without blocking writes, and after
+that SET NOT NULL can skip its own scan."""
+HONEST_MEDIUM = (
+    "Our search API started timing out one afternoon and I was the one on call. Support pinged us first "
+    "because a few big customers complained. I looked at the dashboards and saw the database CPU at 100%, "
+    "so I thought it was a bad query. It turned out a deploy that morning removed an index. We rolled the "
+    "deploy back and things got better after about twenty minutes. Later we added the index back properly."
+)
+STUFFED = (
+    "At T+0 PagerDuty SLO alert fired, 18% error rate, SEV-2 declared, IC assigned, status page updated, "
+    "rollback at T+5, root cause at T+30, blameless postmortem, canary step, linter in CI, owners and dates "
+    "for each action item, MTTR down 40%."
+)
+TERSE = (
+    "Incident: checkout 502s after a Friday deploy. Detection: Datadog 5xx monitor paged me at 16:02 "
+    "(error rate 14%). Impact: about 2,300 failed payments over 25 min. Mitigation: I rolled back the "
+    "release at 16:11; errors gone by 16:14. Cause: the new nginx config dropped upstream keepalive. "
+    "Follow-up: config test in CI, owned by me, shipped the next week."
+)
+
+
+def test_a_safe_migration_with_a_constant_default_reaches_hire_and_is_not_gaming():
+    """Constant default, backfill, then SET NOT NULL with a lock timeout: Hire at mid, no flag."""
+    g = grade(SEED_SQL, "sql", "mid")
+    assert g.flags == []
+    assert g.verdict in ("Hire", "Strong Hire")
+
+
+def test_check_not_valid_then_validate_is_not_gaming():
+    """Correct NOT VALID + VALIDATE CONSTRAINT SQL is code, never keyword stuffing."""
+    g = grade(CHECK_NOT_VALID, "sql")
+    assert "gaming" not in g.flags and "unsafe_sql" not in g.flags
+
+
+def test_keyword_stuffing_scores_below_an_honest_medium_and_says_why():
+    """A list of rubric terms with no story is gaming, below an honest medium answer, with reasons."""
+    stuffed = grade(STUFFED, "opening")
+    assert "gaming" in stuffed.flags
+    assert stuffed.score < grade(HONEST_MEDIUM, "opening").score
+    detail = next(f for f in stuffed.flag_details if f.name == "gaming")
+    assert "(" in detail.message  # the reasons are given
+
+
+def test_a_terse_answer_full_of_specifics_is_not_gaming():
+    """Labelled incident notes with systems, times and numbers are a story, not stuffing."""
+    g = grade(TERSE, "opening")
+    assert "gaming" not in g.flags and "too_short" not in g.flags
+    assert g.score > grade(HONEST_MEDIUM, "opening").score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our checkout went down for forty minutes on Black Friday morning and about 9% of orders failed. "
+        "I was incident commander. We rolled back the payment service at 10:12 and errors stopped. "
+        "Honestly I agreed with the CTO: the developer should have known that change was risky, so I "
+        "took him off the payments code for the rest of the quarter.",
+        "Disk on the logging host filled up on Sunday and ingestion stopped for three hours; we lost "
+        "about forty minutes of logs. The root cause was that Marta forgot to set up disk monitoring, "
+        "and our action item was to tell her to be much more careful with new hosts from now on.",
+    ],
+)
+def test_plain_blame_is_caught(text):
+    """A named person as the cause, or a personnel remedy, is blame whatever the wording."""
+    assert "blame" in grade(text, "probe").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd push back, respectfully. If we blame the developer and send a reminder, the next person makes "
+        "the same mistake next month. The migration passed review and CI because nothing in our pipeline "
+        "knows that a volatile default rewrites the table, so I'd add squawk to CI and a lock_timeout to "
+        "every migration. For the CTO: a reminder protects nothing, a lint rule protects every deploy.",
+        "The CTO said it was human error and the engineer should have known better. I disagreed: she did "
+        "what the runbook said, and the runbook had no step to check the target cluster. We added a "
+        "confirmation prompt that shows the cluster name and a CI check on the runbook itself.",
+        "I pushed the bad config myself on a Friday afternoon, and nothing in our pipeline stopped me: "
+        "there was no schema validation and no canary. We added both within two weeks.",
+    ],
+)
+def test_push_back_and_owning_a_mistake_are_not_blame(text):
+    """Blame reported to reject it, "human error" quoted to push back, and self-ownership are not blame."""
+    assert "blame" not in grade(text, "curveball").flags
+
+
+def test_sql_quoted_as_the_cause_is_not_unsafe_sql():
+    """A failure chain that quotes the unsafe migration as the cause is not linted as a proposal."""
+    text = (
+        "The trigger was our migration: ALTER TABLE orders ADD COLUMN region text NOT NULL DEFAULT "
+        "gen_random_uuid(); which rewrote the table under an ACCESS EXCLUSIVE lock, so every checkout write "
+        "queued behind it for eleven minutes. It got past review because nobody knew a volatile default "
+        "forces a rewrite, and CI ran it against an empty table. The pipeline also ran migrations at peak "
+        "with no lock_timeout, and alerting watched error rate, not lock waits."
+    )
+    assert "unsafe_sql" not in grade(text, "probe").flags
+
+
+def test_a_lock_timeout_already_set_is_not_asked_for():
+    """Hints never ask for what the answer already does: here a lock timeout and replication-lag watch."""
+    text = """SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN region text;
+UPDATE orders SET region = 'eu' WHERE id BETWEEN 1 AND 10000 AND region IS NULL;
+I'd watch replication lag while the batches run, then add the NOT NULL check."""
+    hint = grade(text, "sql").dimension("migration_safety").hint
+    assert "lock_timeout" not in hint and "replication lag" not in hint
+
+
+def test_push_back_present_is_not_asked_for():
+    """A curveball answer that pushes back is not told to push back."""
+    text = (
+        "I'd push back, respectfully: the engineer ran the same migration we have all run a hundred times, "
+        "and our pipeline let it hit the biggest table at peak with no lock timeout and no review of "
+        "locking behaviour. I'd propose squawk in CI and a migration runner that sets a lock timeout."
+    )
+    hint = grade(text, "curveball").dimension("blameless").hint
+    assert "Push back explicitly" not in hint
+
+
+def test_four_numbers_are_not_asked_for_another_number():
+    """Impact with four quantities is not told to add a number."""
+    text = (
+        "Checkout failed for 38 minutes; 12% of payment attempts errored, about 4,100 orders, roughly "
+        "$90k in delayed revenue. The p99 alert fired at 09:14 and I was on call, so I rolled back at 09:31."
+    )
+    hint = grade(text, "opening").dimension("impact").hint
+    assert "another number" not in hint
+
+
+def test_hints_quote_only_words_the_person_wrote():
+    """No hint puts a phrase in quotes that the answer does not contain."""
+    import re
+
+    text = "Things went wrong with the system for a while and there were some problems, which we fixed."
+    for d in grade(text, "opening").dimensions:
+        for quoted in re.findall(r"'([^']{4,})'", d.hint):
+            assert quoted in text or not any(w in quoted for w in ("some issues", "some problems"))
+    assert "some issues" not in " ".join(d.hint for d in grade(text, "opening").dimensions)
+
+
+def test_rounds_are_graded_on_what_their_question_asks():
+    """The SQL round grades migration safety only; the curveball never asks for an update cadence."""
+    sql = grade(SEED_SQL, "sql")
+    assert [d.key for d in sql.dimensions] == ["migration_safety"]
+    curve = grade("I'd tell the CTO it was not human error but a missing check. " * 3, "curveball")
+    assert all("cadence" not in d.hint for d in curve.dimensions)
+
+
+def test_a_follow_up_reply_repairs_what_the_probe_asked():
+    """After the blame probe, a reply naming the system gaps lifts blameless framing and the blame flag."""
+    main = grade(
+        "The outage lasted 30 minutes and hit 20% of logins. Dave's sloppy change took it down, as usual "
+        "for him. I rolled it back at 11:05 and we added a test for the config afterwards.",
+        "probe",
+    )
+    assert "blame" in main.flags
+    reply = grade(
+        "Leaving Dave out of it: the change reached production because we had no canary stage, so it went "
+        "to every pod at once, and the connection-pool check only ran in staging, never on deploy.",
+        "probe",
+        followup=True,
+    )
+    merged = merge_followup(main, reply)
+    assert "blame" not in merged.flags
+    assert merged.dimension("blameless").score > main.dimension("blameless").score
+    assert merged.summary.startswith("The follow-up repaired")
+
+
+def test_a_follow_up_reply_is_not_too_short():
+    """A short reply to a follow-up is graded for what it says, not flagged too short."""
+    g = grade("Priya from the database team and Tom on support were paged with me.", "opening", followup=True)
+    assert "too_short" not in g.flags and "off_topic" not in g.flags
+
+
+def test_mitigation_in_other_words_earns_points():
+    """"I made the call to roll back … rather than debug forward" is a mitigation."""
+    text = (
+        "A config push broke card authorisations for about 8% of customers at 14:05. I was on call, and at "
+        "14:21 I made the call to roll back the config change rather than debug forward; authorisations "
+        "recovered within four minutes."
+    )
+    dim = grade(text, "opening").dimension("mitigation_fix_prevention")
+    assert dim.score > 0
+    assert any("roll back" in e for e in dim.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CREATE INDEX idx_events_account ON events (account_id); on the 200-million-row events table that "
+        "takes writes all day; the build is quick enough.",
+        "ALTER TABLE payments ADD CONSTRAINT payments_amount_positive CHECK (amount > 0); "
+        "straight on the live payments table.",
+        "ALTER TABLE payments ALTER COLUMN amount TYPE numeric(12,2); on the live table, it's one statement.",
+    ],
+)
+def test_long_lock_ddl_is_unsafe_sql(text):
+    """Non-concurrent indexes, constraints without NOT VALID and type changes lock a live table."""
+    assert "unsafe_sql" in grade(text, "sql").flags
+
+
+def test_set_not_null_after_a_backfill_gets_the_right_hint():
+    """SET NOT NULL straight after a backfill costs points and is told to validate a CHECK first."""
+    text = (
+        "SET lock_timeout = '2s'; ALTER TABLE orders ADD COLUMN region text; then a batched "
+        "UPDATE orders SET region = 'eu' WHERE id BETWEEN 1 AND 5000; and finally ALTER TABLE orders "
+        "ALTER COLUMN region SET NOT NULL;"
+    )
+    dim = grade(text, "sql").dimension("migration_safety")
+    assert dim.score < dim.max
+    assert "NOT VALID" in dim.hint
+
+
+RAILS_UNSAFE = """class AddRegionToOrders < ActiveRecord::Migration[7.1]
+  def change
+    add_column :orders, :region, :string, null: false
+  end
+end
+We'd ship it with the release at night."""
+RAILS_SAFE = """Three deploys. First:
+
+class AddRegionToOrders < ActiveRecord::Migration[7.1]
+  def change
+    add_column :orders, :region, :string
+  end
+end
+
+Then code that writes region for new orders, and a job that backfills with
+Order.where(region: nil).in_batches(of: 5000) { |b| b.update_all(region: "eu") }.
+
+class ValidateRegion < ActiveRecord::Migration[7.1]
+  disable_ddl_transaction!
+  def change
+    add_check_constraint :orders, "region IS NOT NULL", name: "orders_region_nn", validate: false
+    validate_check_constraint :orders, name: "orders_region_nn"
+  end
+end
+The migration runner sets lock_timeout to 2s for every migration."""
+DJANGO_UNSAFE = """operations = [
+    migrations.AddField(model_name="order", name="region", field=models.CharField(max_length=8)),
+]
+Django handles the rest when we run migrate in the deploy."""
+
+
+def test_orm_migrations_are_read_for_the_same_patterns():
+    """Rails and Django migrations are judged like the SQL they run, quoted in the person's own words."""
+    unsafe = grade(RAILS_UNSAFE, "sql")
+    assert "unsafe_sql" in unsafe.flags
+    detail = next(f for f in unsafe.flag_details if f.name == "unsafe_sql")
+    assert detail.sentence and detail.sentence in RAILS_UNSAFE
+    assert "unsafe_sql" in grade(DJANGO_UNSAFE, "sql").flags
+    safe = grade(RAILS_SAFE, "sql")
+    assert not {"unsafe_sql", "gaming", "off_topic", "too_short"} & set(safe.flags)
+    assert safe.verdict in ("Lean Hire", "Hire", "Strong Hire")
+
+
+# ---- migrations written the way teams write them (the second round of answers written elsewhere)
+
+ALEMBIC_MULTILINE_INDEX = '''We're on Alembic; the lookup by (warehouse_id, shipped_at) needed an index on
+`parcels`.
+
+```python
+def upgrade():
+    op.execute("SET lock_timeout = '3s'")
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_parcels_wh_shipped",
+            "parcels",
+            ["warehouse_id", "shipped_at"],
+            postgresql_concurrently=True,
+        )
+```
+
+Afterwards I check `indisvalid` for the new index; a failed build gets dropped concurrently and rerun.'''
+
+DJANGO_RUNSQL = '''Three Django migrations for the required `tier` on `members`:
+
+```python
+migrations.AddField("member", "tier", models.CharField(max_length=20, null=True))
+
+def fill(apps, schema_editor):
+    Member = apps.get_model("club", "Member")
+    while True:
+        ids = list(Member.objects.filter(tier__isnull=True).values_list("pk", flat=True)[:2000])
+        if not ids:
+            break
+        Member.objects.filter(pk__in=ids).update(tier="basic")
+
+migrations.RunSQL("SET lock_timeout = '2s'")
+migrations.RunSQL(
+    "ALTER TABLE members ADD CONSTRAINT members_tier_nn "
+    "CHECK (tier IS NOT NULL) NOT VALID"
+)
+migrations.RunSQL("ALTER TABLE members VALIDATE CONSTRAINT members_tier_nn")
+migrations.RunSQL("ALTER TABLE members ALTER COLUMN tier SET NOT NULL")
+```
+
+The code that writes `tier` ships between the first and second migration.'''
+
+
+def test_an_orm_index_built_concurrently_over_several_lines_is_safe():
+    g = grade(ALEMBIC_MULTILINE_INDEX, "sql", "senior")
+    assert "unsafe_sql" not in g.flags
+    assert g.score >= 80, g.dimensions[0]
+    # an index needs no backfill: the hint never asks for one
+    assert "Backfill" not in (g.dimensions[0].hint or "")
+
+
+def test_sql_an_orm_migration_passes_through_counts_as_its_steps():
+    g = grade(DJANGO_RUNSQL, "sql", "senior")
+    assert "unsafe_sql" not in g.flags and "gaming" not in g.flags
+    assert g.score >= 80, g.dimensions[0]
+
+
+@pytest.mark.parametrize("placeholder", [":lo AND :lo + 5000", "? AND ?", "%(lo)s AND %(hi)s"])
+def test_batch_placeholders_are_not_syntax_errors(placeholder):
+    text = (
+        "```sql\nSET lock_timeout = '2s';\nALTER TABLE carts ADD COLUMN currency text;\n"
+        f"UPDATE carts SET currency = 'EUR' WHERE id BETWEEN {placeholder} AND currency IS NULL;\n"
+        "ALTER TABLE carts ADD CONSTRAINT carts_currency_nn CHECK (currency IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE carts VALIDATE CONSTRAINT carts_currency_nn;\n```\n"
+        "The script loops over id ranges and sleeps between batches; code writing currency ships first."
+    )
+    g = grade(text, "sql", "mid")
+    assert "parse" not in (g.dimensions[0].hint or ""), g.dimensions[0].hint
+    assert g.score >= 70
+
+
+def test_a_command_named_in_passing_is_not_a_syntax_error():
+    text = (
+        "The ORM generated `CREATE UNIQUE INDEX` without CONCURRENTLY, so I rewrote it by hand:\n\n"
+        "```sql\nSET lock_timeout = '2s';\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY coupons_code_uq ON coupons (code);\n```\n\n"
+        "If the build fails I run `DROP INDEX CONCURRENTLY` and try again; then I check indisvalid."
+    )
+    g = grade(text, "sql", "mid")
+    assert "parse" not in (g.dimensions[0].hint or ""), g.dimensions[0].hint
+    assert "unsafe_sql" not in g.flags and g.score >= 80
+
+
+def test_mysql_ddl_is_graded_on_its_steps_not_as_broken_postgresql():
+    text = (
+        "On MySQL 8 I'd add it instantly and backfill by primary key:\n\n```sql\n"
+        "ALTER TABLE parcels ADD COLUMN zone VARCHAR(16) NULL, ALGORITHM=INSTANT;\n"
+        "UPDATE parcels SET zone = 'north' WHERE id BETWEEN ? AND ? AND zone IS NULL;\n```\n\n"
+        "Then gh-ost for the NOT NULL, throttled on replica lag, after checking no NULLs are left."
+    )
+    g = grade(text, "sql", "mid")
+    assert "parse" not in (g.dimensions[0].hint or ""), g.dimensions[0].hint
+    assert "unsafe_sql" not in g.flags
+
+
+def test_changes_listed_with_owners_and_dates_count_as_prevention():
+    text = (
+        "What changed:\n"
+        "- Every consumer group now alerts when lag passes 50k messages for five minutes (Ayo, week 1).\n"
+        "- The partition reassignment script refuses to run without a throttle value (me, week 2).\n"
+        "- Reassignments go through a change ticket with a rollback step (Lena, week 3).\n"
+        "How we know: a drill in May caught an unthrottled reassignment in staging within 4 minutes, "
+        "and consumer lag p99 has stayed under 2k since."
+    )
+    g = grade(text, "synthesis", "senior")
+    prevention = next(d for d in g.dimensions if d.key == "prevention")
+    assert prevention.score >= prevention.max * 0.7, prevention
+
+
+def test_blame_keeps_an_otherwise_detailed_answer_below_lean_hire():
+    """A full failure chain that ends by pinning it on a colleague is not a hire, however detailed."""
+    text = (
+        "The root cause was a retry loop in the invoice worker: when the tax service timed out after 5 s, "
+        "the worker retried with no backoff, so 40 workers sent about 2,000 requests a second. The load "
+        "test only covered the happy path, and the dashboard alerted on error rate, not on retry volume, "
+        "so nothing paged us until the tax service's own limiter cut us off at 14:20. Honestly, Marco "
+        "wrote that loop and he never thinks about failure modes; that is just how he works."
+    )
+    g = grade(text, "probe", "mid")
+    assert "blame" in g.flags
+    assert g.verdict in ("Lean No Hire", "No Hire"), (g.score, g.verdict)
+
+
+def test_communication_round_is_graded_on_communication_not_on_a_timeline():
+    """Running comms across support, the VP and the engineers is coordination across teams, and the
+    round does not ask for the incident's timeline."""
+    text = (
+        "I took incident commander and named Ravi scribe. Everything went into #inc-payouts, with an "
+        "update pinned every 20 minutes: what we knew, what we were trying, when the next update was. I "
+        "told the VP those pinned updates were the feed and offered a direct call if anything changed "
+        "for customers; she agreed. Support got a three-line macro for merchants whose payouts were "
+        "late, and our status page said the same. The five fixes went into one list; we chose pausing "
+        "the payout batch because it was reversible in a minute, and the rest waited for the review."
+    )
+    g = grade(text, "constraint", "senior")
+    assert "timeline" not in {d.key for d in g.dimensions}
+    comms = next(d for d in g.dimensions if d.key == "communication")
+    assert "across teams" not in comms.hint, comms
+    assert g.verdict in ("Hire", "Strong Hire"), (g.score, g.verdict)
