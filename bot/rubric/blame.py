@@ -128,7 +128,25 @@ def _find_blame(doc: Doc) -> BlameHit | None:
     for hit in (_lexicon_blame(doc), _judged(doc)):
         if hit is not None and not _overruled(doc, hit.sentence):
             found.append(hit)
+    if not found:
+        found = _repeated(doc)
     return min(found, key=lambda h: (h.sentence, h.position)) if found else None
+
+
+def _repeated(doc: Doc) -> list[BlameHit]:
+    """Blame heard more than once: two or more sentences the reader decides blame (over its threshold,
+    short of the sureness the reader alone needs), each naming someone and none pushing back. One such
+    sentence can be a neutral account of who did what; a pattern of them is how blame sounds
+    ("Root cause: Dana skipped the step. … Action item: remind Dana.")."""
+    hits = [
+        BlameHit(si, doc.spans[si][0])
+        for si in doc.read("blame")
+        if _reads_as_blame(doc, si)
+        and _has_target(doc, si)
+        and not _redirected(doc, si)
+        and not doc.has("pushback", si)
+    ]
+    return hits[:1] if len(hits) >= 2 else []
 
 
 # The reader alone flags a sentence only when it is sure and the sentence names someone to blame; with
@@ -147,7 +165,11 @@ def _has_target(doc: Doc, si: int) -> bool:
     if doc.has("third_party", si) or _TEAMWIDE.search(doc.text, s, e):
         return True
     names = (_POSSESSIVE_NAME, _NAME_MID, _NAME_AFTER_COLON)
-    return any(m.group(1) not in COMMON_CAPS for rx in names for m in rx.finditer(doc.text, s, e))
+    if any(m.group(1) not in COMMON_CAPS for rx in names for m in rx.finditer(doc.text, s, e)):
+        return True
+    # a name opening the sentence, followed by what a person does ("Marek skipped that step")
+    lead = _NAME_LEAD.match(doc.text, s, e)
+    return bool(lead) and lead.group(1) not in COMMON_CAPS
 
 
 _NAME_AFTER_COLON = re.compile(r"(?<=[:;] )([A-Z][a-z]{2,})\b")
@@ -180,9 +202,30 @@ def _redirected(doc: Doc, si: int) -> bool:
 
 def _overruled(doc: Doc, si: int) -> bool:
     """The reader decides the sentence does something other than blame: pushing back on blame, owning
-    one's own mistake or a shrug is over its own decision threshold and more likely than blame."""
+    one's own mistake or a shrug is over its own decision threshold and more likely than blame. Pushing
+    back needs something pushed back on in the words: a report of the blame, a negation, quotation
+    marks or push-back words, here or in the sentence before ("Nobody bothered to show up" rejects
+    nothing)."""
     blame = doc.p("blame", si)
-    return any(si in doc.read(label) and doc.p(label, si) > blame for label in _NOT_BLAME)
+    return any(
+        si in doc.read(label)
+        and doc.p(label, si) > blame
+        and (label != "blame_rejected" or _rejects_something(doc, si))
+        for label in _NOT_BLAME
+    )
+
+
+def _rejects_something(doc: Doc, si: int) -> bool:
+    s, e = doc.spans[si]
+    if _QUOTES.search(doc.text, s, e):
+        return True
+    near = [i for i in (si - 1, si) if i >= 0]
+    cues = ("pushback", "reported_speech", "system_gap", "rejection", "accusation_reported")
+    return any(doc.has(cue, i) for cue in cues for i in near) or any(
+        s <= h[0] < e and not doc.text[h[0] : h[1]].lower().startswith("nobody")
+        for h in doc.hits("negation")
+        if h[2] == si
+    )
 
 
 _NOT_BLAME = ("blame_rejected", "own_mistake", "shrug")

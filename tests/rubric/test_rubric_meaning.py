@@ -420,3 +420,25 @@ def test_communication_round_is_graded_on_communication_not_on_a_timeline():
     comms = next(d for d in g.dimensions if d.key == "communication")
     assert "across teams" not in comms.hint, comms
     assert g.verdict in ("Hire", "Strong Hire"), (g.score, g.verdict)
+
+
+def test_blame_heard_twice_without_blame_words_is_blame():
+    text = (
+        "Partner webhooks were rejected for 40 minutes after a firewall change at 09:15. "
+        "Root cause: Marek applied the firewall change without reading the diff. "
+        "How it got past safeguards: the change checklist says to read the diff first. "
+        "Marek skipped that step. "
+        "Action item: remind Marek to follow the checklist."
+    )
+    assert "blame" in grade(text, "probe", "mid").flags
+
+
+def test_people_named_in_several_sentences_as_plain_fact_are_not_blame():
+    text = (
+        "The cache cluster ran out of memory at 02:10 and checkout failed for about 25 minutes. "
+        "I paged Tomasz, who had changed the eviction policy that afternoon, and he confirmed the change. "
+        "Tomasz rolled it back at 02:31 while Ines watched the hit rate recover. "
+        "The review rule only asked for one approval on cluster settings and nothing tested eviction "
+        "under load, so we added a load test on every cache setting change, owned by Ines."
+    )
+    assert "blame" not in grade(text, "probe", "mid").flags
