@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "labelled"
-SETS = ("dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
+SETS = ("dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7")
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 TIER_RANK = {"weak": 0, "medium": 1, "strong": 2}
 # Raising these on a strong answer is the most damaging mistake a grader can make in front of a user.
@@ -346,9 +346,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from bot.rubric.types import FLAGS
 
-        try:
+        # A revision from before issue 15 has no bot/interview/ and its rubric loads its own content.
+        # Decide by the files, not by trying the import: an editable install's finder would serve
+        # bot.interview from this checkout and mix two revisions.
+        root = Path(args.grader_root) if args.grader_root else ROOT
+        if (root / "bot" / "interview" / "grading.py").exists():
             from bot.interview.grading import grade  # the grader with the default content
-        except ImportError:  # a revision from before issue 15, whose rubric loaded its own content
+        else:
             from bot.rubric import grade
     except ImportError as exc:
         print(f"grading_accuracy: cannot import the grader (bot.interview.grading.grade): {exc}",
