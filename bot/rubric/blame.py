@@ -117,13 +117,7 @@ def _find_blame(doc: Doc) -> BlameHit | None:
     found = [
         BlameHit(si, doc.spans[si][0])
         for si in doc.read("blame")
-        if doc.p("blame", si) >= _READER_ALONE
-        and _reads_as_blame(doc, si)
-        and _has_target(doc, si)
-        and not _redirected(doc, si)
-        # push-back words in the sentence itself ("rather than moving him, we paired him with a DBA"):
-        # the remedy the reader reacts to is the one being refused
-        and not doc.has("pushback", si)
+        if doc.p("blame", si) >= _READER_ALONE and _reader_may_blame(doc, si)
     ]
     for hit in (_lexicon_blame(doc), _judged(doc)):
         if hit is not None and not _overruled(doc, hit.sentence):
@@ -138,15 +132,35 @@ def _repeated(doc: Doc) -> list[BlameHit]:
     short of the sureness the reader alone needs), each naming someone and none pushing back. One such
     sentence can be a neutral account of who did what; a pattern of them is how blame sounds
     ("Root cause: Dana skipped the step. … Action item: remind Dana.")."""
-    hits = [
-        BlameHit(si, doc.spans[si][0])
-        for si in doc.read("blame")
-        if _reads_as_blame(doc, si)
+    hits = [BlameHit(si, doc.spans[si][0]) for si in doc.read("blame") if _reader_may_blame(doc, si)]
+    return hits[:1] if len(hits) >= 2 else []
+
+
+_MIN_WORDS = 4  # "He agreed." cannot pin a failure on anyone by itself
+
+
+def _reader_may_blame(doc: Doc, si: int) -> bool:
+    """A sentence the reader reads as blame counts without a lexicon cue only when it reads as blame
+    more than anything that excuses, names someone, says enough to assign fault, is not a slip turned
+    to the system, carries no push-back words ("rather than moving him, we paired him with a DBA"),
+    and does not refuse to endorse the blame ("I will not agree with the CTO")."""
+    s, e = doc.spans[si]
+    endorsed = doc.in_sentence("blame_endorse", si)
+    return (
+        _reads_as_blame(doc, si)
+        and len(doc.text[s:e].split()) >= _MIN_WORDS
         and _has_target(doc, si)
         and not _redirected(doc, si)
         and not doc.has("pushback", si)
-    ]
-    return hits[:1] if len(hits) >= 2 else []
+        and not any(_excused(doc, si, a, b, reported_ok=False) for a, b, _ in endorsed)
+        and not _REFUSES.search(doc.text, s, e)
+    )
+
+
+# Declining to endorse: "I will not agree with the CTO", "I don't accept that framing".
+_REFUSES = re.compile(
+    r"\b(?:not|never|n[’']t)\s+(?:\w+\s+)?(?:agree|accept|buy|sign\s+off|go\s+along)\b", re.I
+)
 
 
 # The reader alone flags a sentence only when it is sure and the sentence names someone to blame; with

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -285,7 +286,40 @@ def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
             s, e = doc.spans[i]
             chars[s:e] = [c if c == "\n" else " " for c in chars[s:e]]
         text = "".join(chars)
-    return orm.with_sql(text)
+    return orm.with_sql(_without_down_migrations(text))
+
+
+# Where a migration's rollback half starts and where the forward half (re)starts: migration tools'
+# file names and markers (golang-migrate, goose, dbmate, Flyway undo, Rails/Alembic methods).
+_DOWN_START = re.compile(
+    r"^\s*(?:(?:--|#|//)\s*.*(?:\.down\.sql|\+goose\s+down|migrate:down|\bdown\s+migration|\brollback\b|"
+    r"\bundo\b)|def\s+(?:down|downgrade)\b|down\s*\(|async\s+down\b|exports\.down\b)",
+    re.I,
+)
+_UP_START = re.compile(
+    r"^\s*(?:(?:--|#|//)\s*.*(?:\.up\.sql|\+goose\s+up|migrate:up|\bup\s+migration)|def\s+(?:up|upgrade|change)\b|"
+    r"up\s*\(|async\s+up\b|exports\.up\b|```)",
+    re.I,
+)
+
+
+_MAYBE_DOWN = re.compile(r"down|rollback|undo", re.I)
+
+
+def _without_down_migrations(text: str) -> str:
+    """The text with each migration's rollback half blanked: a DROP COLUMN in a down file undoes the
+    expand step, it is not a statement the candidate proposes to run against live traffic."""
+    if not _MAYBE_DOWN.search(text):
+        return text
+    out: list[str] = []
+    down = False
+    for line in text.split("\n"):
+        if _DOWN_START.match(line):
+            down = True
+        elif down and _UP_START.match(line):
+            down = False
+        out.append(" " * len(line) if down and not line.lstrip().startswith("```") else line)
+    return "\n".join(out)
 
 
 def _own_words(doc: Doc, statement: str | None) -> str | None:

@@ -442,3 +442,33 @@ def test_people_named_in_several_sentences_as_plain_fact_are_not_blame():
         "under load, so we added a load test on every cache setting change, owned by Ines."
     )
     assert "blame" not in grade(text, "probe", "mid").flags
+
+
+def test_refusing_the_ctos_view_and_a_short_reply_are_not_blame():
+    curveball = (
+        "I will not agree with the CTO. The deploy tool let a config with a typo reach all regions at "
+        "once, with no canary and no validation, so the next person would make the same slip. I would "
+        "ask for a schema check in CI and a one-region canary, owned by the platform team this quarter."
+    )
+    assert "blame" not in grade(curveball, "curveball", "mid").flags
+    comms = (
+        "I was incident commander and kept one channel, #inc-4471, with updates every 20 minutes. The VP "
+        "asked for updates every 5 minutes. I called him and explained that would take a responder off "
+        "the fix. He agreed. Support got a two-line status note for customers, reviewed with their lead."
+    )
+    assert "blame" not in grade(comms, "constraint", "senior").flags
+
+
+def test_a_drop_in_a_down_migration_is_the_rollback_not_unsafe_sql():
+    text = (
+        "Expand first, as golang-migrate files:\n```sql\n-- 000044_add_region.up.sql\n"
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN region text;\n\n"
+        "-- 000044_add_region.down.sql\nALTER TABLE orders DROP COLUMN region;\n```\n"
+        "Then the code that writes region ships, and a script backfills in 5k id batches: "
+        "`UPDATE orders SET region = 'eu' WHERE id BETWEEN $1 AND $2 AND region IS NULL;`. Last, "
+        "`ALTER TABLE orders ADD CONSTRAINT orders_region_nn CHECK (region IS NOT NULL) NOT VALID;` and "
+        "`ALTER TABLE orders VALIDATE CONSTRAINT orders_region_nn;`."
+    )
+    g = grade(text, "sql", "senior")
+    assert "unsafe_sql" not in g.flags, g.flag_details
+    assert g.score >= 70
