@@ -154,9 +154,16 @@ def _reader_may_blame(doc: Doc, si: int) -> bool:
         and not doc.has("pushback", si)
         and not any(_excused(doc, si, a, b, reported_ok=False) for a, b, _ in endorsed)
         and not _REFUSES.search(doc.text, s, e)
+        and not _SELF_CULPRIT.search(doc.text, s, e)
     )
 
 
+# The speaker is the person the blame would land on.
+_SELF_CULPRIT = re.compile(
+    r"\b(?:(?:the\s+)?(?:engineer|developer|person|one|culprit)\s+(?:was|is)\s+(?:me|myself)|it\s+was\s+me|"
+    r"i\s+was\s+the\s+(?:engineer|developer|one|person))\b",
+    re.I,
+)
 # Declining to endorse: "I will not agree with the CTO", "I don't accept that framing".
 _REFUSES = re.compile(
     r"\b(?:not|never|n[’']t)\s+(?:\w+\s+)?(?:agree|accept|buy|sign\s+off|go\s+along)\b", re.I
@@ -261,6 +268,9 @@ def _lexicon_blame(doc: Doc) -> BlameHit | None:
         if actor == "third" or (actor is None and "human" in phrase):
             return BlameHit(si, start)
     for start, end, si in doc.hits("blame_endorse"):
+        s0, e0 = doc.spans[si]
+        if _SELF_CULPRIT.search(doc.text, s0, e0):
+            continue  # "the CTO would be right, the engineer was me": owning it, not blaming
         # Endorsing personal blame ("I'd agree with the CTO") needs no named act. Agreeing on a point in
         # order to disagree is push-back; "the process was fine" with nobody named is a shrug, not blame.
         shrug = doc.has("blameless_shrug", si) and _actor_before(doc, si, start) != "third"

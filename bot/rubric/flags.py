@@ -281,7 +281,11 @@ def off_topic(doc: Doc, round_id: str = "opening") -> bool:
                 found += 1
                 if found >= th["off_topic_min_hits"]:
                     return False
-    return True
+    # harm told in words no lexicon lists ("196,000 customers were debited twice"): the reader sees
+    # damage, its detection or its mitigation, and the story around it
+    harm = {i for label in ("impact", "detection", "mitigation") for i in doc.read(label)}
+    story = harm | {i for label in ("cause", "diagnosis", "fix") for i in doc.read(label)}
+    return not (harm and len(story) >= 3)
 
 
 # "no customer-visible downtime", "without any errors": harm denied right before the word

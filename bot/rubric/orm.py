@@ -50,6 +50,23 @@ _BATCH_CODE = re.compile(r"in_batches|find_in_batches|find_each|each_slice|\blim
 _DJANGO_INDEX = re.compile(r"\b(AddIndex(?:Concurrently)?)\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
 _DJANGO_CONSTRAINT = re.compile(r"\bAddConstraint(?:NotValid)?\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
 
+# Sequelize: queryInterface.addColumn('orders', 'region', { allowNull: false, defaultValue: 'eu' })
+_SEQ_ADD_COLUMN = re.compile(rf"\baddColumn\s*\(\s*{_ID}\s*,\s*{_ID}")
+_SEQ_CHANGE_COLUMN = re.compile(rf"\bchangeColumn\s*\(\s*{_ID}\s*,\s*{_ID}")
+_SEQ_ADD_INDEX = re.compile(rf"\baddIndex\s*\(\s*{_ID}")
+# Knex: table.string('region').notNullable() inside knex.schema.alterTable('orders', ...)
+_KNEX_ALTER = re.compile(rf"\b(?:alterTable|table)\s*\(\s*{_ID}\s*,")
+_KNEX_COLUMN = re.compile(
+    r"\.\s*(?:string|text|integer|bigInteger|boolean|uuid|decimal|timestamp|date|enu)\s*\(\s*"
+    r"[\"'](\w+)[\"']([^;\n]*)"
+)
+# SQL inside a YAML or XML changelog (Liquibase): statements written out, not quoted
+_EMBEDDED_SQL = re.compile(
+    r"^[ \t]*(?:sql:\s*)?((?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX|UPDATE\s+\w+\s+SET|"
+    r"SET\s+(?:lock|statement)_timeout|DROP\s+INDEX)\b[^;]*;?)",
+    re.I | re.M,
+)
+
 # Prisma schema: `region String` (required) added to a model; `prisma migrate` writes plain SQL files.
 _PRISMA_FIELD = re.compile(r"^\s*(\w+)\s+(String|Int|BigInt|Boolean|DateTime|Float|Decimal)(\??)(.*)$", re.M)
 _PRISMA_MODEL = re.compile(r"\bmodel\s+(\w+)\s*\{")
@@ -58,7 +75,8 @@ _CODE_MARKERS = re.compile(
     r"\b(?:add_column|change_column(?:_null)?|add_index|add_check_constraint|add_foreign_key|update_all|"
     r"in_batches|op\.(?:add_column|alter_column|create_index|execute|create_(?:check|unique)_constraint)|"
     r"migrations\.(?:AddField|AlterField|RunSQL|RunPython|AddIndex|AddConstraint)|AddIndexConcurrently|"
-    r"\$executeRaw|execute\s*\(?\s*<<[~-]?|"
+    r"\$executeRaw|execute\s*\(?\s*<<[~-]?|queryInterface\.|knex\.(?:schema|raw)|queryRunner\.|"
+    r"changeSet|databaseChangeLog|"
     r"def\s+(?:change|up|upgrade|down|downgrade)\b|class\s+\w+\s*\(\s*(?:migrations\.Migration|"
     r"ActiveRecord::Migration)|disable_ddl_transaction!|atomic\s*=\s*False|model\s+\w+\s*\{)"
 )
@@ -68,8 +86,12 @@ def _call_args(text: str, m: re.Match, limit: int = 3000) -> str:
     """The whole argument list of the call whose match ends inside it (across lines, to the closing
     bracket that balances the call's opening one); the matched line's rest when none is found."""
     open_at = text.find("(", m.start(), m.end() + 2)
-    if open_at == -1:
-        return m.group(0)
+    if open_at == -1 or "\n" in text[m.start() : open_at]:
+        # a call without brackets (Ruby): its arguments run on while a line ends with a comma
+        end = text.find("\n", m.start())
+        while end != -1 and text[:end].rstrip().endswith(",") and end - m.start() < limit:
+            end = text.find("\n", end + 1)
+        return text[m.start() : end if end != -1 else len(text)]
     depth = 0
     for i in range(open_at, min(len(text), open_at + limit)):
         ch = text[i]
@@ -92,7 +114,7 @@ _STRINGS_AT = re.compile(r"\s*(?:(?:sa\.)?text\s*\(\s*)?(?:sql\s*=\s*)?")
 # SQL an ORM migration passes through: op.execute("..."), RunSQL("..."), execute("..."), Rails'
 # execute <<~SQL heredoc, Prisma's $executeRaw`...`.
 _PASS_THROUGH = re.compile(
-    r"\b(?:op\.execute|RunSQL|execute|\$executeRaw(?:Unsafe)?|exec_query|query)\s*(\(|`|\s[\"'])"
+    r"\b(?:op\.execute|RunSQL|execute|\$executeRaw(?:Unsafe)?|exec_query|query|raw)\s*(\(|`|\s[\"'])"
 )
 _HEREDOC = re.compile(r"\bexecute\s*\(?\s*<<[~-]?['\"]?(\w+)['\"]?\)?[^\n]*\n(.*?)^\s*\1\b", re.S | re.M)
 _SQL_START = re.compile(r"^\s*(?:ALTER|CREATE|UPDATE|SET|DROP|INSERT|DELETE|WITH|DO|BEGIN|COMMIT|VALIDATE)\b",
@@ -237,6 +259,36 @@ def translate(text: str) -> list[tuple[str, str]]:
             if "+" in text[max(0, m.start() - 3) : m.start() + 1] or re.search(r"//\s*new|added", rest, re.I):
                 default = " DEFAULT 'x'" if "@default(" in rest else ""
                 add(m, f"ALTER TABLE {_table(model.group(1))} ADD COLUMN {name} text NOT NULL{default};")
+    js_concurrent = bool(re.search(r"concurrently\s*:\s*true", text))
+    for m in _SEQ_ADD_COLUMN.finditer(text):
+        args = _call_args(text, m)
+        null = " NOT NULL" if re.search(r"allowNull\s*:\s*false", args) else ""
+        default = re.search(r"defaultValue\s*:\s*([^,}\n]+)", args)
+        add(m, f"ALTER TABLE {m.group(1)} ADD COLUMN {m.group(2)} text{null}"
+               f"{_default('default=' + default.group(1)) if default else ''};")
+    for m in _SEQ_CHANGE_COLUMN.finditer(text):
+        args = _call_args(text, m)
+        if re.search(r"\btype\s*:", args):
+            add(m, f"ALTER TABLE {m.group(1)} ALTER COLUMN {m.group(2)} TYPE bigint;")
+        if re.search(r"allowNull\s*:\s*false", args):
+            add(m, f"ALTER TABLE {m.group(1)} ALTER COLUMN {m.group(2)} SET NOT NULL;")
+    for m in _SEQ_ADD_INDEX.finditer(text):
+        conc = " CONCURRENTLY" if "concurrently" in _call_args(text, m) and js_concurrent else ""
+        add(m, f"CREATE INDEX{conc} idx ON {m.group(1)} (id);")
+    for t in _KNEX_ALTER.finditer(text):
+        body = _call_args(text, t)
+        for c in _KNEX_COLUMN.finditer(body):
+            null = " NOT NULL" if "notNullable" in c.group(2) else ""
+            default = re.search(r"defaultTo\s*\(\s*([^)]+)\)", c.group(2))
+            add(t, f"ALTER TABLE {t.group(1)} ADD COLUMN {c.group(1)} text{null}"
+                   f"{_default('default=' + default.group(1)) if default else ''};")
+    seen = {sql for _p, _l, sql in found}
+    if re.search(r"changeSet|databaseChangeLog|```ya?ml|```xml", text):
+        for m in _EMBEDDED_SQL.finditer(text):
+            sql = m.group(1).strip().rstrip(";") + ";"
+            if sql not in seen:
+                seen.add(sql)
+                add(m, sql)
     for pos, sql in _passed_through(text):
         line_end = text.find("\n", pos)
         line = text[pos : line_end if line_end != -1 else len(text)].strip()

@@ -818,8 +818,8 @@ def analyse_sql(text: str) -> SqlAnalysis:
 _PLACEHOLDER_RE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s\b|(?<=[\s(,=<>])\?(?=[\s),;]|$)")
 # MySQL's own DDL: squawk and the parser read PostgreSQL, so MySQL answers are graded on their steps.
 _MYSQL_RE = re.compile(
-    r"\bALGORITHM\s*=\s*(?:INSTANT|INPLACE|COPY)\b|\bLOCK\s*=\s*(?:NONE|SHARED)\b|\bMODIFY\s+(?:COLUMN\s+)?\w+\s+"
-    r"\w|\bmysql\b|\bmariadb\b|\bgh-ost\b|\bpt-online-schema-change\b|\bENGINE\s*=\s*InnoDB\b",
+    r"\bALGORITHM\s*=\s*(?:INSTANT|INPLACE|COPY)\b|\bLOCK\s*=\s*(?:NONE|SHARED)\b|"
+    r"\bmysql\b|\bmariadb\b|\bgh-ost\b|\bpt-online-schema-change\b|\bENGINE\s*=\s*InnoDB\b",
     re.I,
 )
 
@@ -970,6 +970,7 @@ def _analyse(text: str) -> SqlAnalysis:
     )
 
 
+_CHECK_NAME_RE = re.compile(r"\bADD\s+CONSTRAINT\s+" + _NAME, re.I)
 _CREATE_INDEX_RE = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\b", re.I)
 _CONCURRENT_INDEX_RE = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\b", re.I)
 _REQUIRED_RE = re.compile(r"\bNOT\s+NULL\b|\brequired\b|\bmandatory\b|\bnon-?nullable\b", re.I)
@@ -984,33 +985,57 @@ _INDEX_ROLLOUT_RE = re.compile(
     r"\bbehind\s+a\s+flag\b|\border\b", re.I)
 
 
+_ADD_CONSTRAINT_RE = re.compile(
+    r"^ALTER\s+TABLE\b.*\bADD\s+(?:CONSTRAINT\s+\S+\s+)?(CHECK|FOREIGN\s+KEY|UNIQUE)\b", _F
+)
+_USING_INDEX_RE = re.compile(r"\bUSING\s+INDEX\b", re.I)
+
+
 def _index_change(texts: list[str], text: str) -> tuple[float, str | None, list[str]] | None:
-    """(score, hint, evidence) when the migration builds an index and makes no column required;
-    None for any other change (the expand-and-contract steps grade those)."""
+    """(score, hint, evidence) when the migration builds an index or adds a constraint (CHECK, foreign
+    key, UNIQUE) and makes no column required; None for any other change (the
+    expand-and-contract steps grade those)."""
     indexes = [t for t in texts if _CREATE_INDEX_RE.match(t)]
-    if not indexes or any(_REQUIRED_RE.search(t) for t in texts) or _REQUIRED_RE.search(text):
+    constraints = [t for t in texts if _ADD_CONSTRAINT_RE.search(t)]
+    if not indexes and not constraints:
+        return None
+    if any(_REQUIRED_RE.search(t) for t in texts) or _REQUIRED_RE.search(text):
         return None
     if any(_UPDATE_RE.search(t) for t in texts):
-        return None  # a backfill: a column change with an index on the side
-    concurrent = all(_CONCURRENT_INDEX_RE.match(t) for t in indexes)
+        return None  # a backfill: a column change with an index or constraint on the side
+    validated = {_norm(m.group(1)) for t in texts for m in _VALIDATE_NAME_RE.finditer(t)}
+
+    def built_safely(t: str) -> bool:
+        if _CREATE_INDEX_RE.match(t):
+            return bool(_CONCURRENT_INDEX_RE.match(t))
+        kind = _ADD_CONSTRAINT_RE.search(t).group(1).upper()
+        if kind == "UNIQUE":
+            return bool(_USING_INDEX_RE.search(t))  # on an index built CONCURRENTLY beforehand
+        name = _CHECK_NAME_RE.search(t)
+        return bool(_ANY_NOT_VALID_RE.search(t)) and (name is None or _norm(name.group(1)) in validated)
+
+    safe = all(built_safely(t) for t in [*indexes, *constraints])
+    what = "index" if indexes and not constraints else "constraint"
     checks = (
-        ("concurrently", 0.45 if concurrent else 0.0,
-         "Build it with CREATE INDEX CONCURRENTLY so writes go on while it builds."),
+        ("safe", 0.45 if safe else 0.0,
+         "Build it without a long lock: CREATE INDEX CONCURRENTLY for an index; a CHECK or foreign key "
+         "added NOT VALID, then VALIDATE CONSTRAINT; a UNIQUE constraint USING INDEX on an index built "
+         "concurrently."),
         ("timeout", 0.15 if _TIMEOUT_RE.search(text) else 0.0,
-         "Put `SET lock_timeout = '2s';` first: even a concurrent build waits for a lock at its start and "
-         "end, and every query queues behind it while it waits."),
-        ("verify", 0.15 if _INDEX_VERIFY_RE.search(text) else 0.0,
-         "Say how you know it worked: a failed concurrent build leaves an INVALID index (check "
-         "pg_index.indisvalid), and EXPLAIN shows whether the query uses it."),
+         "Put `SET lock_timeout = '2s';` first: even a short lock waits in the queue, and every query "
+         "queues behind it while it waits."),
+        ("verify", 0.15 if _INDEX_VERIFY_RE.search(text) or re.search(r"\bcount\s*\(", text, re.I) else 0.0,
+         f"Say how you know it worked: check the {what} is valid (pg_index.indisvalid, or rows that would "
+         "break the rule counted before VALIDATE)."),
         ("rollout", 0.15 if _INDEX_ROLLOUT_RE.search(text) else 0.0,
          "Say how it runs and rolls back: outside a transaction, before the code that needs it ships, and "
-         "`DROP INDEX CONCURRENTLY` if the build fails."),
+         "what you drop if it fails."),
     )
     score = _SQL_BASE + sum(w for _k, w, _h in checks)
     hint = next((h for _k, w, h in checks if w == 0.0), None)
     if hint is None:
-        hint = "Nothing essential is missing; say how long the build took and how you watched its progress."
-    return min(1.0, score), hint, [_cap(indexes[0])]
+        hint = f"Nothing essential is missing; say how long the {what} took to build and how you watched it."
+    return min(1.0, score), hint, [_cap((indexes or constraints)[0])]
 
 
 def _sql_steps(texts: list[str]) -> dict[str, str | None]:

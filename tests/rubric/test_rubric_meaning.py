@@ -472,3 +472,80 @@ def test_a_drop_in_a_down_migration_is_the_rollback_not_unsafe_sql():
     g = grade(text, "sql", "senior")
     assert "unsafe_sql" not in g.flags, g.flag_details
     assert g.score >= 70
+
+
+SEQUELIZE_UNSAFE = '''With Sequelize it is one migration:
+```js
+module.exports = {
+  async up(queryInterface, Sequelize) {
+    await queryInterface.addColumn('parcels', 'zone', {
+      type: Sequelize.STRING,
+      allowNull: false,
+      defaultValue: 'none',
+    });
+    await queryInterface.changeColumn('parcels', 'weight', { type: Sequelize.DECIMAL(12, 3) });
+  },
+};
+```
+It runs during the deploy and Postgres handles the locking.'''
+
+LIQUIBASE_CHECK = '''The change was a rule, not a column: amounts on `ledger_moves` must be positive. Two
+Liquibase changesets, deployed separately:
+```yaml
+- changeSet:
+    id: moves-amount-check
+    runInTransaction: false
+    changes:
+      - sql:
+          sql: |
+            SET lock_timeout = '2s';
+            ALTER TABLE ledger_moves ADD CONSTRAINT ledger_moves_amount_pos CHECK (amount > 0) NOT VALID;
+- changeSet:
+    id: moves-amount-validate
+    changes:
+      - sql:
+          sql: ALTER TABLE ledger_moves VALIDATE CONSTRAINT ledger_moves_amount_pos;
+```
+Before validating we counted the violating rows on a replica (`SELECT count(*) FROM ledger_moves WHERE
+amount <= 0`) and fixed them; rollback is dropping the constraint.'''
+
+RAILS_MULTILINE_UNIQUE = '''Rails, 20M rows, a unique handle:
+```ruby
+class AddUniqueHandle < ActiveRecord::Migration[7.1]
+  disable_ddl_transaction!
+  def up
+    execute "SET lock_timeout = '5s'"
+    add_index :members, :handle, unique: true,
+              algorithm: :concurrently, name: "index_members_on_handle"
+  end
+end
+```
+If the build fails I check indisvalid, drop it concurrently and rerun.'''
+
+
+def test_javascript_and_changelog_migrations_are_read_like_sql():
+    assert "unsafe_sql" in grade(SEQUELIZE_UNSAFE, "sql", "mid").flags
+    g = grade(LIQUIBASE_CHECK, "sql", "senior")
+    assert "unsafe_sql" not in g.flags and g.score >= 80, g.dimensions[0]
+    g = grade(RAILS_MULTILINE_UNIQUE, "sql", "senior")
+    assert "unsafe_sql" not in g.flags and g.score >= 80, g.dimensions[0]
+
+
+def test_owning_the_mistake_the_cto_points_at_is_not_blame():
+    text = (
+        "In my case the CTO would be right, because the engineer was me: I ran the cleanup script "
+        "against production instead of staging. But the script had no environment check and my laptop "
+        "had production credentials, so I'd ask for a confirmation prompt and read-only default "
+        "credentials, owned by the platform team this sprint."
+    )
+    assert "blame" not in grade(text, "curveball", "mid").flags
+
+
+def test_a_failure_chain_in_plain_words_is_on_topic():
+    text = (
+        "1. The billing worker's pod was evicted at 63% during a node upgrade and the scheduler reran the "
+        "job. 2. The job does not check whether an invoice for the period already exists. 3. The unique "
+        "constraint on (policy_id, period) had been dropped in 2021. 4. 48,000 customers were charged "
+        "twice the next morning, and reconciliation only compares weekly totals, so nothing caught it."
+    )
+    assert "off_topic" not in grade(text, "probe", "mid").flags
