@@ -197,7 +197,12 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
         reasons.append(_RESTATED)
     # rubric items restated with nothing specific is gaming however its sentences read; otherwise it
     # takes a story where little happened and either two signs of stuffing or empty claims
-    return GamingReport(restated or (few_events and (len(reasons) >= 2 or claiming)), reasons)
+    # a story where little happened, told in the vocabulary of good incident practice (frameworks,
+    # factors, hypotheses "tested" with none named): several empty claims and the rubric's own terms
+    reciting = len(claims) >= 3 and meta >= 4
+    if few_events and reciting and not claiming:
+        reasons.append("it describes a method (factors, frameworks, hypotheses) instead of what happened")
+    return GamingReport(restated or (few_events and (len(reasons) >= 2 or claiming or reciting)), reasons)
 
 
 def _told_plainly(doc: Doc) -> bool:

@@ -549,3 +549,20 @@ def test_a_failure_chain_in_plain_words_is_on_topic():
         "twice the next morning, and reconciliation only compares weekly totals, so nothing caught it."
     )
     assert "off_topic" not in grade(text, "probe", "mid").flags
+
+
+def test_a_method_recited_instead_of_a_story_is_gaming():
+    text = (
+        "I always run a structured contributing-factors analysis.\n"
+        "- People: awareness gaps and unclear ownership contributed.\n"
+        "- Process: the review process did not catch the problem early enough.\n"
+        "- Tooling: observability coverage was insufficient for this failure mode.\n"
+        "- Environment: differences between environments masked the risk.\n"
+        "We formed hypotheses and tested each one systematically until the root cause emerged, using the "
+        "Swiss-cheese model and the 5 Whys, so the analysis was blameless, systemic and multi-causal. "
+        "Every layer of defence in depth had a hole, which is why we addressed each layer with action "
+        "items, owners and follow-ups, and the failure chain was fully understood."
+    )
+    g = grade(text, "probe", "senior")
+    assert "gaming" in g.flags, (g.score, g.flags)
+    assert grade(text, "probe", "senior").score < grade(HONEST_MEDIUM, "probe", "senior").score
