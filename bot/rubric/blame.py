@@ -183,7 +183,7 @@ _TEAMWIDE = re.compile(
 def _has_target(doc: Doc, si: int) -> bool:
     """The sentence (or, through a pronoun, the one before it) names a person, a team or a group."""
     s, e = doc.spans[si]
-    if doc.has("third_party", si) or _TEAMWIDE.search(doc.text, s, e):
+    if doc.has("third_party", si) or _TEAMWIDE.search(doc.text, s, e) or _A_TEAM.search(doc.text, s, e):
         return True
     names = (_POSSESSIVE_NAME, _NAME_MID, _NAME_AFTER_COLON)
     if any(m.group(1) not in COMMON_CAPS for rx in names for m in rx.finditer(doc.text, s, e)):
@@ -193,6 +193,8 @@ def _has_target(doc: Doc, si: int) -> bool:
     return bool(lead) and lead.group(1) not in COMMON_CAPS
 
 
+# A team by name: "the Network Engineering team's decision", "the data platform team".
+_A_TEAM = re.compile(r"\bthe\s+(?:[A-Za-z][\w-]*\s+){1,3}team\b", re.I)
 _NAME_AFTER_COLON = re.compile(r"(?<=[:;] )([A-Z][a-z]{2,})\b")
 
 

@@ -566,3 +566,13 @@ def test_a_method_recited_instead_of_a_story_is_gaming():
     g = grade(text, "probe", "senior")
     assert "gaming" in g.flags, (g.score, g.flags)
     assert grade(text, "probe", "senior").score < grade(HONEST_MEDIUM, "probe", "senior").score
+
+
+def test_a_team_named_as_the_root_cause_is_blame():
+    text = (
+        "Checkout calls from one mobile carrier failed for three hours on a Tuesday. To be precise about "
+        "it, the root cause was the Edge Routing team's decision to push a new TLS policy on a Friday "
+        "evening without telling anyone, which is how that team always works. We rolled the policy "
+        "back at 13:40 once we saw the handshake errors."
+    )
+    assert "blame" in grade(text, "probe", "mid").flags
