@@ -31,6 +31,7 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from bot.slack import scheduled
 from bot.slack.pacing import client_pacer
 from bot.store import queue
 from bot.store.db import session_scope
@@ -224,7 +225,9 @@ class Worker:
                 found = find_posted(client, item)
                 if found is not None:
                     log.info("outbox #%d had reached Slack before; not posting it again", item.id)
-                    queue.outbox_sent(self.db, item.id, self.name, ts=found)
+                    if queue.outbox_sent(self.db, item.id, self.name, ts=found,
+                                         then=scheduled.on_sent(item, found)):
+                        scheduled.after_sent(g, client, item)
                     return
             ts = send(client, item)
         except SlackApiError as exc:
@@ -233,8 +236,10 @@ class Worker:
         except Exception as exc:  # a dropped connection, a timeout, a body that is not JSON: outcome unknown
             self._retry(item, exc.__class__.__name__, reached_slack=True)
             return
-        if not queue.outbox_sent(self.db, item.id, self.name, ts=ts):
+        if not queue.outbox_sent(self.db, item.id, self.name, ts=ts, then=scheduled.on_sent(item, ts)):
             log.warning("outbox #%d was sent after its lease had passed to another worker", item.id)
+            return
+        scheduled.after_sent(g, client, item)
 
     def _slack_refused(self, g, item: OutboxItem, exc: SlackApiError) -> None:
         status = getattr(exc.response, "status_code", 200)
@@ -265,7 +270,15 @@ class Worker:
                            reached_slack=reached_slack)
 
     def _terminal(self, g, item: OutboxItem, error: str) -> None:
-        if not queue.outbox_failed(self.db, item.id, self.name, error=error):
+        if not queue.outbox_failed(self.db, item.id, self.name, error=error,
+                                   then=scheduled.on_refused(item, error)):
+            return
+        if scheduled.is_scheduled(item.key):
+            # A scheduled message: its job is turned off and whoever set it up is told (a refusal), or
+            # the operator reads it in the log (an outage outlasting every attempt).
+            if g is not None:
+                scheduled.refused(g, item, SlackApiError(error, _Refusal(200, error)),
+                                  terminal=error in TERMINAL)
             return
         fallback = (g is not None and item.mode != "dm" and item.user_id and error not in WORKSPACE_GONE
                     and not item.key.endswith((":fallback", ":note")))
@@ -356,6 +369,9 @@ class _Refusal:
 
     def __init__(self, status: int, error: str):
         self.status_code, self.data, self.headers = status, {"ok": False, "error": error}, {}
+
+    def get(self, key: str, default=None):
+        return self.data.get(key, default)
 
 
 def start_embedded(g, *, threads: int = 2) -> Worker:

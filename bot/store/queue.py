@@ -289,14 +289,22 @@ def owe(s: Session, *, key: str, workspace: str, conv: str, mode: str, text: str
                      thread_ts=thread_ts, response_url=response_url, text=text, blocks=blocks))
 
 
-def outbox_sent(db: Engine, item_id: int, worker: str, *, ts: str | None) -> bool:
-    """Record that Slack accepted the message. False when the lease had been taken over meanwhile."""
+def outbox_sent(db: Engine, item_id: int, worker: str, *, ts: str | None, then=None) -> bool:
+    """Record that Slack accepted the message. False when the lease had been taken over meanwhile.
+
+    `then(conn)` runs in the same transaction, only when the row was ours: what the delivery settles
+    elsewhere (a daily prompt's ts, which replies to it are matched on) is written with it or not at all."""
     t = OutboxItem.__table__
     with db.begin() as conn:
         result = conn.execute(
             update(t).where(t.c.id == item_id, t.c.status == PENDING, t.c.locked_by == worker)
-            .values(status=SENT, sent_ts=ts, sent_at=utcnow(), locked_until=None, error=None)
+            # Slack has the message now: a copy here would outlive forget-me (a digest names members).
+            # The key is all a later lookup needs.
+            .values(status=SENT, sent_ts=ts, sent_at=utcnow(), locked_until=None, error=None, text="",
+                    blocks=[])
         )
+        if result.rowcount == 1 and then is not None:
+            then(conn)
     return result.rowcount == 1
 
 
@@ -313,14 +321,17 @@ def outbox_retry(db: Engine, item_id: int, worker: str, *, delay: timedelta, err
                      .values(**values))
 
 
-def outbox_failed(db: Engine, item_id: int, worker: str, *, error: str) -> bool:
-    """A terminal error: the entry stops. False when it was not ours to stop."""
+def outbox_failed(db: Engine, item_id: int, worker: str, *, error: str, then=None) -> bool:
+    """A terminal error: the entry stops. False when it was not ours to stop. `then(conn)` as in
+    `outbox_sent`."""
     t = OutboxItem.__table__
     with db.begin() as conn:
         result = conn.execute(
             update(t).where(t.c.id == item_id, t.c.locked_by == worker, t.c.status == PENDING)
             .values(status=FAILED, error=error[:200], locked_until=None)
         )
+        if result.rowcount == 1 and then is not None:
+            then(conn)
     return result.rowcount == 1
 
 
