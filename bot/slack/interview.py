@@ -308,7 +308,13 @@ def _drill(w: Work) -> None:
         # retries: the person hears why and what to do, and asks again; no drill starts behind their back.
         log.info("inbox #%d: could not open the DM for a drill (%s)", w.item.id, slack_error_code(exc))
         problem = explain(exc)
-        w.finish(lambda s: _owe_response(s, w, problem))
+        if p.get("response_url"):
+            w.finish(lambda s: _owe_response(s, w, problem))
+        else:
+            # The Home tab's button has no response_url and the DM is what failed: the Home tab itself
+            # is republished with the reason at the top, so the press is not met with silence.
+            notice = _home_notice(problem)
+            w.finish(lambda s: _owe_home(s, w, notice))
         return
     previous = g.engine.find_active(w.workspace, user, source="dm")
     try:
@@ -334,6 +340,20 @@ def _drill(w: Work) -> None:
         _owe_response(s, w, f"Your drill is waiting in our DM: {question.title}.{clock}")
 
     w.finish(owe)
+
+
+def _home_notice(problem: str) -> str:
+    return (f"*I couldn't start your drill:* I could not open our direct messages. {bk.escape(problem)} "
+            "Once that is fixed, press *Start a drill* again (or type `/gauntlet drill` in any channel).")
+
+
+def _owe_home(s: Session, w: Work, notice: str) -> None:
+    from bot.slack.listeners.events import home_view_for
+
+    view = home_view_for(w.g, w.workspace, w.item.user_id, notice=notice)
+    queue.owe(s, key=f"inbox:{w.item.id}:home", workspace=w.workspace,
+              conv=f"{w.workspace}:home:{w.item.user_id}", mode="home", user_id=w.item.user_id,
+              text=notice, blocks=view["blocks"])
 
 
 def _owe_response(s: Session, w: Work, text: str) -> None:

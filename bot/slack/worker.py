@@ -280,7 +280,8 @@ class Worker:
                 scheduled.refused(g, item, SlackApiError(error, _Refusal(200, error)),
                                   terminal=error in TERMINAL)
             return
-        fallback = (g is not None and item.mode != "dm" and item.user_id and error not in WORKSPACE_GONE
+        fallback = (g is not None and item.mode not in ("dm", "home") and item.user_id
+                    and error not in WORKSPACE_GONE
                     and not item.key.endswith((":fallback", ":note")))
         if not fallback:
             log.error("outbox #%d (%s) to %s in workspace %s stopped: %s; nobody else can be told in Slack",
@@ -316,6 +317,11 @@ def send(client: WebClient, item: OutboxItem) -> str | None:
         client.chat_postEphemeral(channel=item.channel, user=item.user_id, thread_ts=item.thread_ts,
                                   blocks=item.blocks, text=item.text)
         return None
+    if item.mode == "home":
+        # Publishing a Home view replaces the last one: sending it again after an unknown outcome is
+        # harmless, so it is never looked up first.
+        client.views_publish(user_id=item.user_id, view={"type": "home", "blocks": item.blocks})
+        return None
     if item.mode == "response":
         resp = WebhookClient(item.response_url).send(text=item.text, blocks=item.blocks,
                                                       response_type="ephemeral", replace_original=False)
@@ -338,7 +344,7 @@ def send(client: WebClient, item: OutboxItem) -> str | None:
 def find_posted(client: WebClient, item: OutboxItem) -> str | None:
     """The ts of the message an earlier attempt posted for this row, if Slack has it; None if not (or
     for kinds Slack cannot be asked about)."""
-    if item.mode in ("ephemeral", "response"):
+    if item.mode in ("ephemeral", "response", "home"):
         return None
     channel = item.channel
     if item.mode == "dm":

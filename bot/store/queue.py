@@ -100,7 +100,7 @@ class OutboxItem(SQLModel, table=True):
     key: str = Field(unique=True, max_length=200)
     workspace: str = Field(max_length=64)
     conv: str = Field(max_length=200)  # a person's messages in one place go out in order
-    mode: str = Field(max_length=16)  # thread | ephemeral | dm | channel | response
+    mode: str = Field(max_length=16)  # thread | ephemeral | dm | channel | response | home
     channel: str | None = Field(default=None, max_length=64)
     user_id: str | None = Field(default=None, max_length=64)
     thread_ts: str | None = Field(default=None, max_length=32)
