@@ -86,6 +86,30 @@ def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> q
                         event_id=event_id, channel=channel, ts=ts, only_if=only_if)
 
 
+def record_peer_message(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
+    """Put a reply in a peer mock's group-DM thread into the inbox (a worker checks it is the
+    interviewee's); None when it is not a message to act on, or the thread is no peer mock's."""
+    from bot.store.peers import PeerSession
+
+    text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
+    ts, thread_ts = event.get("ts"), event.get("thread_ts")
+    well_formed = isinstance(text, str) and all(isinstance(v, str) and v.strip()
+                                                for v in (user, channel, ts, thread_ts))
+    if event.get("subtype") not in ANSWER_SUBTYPES or event.get("bot_id") or not well_formed:
+        return None
+    text = readable(text)
+    if not text.strip():
+        return None
+    # The session's thread, or one still being opened in this group DM (its ts not written down yet:
+    # the worker waits for it, as for a daily prompt's).
+    session = exists().where(PeerSession.workspace == workspace, PeerSession.channel == channel,
+                             (PeerSession.thread_ts == thread_ts) | (PeerSession.thread_ts.is_(None)))
+    payload = {"text": text, "user": user, "channel": channel, "ts": ts, "thread_ts": thread_ts}
+    return queue.record(g.db, kind="peer", workspace=workspace, user_id=user,
+                        conv=thread_conv(workspace, channel, thread_ts, user), payload=payload,
+                        event_id=event_id, channel=channel, ts=ts, only_if=session)
+
+
 def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
     message, previous = event.get("message") or {}, event.get("previous_message") or {}
     user, channel, ts = message.get("user"), event.get("channel"), message.get("ts")
@@ -144,6 +168,10 @@ def process(g, item: InboxItem, worker: str) -> None:
         _thread_answer(work)
     elif item.kind == "drill":
         _drill(work)
+    elif item.kind == "peer":
+        from bot.slack.peers import take_answer
+
+        take_answer(work)
     else:
         raise ValueError(f"unknown inbox kind {item.kind!r}")
 
