@@ -168,6 +168,8 @@ def process(g, item: InboxItem, worker: str) -> None:
         _thread_answer(work)
     elif item.kind == "drill":
         _drill(work)
+    elif item.kind == "received":
+        _received(work)
     elif item.kind == "peer":
         from bot.slack.peers import take_answer
 
@@ -248,6 +250,80 @@ def _dm_answer(w: Work) -> None:
                                        blocks=bk.sections(NO_DRILL), text="No drill is running."))
         return
     _take(w, target.id, where)
+
+
+def adopt_received(g) -> int:
+    """Answers the synchronous path before the inbox recorded and never graded (the process died
+    between the two) are taken into the inbox, one row each (`received:<answer id>`, so however many
+    processes start at once, each is taken once); a worker grades each once and owes its reply.
+    Answers recorded through the inbox are left alone: their own row is still there to be retried.
+    Returns how many rows this call added."""
+    from sqlalchemy import and_, or_, select
+
+    from bot.store.models import Interview
+
+    a, i = Answer.__table__, InboxItem.__table__
+    covered = exists().where(or_(
+        and_(a.c.event_id.is_not(None), i.c.event_id == a.c.event_id),
+        and_(i.c.workspace == a.c.workspace, i.c.channel == a.c.channel, i.c.ts == a.c.message_ts)))
+    with g.db.connect() as conn:
+        rows = conn.execute(
+            select(a.c.id, a.c.workspace, Interview.user_id, Interview.source, Interview.channel,
+                   Interview.thread_ts)
+            .join(Interview, Interview.id == a.c.interview_id)
+            .where(a.c.status == "received", ~covered).order_by(a.c.id)).all()
+    added = 0
+    for answer_id, workspace, user, source, channel, thread_ts in rows:
+        in_thread = source in ("thread", "peer") and channel and thread_ts
+        conv = thread_conv(workspace, channel, thread_ts, user) if in_thread else dm_conv(workspace, user)
+        recorded = queue.record(g.db, kind="received", workspace=workspace, user_id=user, conv=conv,
+                                payload={"answer_id": answer_id}, event_id=f"received:{answer_id}")
+        added += bool(recorded is not None and recorded.new)
+    if added:
+        log.info("took %d answer(s) recorded before the inbox, never graded, into the inbox", added)
+    return added
+
+
+def _received(w: Work) -> None:
+    """Grade an answer recorded before the inbox (`adopt_received`) and owe its reply where the
+    interview's replies go."""
+    from bot.store.models import Answer as AnswerRow
+
+    g = w.g
+    with Session(g.db) as s:
+        answer = s.get(AnswerRow, w.p["answer_id"])
+    if answer is None or answer.status != "received":
+        w.finish()  # graded meanwhile, or forgotten
+        return
+    interview = g.engine.get(answer.interview_id)
+    user = interview.user_id
+    if interview.source == "peer":
+        from sqlmodel import select as sm_select
+
+        from bot.slack import peers as peer_slack
+        from bot.store.peers import PeerSession
+
+        with Session(g.db) as s:
+            session = s.exec(sm_select(PeerSession).where(PeerSession.interview_id == interview.id)).first()
+        if session is None:
+            w.finish()
+            return
+        then = peer_slack.replies_owed(w, session, channel=interview.channel, thread_ts=interview.thread_ts,
+                                       user=user)
+    else:
+        if interview.source == "thread":
+            where = {"mode": _feedback_mode(g, w.workspace, interview.channel), "channel": interview.channel,
+                     "thread_ts": interview.thread_ts, "user": user, "mention": True}
+        else:  # a drill in the DM (own or a cohort's)
+            where = {"mode": "thread", "channel": interview.channel, "thread_ts": None, "user": user,
+                     "mention": False}
+
+        def then(s: Session, turn: Turn) -> None:
+            owe_turn(s, w, turn, **where)
+            w.done(s)
+
+    if g.engine.grade_answer(answer.id, then=then).duplicate:
+        w.finish()
 
 
 def _thread_answered_in_dm(g, workspace: str, user: str):

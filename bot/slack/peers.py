@@ -154,6 +154,32 @@ def take_answer(w) -> None:
                                        thread_ts=thread_ts, user=user, blocks=bk.sections(text),
                                        text="This turn is over."))
         return
+    then = replies_owed(w, session, channel=channel, thread_ts=thread_ts, user=user)
+    text = p["text"]
+    command = text.strip().lower().lstrip("!/")
+    if command in COMMANDS:
+        try:
+            getattr(g.engine, command)(session.interview_id, then=then)
+        except InterviewError:
+            w.finish()  # the turn ended meanwhile: nothing left to skip or stop
+        return
+    answer_id = g.engine.record_answer(session.interview_id, text, event_id=w.item.event_id,
+                                       message_ts=p.get("ts"))
+    if answer_id is None:  # recorded by an earlier attempt at this row
+        answer = g.engine.answer_for_event(w.item.event_id) if w.item.event_id else None
+        if answer is None:
+            raise RuntimeError(f"inbox #{w.item.id}: answer neither new nor on record")
+        answer_id = answer.id
+    if g.engine.grade_answer(answer_id, then=then).duplicate:
+        w.finish()  # graded before: its replies were committed with that grade
+
+
+def replies_owed(w, session, *, channel: str, thread_ts: str, user: str):
+    """The `then` of a peer turn's step: what its thread is owed (never the grade, which waits for the
+    interviewer's rating), written with the step and the inbox row marked done."""
+    from bot.slack.interview import owe_message
+
+    g = w.g
     more = session.turn + 1 < peers.turns_in_group(g.db, session.group_id)
 
     def then(s, turn: Turn) -> None:
@@ -178,23 +204,7 @@ def take_answer(w) -> None:
                         blocks=pb.turn_over_blocks(session.group_id, more=more))
         w.done(s)
 
-    text = p["text"]
-    command = text.strip().lower().lstrip("!/")
-    if command in COMMANDS:
-        try:
-            getattr(g.engine, command)(session.interview_id, then=then)
-        except InterviewError:
-            w.finish()  # the turn ended meanwhile: nothing left to skip or stop
-        return
-    answer_id = g.engine.record_answer(session.interview_id, text, event_id=w.item.event_id,
-                                       message_ts=p.get("ts"))
-    if answer_id is None:  # recorded by an earlier attempt at this row
-        answer = g.engine.answer_for_event(w.item.event_id) if w.item.event_id else None
-        if answer is None:
-            raise RuntimeError(f"inbox #{w.item.id}: answer neither new nor on record")
-        answer_id = answer.id
-    if g.engine.grade_answer(answer_id, then=then).duplicate:
-        w.finish()  # graded before: its replies were committed with that grade
+    return then
 
 
 def on_group_message(g, client: WebClient, *, workspace: str, event: dict) -> None:

@@ -96,6 +96,14 @@ class Worker:
 
     def start(self) -> Worker:
         if not self._running:
+            g = self._g()
+            try:
+                from bot.slack.interview import adopt_received
+
+                adopt_received(g)  # answers an older version recorded and never graded
+            except DBAPIError as exc:
+                log.warning("could not look for answers left ungraded by an older version (%s); the next "
+                            "start looks again", exc.__class__.__name__)
             for n in range(self.threads):
                 t = threading.Thread(target=self._loop, name=f"gauntlet-worker-{n}", daemon=True)
                 t.start()
