@@ -215,7 +215,7 @@ def _serve_http(args: argparse.Namespace, settings) -> int:
         from bot.slack.app import build_app
         from bot.store.db import make_engine
 
-        db = make_engine(settings.database_url)
+        db = make_engine(settings.database_url, checkpoints=False)
         app = build_app(settings, db=db, worker_threads=0)
         # Before the first request, not during it: the ORM's mappers and a first pooled connection.
         configure_mappers()

@@ -17,19 +17,30 @@ from bot.slack.text import readable
 log = logging.getLogger("gauntlet.slack")
 
 
+def records(body: dict) -> bool:
+    """Whether this message event is put on record (answers, edits, peer-thread replies), as opposed to
+    one the listener handles (a top-level group-DM message)."""
+    event = body.get("event") or {}
+    if event.get("channel_type") == "mpim" and event.get("subtype") != "message_changed":
+        return bool(event.get("thread_ts") and event["thread_ts"] != event.get("ts"))
+    return True
+
+
+def record_event(g, body: dict, workspace: str):
+    """Write a message event to the inbox (`records(body)` is true); None when it is nothing to act on."""
+    event = body.get("event") or {}
+    peer_reply = event.get("channel_type") == "mpim" and event.get("subtype") != "message_changed"
+    record = interview.record_peer_message if peer_reply else interview.record_message
+    return record(g, workspace=workspace, event=event, event_id=body.get("event_id"))
+
+
 def record_first(body: dict, context: BoltContext, client: WebClient, next) -> BoltResponse | None:
     """Write the message to the inbox before the acknowledgement; say "send it again" when we cannot."""
-    event = body.get("event") or {}
     workspace = context.team_id or body.get("team_id") or ""
-    peer_reply = False
-    if event.get("channel_type") == "mpim" and event.get("subtype") != "message_changed":
-        if not (event.get("thread_ts") and event["thread_ts"] != event.get("ts")):
-            return next()  # a top-level group-DM message: at most a pointer to the turn's thread
-        peer_reply = True  # a reply in a peer mock's thread: an answer, on record like any other
+    if not records(body):
+        return next()  # a top-level group-DM message: at most a pointer to the turn's thread
     try:
-        record = interview.record_peer_message if peer_reply else interview.record_message
-        recorded = record(context["gauntlet"], workspace=workspace, event=event,
-                          event_id=body.get("event_id"))
+        recorded = record_event(context["gauntlet"], body, workspace)
     except Exception as exc:
         if not is_database_outage(exc):
             raise
