@@ -49,7 +49,7 @@ def fast_inbox(app: App):
     from slack_bolt.request.internals import extract_team_id
     from slack_sdk.signature import SignatureVerifier
 
-    from bot.slack.listeners.messages import record_event, records
+    from bot.slack.listeners import messages
 
     g = getattr(app, "gauntlet", None)
     secret = getattr(app, "_signing_secret", None) or ""
@@ -74,10 +74,10 @@ def fast_inbox(app: App):
         if not isinstance(payload, dict) or payload.get("type") != "event_callback":
             return False
         event = payload.get("event")
-        if not isinstance(event, dict) or event.get("type") != "message" or not records(payload):
+        if not isinstance(event, dict) or event.get("type") != "message" or not messages.records(payload):
             return False
         try:
-            record_event(g, payload, extract_team_id(payload) or "")
+            messages.record_event(g, payload, extract_team_id(payload) or "")
         except Exception:
             return False  # Bolt's path tries again, and tells the person or logs the bug
         g.wake()
