@@ -104,6 +104,8 @@ class Worker:
             except DBAPIError as exc:
                 log.warning("could not look for answers left ungraded by an older version (%s); the next "
                             "start looks again", exc.__class__.__name__)
+            except Exception:  # never keeps the worker from starting: the next start looks again
+                log.exception("could not take answers left ungraded by an older version into the inbox")
             for n in range(self.threads):
                 t = threading.Thread(target=self._loop, name=f"gauntlet-worker-{n}", daemon=True)
                 t.start()
