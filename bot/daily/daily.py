@@ -64,7 +64,7 @@ class DailyPostResult:
     workspace: str
     channel: str
     day: date
-    status: str  # posted | already_posted | failed
+    status: str  # posted | queued (owed, delivered later) | already_posted | failed
     prompt: PromptLike | None = None
     message_ts: str | None = None
     late: bool = False
@@ -84,6 +84,9 @@ class DailyPostResult:
             late = " (late: the scheduled time was missed)" if self.late else ""
             pid = f" ({self.prompt.id})" if self.prompt is not None else ""
             return f"Posted {what}{pid} to {where}{late}."
+        if self.status == "queued":
+            what = "an extra prompt" if self.extra else f"the prompt for {self.day.isoformat()}"
+            return f"Sending {what} to {where}{' (late)' if self.late else ''}."
         if self.status == "already_posted":
             return (
                 f"The prompt for {self.day.isoformat()} was already posted to {where}; "
@@ -216,6 +219,8 @@ def post_daily_prompt(
 
 def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, late: bool) -> DailyPostResult:
     base = {"workspace": post.workspace, "channel": post.channel, "day": post.day, "extra": post.slot > 0}
+    if getattr(poster, "owe", None) is not None:
+        return _owe(db, content, post, poster, late=late, base=base)
     prompt = None
     try:
         with Session(db) as s:
@@ -240,6 +245,23 @@ def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, l
         s.add(PromptUse(workspace=post.workspace, channel=post.channel, prompt_id=prompt.id, cycle=cycle,
                         daily_post_id=post.id))
     return DailyPostResult(**base, status="posted", prompt=prompt, message_ts=ts, late=late)
+
+
+def _owe(db: Engine, content: HasPrompts, post: DailyPost, poster, *, late: bool,
+         base: dict) -> DailyPostResult:
+    """A poster with `owe(session, post, prompt)` records the post as owed, in the transaction that
+    chooses the prompt; whoever delivers it later marks the row posted with its ts (it stays `claimed`
+    until then, so a reply racing the delivery waits for it)."""
+    with session_scope(db) as s:
+        prompt, cycle = _choose(s, content, post.workspace, post.channel)
+        row = s.get(DailyPost, post.id)
+        assert row is not None
+        row.prompt_id, row.late = prompt.id, late
+        s.add(row)
+        s.add(PromptUse(workspace=post.workspace, channel=post.channel, prompt_id=prompt.id, cycle=cycle,
+                        daily_post_id=post.id))
+        poster.owe(s, row, prompt)
+    return DailyPostResult(**base, status="queued", prompt=prompt, late=late)
 
 
 def _mark_failed(db: Engine, post_id: int | None, error: str) -> None:

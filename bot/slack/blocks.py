@@ -313,9 +313,14 @@ def drill_button(round_id: str | None = None) -> ButtonElement:
                          value=round_id or "full", style="primary")
 
 
-def home_view(*, stats: PersonStats, recent: Sequence[Scorecard], board: Sequence[BoardRow]) -> dict:
-    """The App Home tab: stats, recent scorecards, a drill button and this week's leaderboard."""
+def home_view(*, stats: PersonStats, recent: Sequence[Scorecard], board: Sequence[BoardRow],
+              notice: str | None = None) -> dict:
+    """The App Home tab: stats, recent scorecards, a drill button and this week's leaderboard. A
+    `notice` (mrkdwn we composed) goes at the top: why the last button press did nothing, and what to do."""
     blocks: list[Block] = [header("Incident Gauntlet")]
+    if notice:
+        blocks += sections(f":warning: {notice}")
+        blocks.append(DividerBlock())
     blocks += stats_blocks(stats)
     blocks.append(ActionsBlock(elements=[drill_button()]))
     blocks.append(DividerBlock())

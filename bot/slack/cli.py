@@ -215,7 +215,7 @@ def _serve_http(args: argparse.Namespace, settings) -> int:
         from bot.slack.app import build_app
         from bot.store.db import make_engine
 
-        db = make_engine(settings.database_url)
+        db = make_engine(settings.database_url, checkpoints=False)
         app = build_app(settings, db=db, worker_threads=0)
         # Before the first request, not during it: the ORM's mappers and a first pooled connection.
         configure_mappers()
@@ -279,10 +279,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _start_scheduler(g, client):
     from bot.daily.scheduler import PromptScheduler
     from bot.slack.cohorts import schedule_jobs as schedule_cohort_jobs
-    from bot.slack.interview import scheduled_poster
+    from bot.slack.scheduled import OutboxPoster
 
-    # Each prompt goes out with its workspace's client; a channel that refuses for good turns off.
-    poster = scheduled_poster(g)
+    # Each prompt is owed through the outbox and delivered by a worker with its workspace's client; a
+    # channel that refuses for good turns off and whoever set the schedule is told.
+    poster = OutboxPoster(g)
     scheduler = PromptScheduler(g.db, g.engine.content, poster)
     # Cohort drills, reminders and digests ride on the same scheduler, every minute.
     schedule_cohort_jobs(scheduler.scheduler, g, client)

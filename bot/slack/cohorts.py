@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -28,7 +26,7 @@ from bot.cohorts.cohorts import (
     DueDrill,
     DueReminder,
 )
-from bot.cohorts.digest import build_digest, render_chart
+from bot.cohorts.digest import build_digest
 from bot.cohorts.export import export_cohort
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
@@ -338,22 +336,20 @@ def _client(g, default: WebClient, workspace: str) -> WebClient:
 
 
 def send_due_drills(g, default_client: WebClient, *, now: datetime) -> list[DueDrill]:
-    """Start and DM every drill whose local time has come; returns the drills sent.
+    """Start every drill whose local time has come and owe its question (through the outbox, in the
+    transaction that marks the drill sent); returns the drills owed.
 
-    A drill whose message fails stays claimed but unsent, so the domain hands it out again later."""
+    A drill whose DM cannot be opened for a passing reason stays claimed but unsent, so the domain
+    hands it out again later; one Slack refuses for good turns the member's drills off."""
+    from bot.slack import scheduled
+    from bot.store.db import session_scope
+
     labels = rubric_from(None).labels
     sent = []
     for due in cohorts.due_drills(g.db, now, content=g.engine.content):
         try:
             client = _client(g, default_client, due.workspace)
             dm = open_dm(client, due.user_id)
-            previous = g.engine.find_active(due.workspace, due.user_id, source=SOURCE)
-            question = g.engine.start(workspace=due.workspace, user_id=due.user_id, source=SOURCE,
-                                      only_round=due.target_round, channel=dm)
-            if previous is not None:
-                g.engine.stop(previous.id)  # the new drill replaces an unanswered older one
-            post(client, channel=dm, blocks=cb.drill_blocks(question, due, labels),
-                 text=cb.drill_text(question, due.cohort))
         except (*SLACK_FAILURES, NotInstalled) as exc:
             if is_terminal(exc):
                 lifecycle.drill_refused(g.db, g.client_for, due.workspace, due.cohort, due.user_id, exc)
@@ -361,13 +357,26 @@ def send_due_drills(g, default_client: WebClient, *, now: datetime) -> list[DueD
                 log.warning("cohort drill for %s not sent, will retry: %s", due.user_id,
                             slack_error_code(exc))
             continue
-        cohorts.mark_drill_sent(g.db, due.drill_id, interview_id=question.interview_id, now=now)
+        previous = g.engine.find_active(due.workspace, due.user_id, source=SOURCE)
+        question = g.engine.start(workspace=due.workspace, user_id=due.user_id, source=SOURCE,
+                                  only_round=due.target_round, channel=dm)
+        if previous is not None:
+            g.engine.stop(previous.id)  # the new drill replaces an unanswered older one
+        with session_scope(g.db) as s:
+            scheduled.owe_drill(s, drill_id=due.drill_id, workspace=due.workspace, user=due.user_id, dm=dm,
+                                interview_id=question.interview_id,
+                                blocks=cb.drill_blocks(question, due, labels),
+                                text=cb.drill_text(question, due.cohort), now=now)
         sent.append(due)
+    _wake(g)
     return sent
 
 
 def send_reminders(g, default_client: WebClient, *, now: datetime) -> list[DueReminder]:
-    """One nudge per drill still unanswered after the cohort's reminder delay."""
+    """One nudge per drill still unanswered after the cohort's reminder delay, owed through the outbox."""
+    from bot.slack import scheduled
+    from bot.store.db import session_scope
+
     sent = []
     for due in cohorts.due_reminders(g.db, now):
         if due.interview_id is None:
@@ -376,49 +385,40 @@ def send_reminders(g, default_client: WebClient, *, now: datetime) -> list[DueRe
         if interview.status != "active":
             continue  # stopped by the member or replaced by a newer drill: nothing to nudge
         question = g.engine.current_question(interview.id)
-        try:
-            client = _client(g, default_client, due.workspace)
-            post(client, channel=interview.channel or open_dm(client, due.user_id),
-                 blocks=cb.reminder_blocks(question, due.cohort), text=f"Reminder: {question.title}")
-        except (*SLACK_FAILURES, NotInstalled) as exc:
-            if is_terminal(exc):
-                lifecycle.drill_refused(g.db, g.client_for, due.workspace, due.cohort, due.user_id, exc)
-            else:
-                log.warning("cohort reminder for %s failed: %s", due.user_id, slack_error_code(exc))
-            continue
+        with session_scope(g.db) as s:
+            scheduled.owe_reminder(s, drill_id=due.drill_id, workspace=due.workspace, user=due.user_id,
+                                   channel=interview.channel, blocks=cb.reminder_blocks(question, due.cohort),
+                                   text=f"Reminder: {question.title}")
         sent.append(due)
+    _wake(g)
     return sent
 
 
 def send_digests(g, default_client: WebClient, *, now: datetime) -> list[DueDigest]:
-    """Each manager's weekly digest in their DM: Block Kit summary, then the chart as a PNG upload."""
+    """Each manager's weekly digest, owed to their DM through the outbox in the transaction that marks
+    it sent: the Block Kit summary, then (once it is delivered) the chart as a PNG upload."""
+    from bot.slack import scheduled
+    from bot.store.db import session_scope
+
     sent = []
     for due in cohorts.due_digests(g.db, now):
         try:
             data = build_digest(g.db, due.workspace, due.cohort, now=now)
-            client = _client(g, default_client, due.workspace)
-            dm = open_dm(client, due.manager_id)
-            post(client, channel=dm, blocks=cb.digest_blocks(data), text=cb.digest_text(data))
-            with tempfile.TemporaryDirectory(prefix="gauntlet-chart-") as tmp:
-                png = render_chart(data, Path(tmp) / "chart.png").read_bytes()
-            client.files_upload_v2(
-                channel=dm, content=png, filename=f"{data.cohort}-{due.week_start:%Y-%m-%d}.png",
-                title=f"Cohort {data.cohort}: rubric dimensions per week",
-                alt_txt=f"Line chart of each rubric dimension's weekly average for cohort {data.cohort}",
-            )
-        except (*SLACK_FAILURES, NotInstalled, CohortError) as exc:
-            if is_terminal(exc):
-                lifecycle.digest_refused(g.db, g.client_for, due.workspace, due.cohort, due.manager_id, exc)
-            elif not isinstance(exc, CohortError):
-                # Not lost: the claim is released so the next run (a minute later) sends it again.
-                cohorts.release_digest(g.db, due.digest_id)
-            if not is_terminal(exc):
-                log.warning("digest of %s for %s failed: %s", due.cohort, due.manager_id,
-                            slack_error_code(exc) or exc.__class__.__name__)
+        except CohortError as exc:
+            log.warning("digest of %s for %s failed: %s", due.cohort, due.manager_id, exc.__class__.__name__)
             continue
-        cohorts.mark_digest_sent(g.db, due.digest_id, now=now)
+        with session_scope(g.db) as s:
+            scheduled.owe_digest(s, digest_id=due.digest_id, workspace=due.workspace, manager=due.manager_id,
+                                 blocks=cb.digest_blocks(data), text=cb.digest_text(data), now=now)
         sent.append(due)
+    _wake(g)
     return sent
+
+
+def _wake(g) -> None:
+    wake = getattr(g, "wake", None)
+    if wake is not None:
+        wake()  # an in-process worker delivers what was just owed now, not at its next poll
 
 
 def run_cohort_jobs(g, client: WebClient, *, now: datetime | None = None) -> None:

@@ -26,6 +26,7 @@ from bot.pipeline import queue
 from bot.pipeline.queue import InboxItem
 from bot.slack import blocks as bk
 from bot.slack.errors import explain, is_terminal, slack_error_code
+from bot.slack.owed import dm_conv, owe_message, thread_conv
 from bot.slack.post import open_dm, post
 from bot.slack.text import readable
 from bot.store.channels import as_utc
@@ -41,14 +42,6 @@ FILES_NOT_GRADED = ("I grade the words of your message only: the file you attach
 FILE_ONLY = ("I can't grade a file on its own: type your answer as a message here (the file was not read).")
 # A reply also sent to the channel, and a reply with a file attached, are still the person's answer.
 ANSWER_SUBTYPES = (None, "thread_broadcast", "file_share")
-
-
-def dm_conv(workspace: str, user: str) -> str:
-    return f"{workspace}:dm:{user}"
-
-
-def thread_conv(workspace: str, channel: str, thread_ts: str, user: str) -> str:
-    return f"{workspace}:{channel}:{thread_ts}:{user}"
 
 
 # ---- before the 200: the inbox ------------------------------------------------------------------------
@@ -85,6 +78,30 @@ def record_message(g, *, workspace: str, event: dict, event_id: str | None) -> q
         return None  # a top-level message
     return queue.record(g.db, kind="answer", workspace=workspace, user_id=user, conv=conv, payload=payload,
                         event_id=event_id, channel=channel, ts=ts, only_if=only_if)
+
+
+def record_peer_message(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
+    """Put a reply in a peer mock's group-DM thread into the inbox (a worker checks it is the
+    interviewee's); None when it is not a message to act on, or the thread is no peer mock's."""
+    from bot.store.peers import PeerSession
+
+    text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
+    ts, thread_ts = event.get("ts"), event.get("thread_ts")
+    well_formed = isinstance(text, str) and all(isinstance(v, str) and v.strip()
+                                                for v in (user, channel, ts, thread_ts))
+    if event.get("subtype") not in ANSWER_SUBTYPES or event.get("bot_id") or not well_formed:
+        return None
+    text = readable(text)
+    if not text.strip():
+        return None
+    # The session's thread, or one still being opened in this group DM (its ts not written down yet:
+    # the worker waits for it, as for a daily prompt's).
+    session = exists().where(PeerSession.workspace == workspace, PeerSession.channel == channel,
+                             (PeerSession.thread_ts == thread_ts) | (PeerSession.thread_ts.is_(None)))
+    payload = {"text": text, "user": user, "channel": channel, "ts": ts, "thread_ts": thread_ts}
+    return queue.record(g.db, kind="peer", workspace=workspace, user_id=user,
+                        conv=thread_conv(workspace, channel, thread_ts, user), payload=payload,
+                        event_id=event_id, channel=channel, ts=ts, only_if=session)
 
 
 def _record_edit(g, *, workspace: str, event: dict, event_id: str | None) -> queue.Recorded | None:
@@ -145,6 +162,12 @@ def process(g, item: InboxItem, worker: str) -> None:
         _thread_answer(work)
     elif item.kind == "drill":
         _drill(work)
+    elif item.kind == "received":
+        _received(work)
+    elif item.kind == "peer":
+        from bot.slack.peers import take_answer
+
+        take_answer(work)
     else:
         raise ValueError(f"unknown inbox kind {item.kind!r}")
 
@@ -221,6 +244,80 @@ def _dm_answer(w: Work) -> None:
                                        blocks=bk.sections(NO_DRILL), text="No drill is running."))
         return
     _take(w, target.id, where)
+
+
+def adopt_received(g) -> int:
+    """Answers the synchronous path before the inbox recorded and never graded (the process died
+    between the two) are taken into the inbox, one row each (`received:<answer id>`, so however many
+    processes start at once, each is taken once); a worker grades each once and owes its reply.
+    Answers recorded through the inbox are left alone: their own row is still there to be retried.
+    Returns how many rows this call added."""
+    from sqlalchemy import and_, or_, select
+
+    from bot.store.models import Interview
+
+    a, i = Answer.__table__, InboxItem.__table__
+    covered = exists().where(or_(
+        and_(a.c.event_id.is_not(None), i.c.event_id == a.c.event_id),
+        and_(i.c.workspace == a.c.workspace, i.c.channel == a.c.channel, i.c.ts == a.c.message_ts)))
+    with g.db.connect() as conn:
+        rows = conn.execute(
+            select(a.c.id, a.c.workspace, Interview.user_id, Interview.source, Interview.channel,
+                   Interview.thread_ts)
+            .join(Interview, Interview.id == a.c.interview_id)
+            .where(a.c.status == "received", ~covered).order_by(a.c.id)).all()
+    added = 0
+    for answer_id, workspace, user, source, channel, thread_ts in rows:
+        in_thread = source in ("thread", "peer") and channel and thread_ts
+        conv = thread_conv(workspace, channel, thread_ts, user) if in_thread else dm_conv(workspace, user)
+        recorded = queue.record(g.db, kind="received", workspace=workspace, user_id=user, conv=conv,
+                                payload={"answer_id": answer_id}, event_id=f"received:{answer_id}")
+        added += bool(recorded is not None and recorded.new)
+    if added:
+        log.info("took %d answer(s) recorded before the inbox, never graded, into the inbox", added)
+    return added
+
+
+def _received(w: Work) -> None:
+    """Grade an answer recorded before the inbox (`adopt_received`) and owe its reply where the
+    interview's replies go."""
+    from bot.store.models import Answer as AnswerRow
+
+    g = w.g
+    with Session(g.db) as s:
+        answer = s.get(AnswerRow, w.p["answer_id"])
+    if answer is None or answer.status != "received":
+        w.finish()  # graded meanwhile, or forgotten
+        return
+    interview = g.engine.get(answer.interview_id)
+    user = interview.user_id
+    if interview.source == "peer":
+        from sqlmodel import select as sm_select
+
+        from bot.slack import peers as peer_slack
+        from bot.store.peers import PeerSession
+
+        with Session(g.db) as s:
+            session = s.exec(sm_select(PeerSession).where(PeerSession.interview_id == interview.id)).first()
+        if session is None:
+            w.finish()
+            return
+        then = peer_slack.replies_owed(w, session, channel=interview.channel, thread_ts=interview.thread_ts,
+                                       user=user)
+    else:
+        if interview.source == "thread":
+            where = {"mode": _feedback_mode(g, w.workspace, interview.channel), "channel": interview.channel,
+                     "thread_ts": interview.thread_ts, "user": user, "mention": True}
+        else:  # a drill in the DM (own or a cohort's)
+            where = {"mode": "thread", "channel": interview.channel, "thread_ts": None, "user": user,
+                     "mention": False}
+
+        def then(s: Session, turn: Turn) -> None:
+            owe_turn(s, w, turn, **where)
+            w.done(s)
+
+    if g.engine.grade_answer(answer.id, then=then).duplicate:
+        w.finish()
 
 
 def _thread_answered_in_dm(g, workspace: str, user: str):
@@ -309,7 +406,13 @@ def _drill(w: Work) -> None:
         # retries: the person hears why and what to do, and asks again; no drill starts behind their back.
         log.info("inbox #%d: could not open the DM for a drill (%s)", w.item.id, slack_error_code(exc))
         problem = explain(exc)
-        w.finish(lambda s: _owe_response(s, w, problem))
+        if p.get("response_url"):
+            w.finish(lambda s: _owe_response(s, w, problem))
+        else:
+            # The Home tab's button has no response_url and the DM is what failed: the Home tab itself
+            # is republished with the reason at the top, so the press is not met with silence.
+            notice = _home_notice(problem)
+            w.finish(lambda s: _owe_home(s, w, notice))
         return
     previous = g.engine.find_active(w.workspace, user, source="dm")
     try:
@@ -337,6 +440,20 @@ def _drill(w: Work) -> None:
     w.finish(owe)
 
 
+def _home_notice(problem: str) -> str:
+    return (f"*I couldn't start your drill:* I could not open our direct messages. {bk.escape(problem)} "
+            "Once that is fixed, press *Start a drill* again (or type `/gauntlet drill` in any channel).")
+
+
+def _owe_home(s: Session, w: Work, notice: str) -> None:
+    from bot.slack.listeners.events import home_view_for
+
+    view = home_view_for(w.g, w.workspace, w.item.user_id, notice=notice)
+    queue.owe(s, key=f"inbox:{w.item.id}:home", workspace=w.workspace,
+              conv=f"{w.workspace}:home:{w.item.user_id}", mode="home", user_id=w.item.user_id,
+              text=notice, blocks=view["blocks"])
+
+
 def _owe_response(s: Session, w: Work, text: str) -> None:
     url = w.p.get("response_url")
     if url:
@@ -347,15 +464,6 @@ def _owe_response(s: Session, w: Work, text: str) -> None:
 
 
 # ---- what is owed -------------------------------------------------------------------------------------
-
-def owe_message(s: Session, w: Work, *, key: str, mode: str, channel: str, thread_ts: str | None, user: str,
-                blocks, text: str) -> None:
-    """Owe one rendered message (split at Slack's 50 blocks) to `user` where `mode` says."""
-    conv = dm_conv(w.workspace, user) if mode == "dm" else f"{w.workspace}:{channel}:{thread_ts or ''}:{user}"
-    for n, chunk in enumerate(bk.messages(blocks)):
-        queue.owe(s, key=key if n == 0 else f"{key}#{n}", workspace=w.workspace, conv=conv, mode=mode,
-                  channel=channel, thread_ts=thread_ts, user_id=user, text=text, blocks=chunk)
-
 
 def owe_turn(s: Session, w: Work, turn: Turn, *, mode: str, channel: str, thread_ts: str | None, user: str,
              mention: bool) -> None:

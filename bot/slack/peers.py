@@ -8,7 +8,6 @@ session are never posted before the interviewer has rated the round.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
@@ -17,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.cohorts import cohorts, peers
 from bot.cohorts.cohorts import CohortCommandError, CohortError
 from bot.cohorts.peers import DuePairing, PeerError
-from bot.interview.engine import COMMANDS, Turn
+from bot.interview.engine import COMMANDS, InterviewError, Turn
 from bot.rubric.config import rubric_from
 from bot.slack import blocks as bk
 from bot.slack import peer_blocks as pb
@@ -118,64 +117,94 @@ def on_start(ack, body: dict, action: dict, context, client: WebClient) -> None:
 
 
 # ---- answers in the group DM thread ---------------------------------------------------------------------
-# Peer sessions are handled in the request's listener (after the acknowledgement), not through the
-# inbox: an interviewer is watching the thread live and asks again if an answer goes missing.
+# A reply in a session's thread goes through the inbox like any answer (`bot.slack.interview`): on record
+# before the acknowledgement, taken by one worker, graded once, and what the thread is owed is written to
+# the outbox in the grading transaction. A crash or a second replica neither loses nor doubles it.
 
-_LOCKS = [threading.Lock() for _ in range(64)]
-
-
-def _lock(*key: str | None) -> threading.Lock:
-    return _LOCKS[hash(key) % len(_LOCKS)]
+class SessionNotReady(Exception):
+    """A reply arrived before its session's thread ts was written down: tried again in a moment."""
 
 
-def _take(g, interview_id: int, text: str, *, event_id: str | None, message_ts: str | None) -> Turn:
-    if text.strip().lower().lstrip("!/") in COMMANDS:
-        return g.engine.handle(interview_id, text, event_id=event_id, message_ts=message_ts)
-    answer_id = g.engine.record_answer(interview_id, text, event_id=event_id, message_ts=message_ts)
-    if answer_id is None:
-        return Turn(interview_id=interview_id, duplicate=True)
-    return g.engine.grade_answer(answer_id)
+def take_answer(w) -> None:
+    """Handle a claimed reply in a peer mock's thread. Only the interviewee's replies are answers; the
+    interviewer's questions and chat are left alone."""
+    from bot.slack.owed import owe_message
 
-
-def on_thread_message(g, client: WebClient, *, workspace: str, event: dict, event_id: str | None) -> bool:
-    """Take a reply in a peer session's thread. Returns False for threads that are not peer sessions.
-
-    Only the interviewee's replies are answers; the interviewer's questions and chat are left alone."""
-    channel, thread_ts, user = event["channel"], event.get("thread_ts"), event["user"]
-    if not thread_ts:
-        return False
-    session = peers.session_in_thread(g.db, workspace, channel, thread_ts)
+    g, p = w.g, w.p
+    channel, thread_ts, user = p["channel"], p["thread_ts"], p["user"]
+    session = peers.session_in_thread(g.db, w.workspace, channel, thread_ts)
     if session is None:
-        return False
+        opening = peers.open_session_for(g.db, w.workspace, channel, user)
+        if opening is not None and opening.thread_ts is None:
+            raise SessionNotReady(f"inbox #{w.item.id}: the turn's thread is still being opened")
+        w.finish()  # a thread that is no peer mock's
+        return
     if user != session.user_id or session.interview_id is None:
-        return True
+        w.finish()
+        return
     peers.accept(g.db, session.group_id, user)  # answering in the session accepts the pairing
-    with _lock(workspace, user, channel, thread_ts):
-        interview = g.engine.get(session.interview_id)
-        if interview.status != "active":
-            if not (event_id and g.engine.seen_event(event_id)):
-                post_ephemeral(client, channel=channel, user=user, thread_ts=thread_ts,
-                               blocks=bk.sections("This turn is over; the next one starts with Start."),
-                               text="This turn is over.")
-            return True
-        turn = _take(g, session.interview_id, event["text"], event_id=event_id, message_ts=event.get("ts"))
-    if turn.duplicate:
-        return True
-    finished = turn.scorecard is not None or g.engine.get(session.interview_id).status != "active"
-    if turn.grade is None:  # skip or stop: nothing to rate
-        text = "Turn stopped." if finished else (
-            f"OK: the next answer counts for *{bk.escape(turn.next.title)}*." if turn.next else "OK.")
-        post(client, channel=channel, thread_ts=thread_ts, blocks=bk.sections(text), text=text, paced=False)
-    else:
-        title = g.engine.content.rounds[turn.grade.round].title
-        post(client, channel=channel, thread_ts=thread_ts, paced=False,
-             blocks=pb.answer_recorded_blocks(session_id=session.id or 0, round_id=turn.grade.round,
-                                              title=title, interviewer=session.interviewer_user,
-                                              next_question=turn.next, finished=finished),
-             text=f"Answer recorded for {title}")
-    if finished:
-        _turn_over(g, client, session, channel, thread_ts)
-    return True
+    interview = g.engine.get(session.interview_id)
+    if interview.status != "active":
+        answer = g.engine.answer_for_event(w.item.event_id) if w.item.event_id else None
+        if answer is not None and answer.status == "graded":
+            w.finish()  # this very message ended the turn; its replies went with its grade
+            return
+        text = "This turn is over; the next one starts with Start."
+        w.finish(lambda s: owe_message(s, w, key=f"inbox:{w.item.id}:over", mode="ephemeral", channel=channel,
+                                       thread_ts=thread_ts, user=user, blocks=bk.sections(text),
+                                       text="This turn is over."))
+        return
+    then = replies_owed(w, session, channel=channel, thread_ts=thread_ts, user=user)
+    text = p["text"]
+    command = text.strip().lower().lstrip("!/")
+    if command in COMMANDS:
+        try:
+            getattr(g.engine, command)(session.interview_id, then=then)
+        except InterviewError:
+            w.finish()  # the turn ended meanwhile: nothing left to skip or stop
+        return
+    answer_id = g.engine.record_answer(session.interview_id, text, event_id=w.item.event_id,
+                                       message_ts=p.get("ts"))
+    if answer_id is None:  # recorded by an earlier attempt at this row
+        answer = g.engine.answer_for_event(w.item.event_id) if w.item.event_id else None
+        if answer is None:
+            raise RuntimeError(f"inbox #{w.item.id}: answer neither new nor on record")
+        answer_id = answer.id
+    if g.engine.grade_answer(answer_id, then=then).duplicate:
+        w.finish()  # graded before: its replies were committed with that grade
+
+
+def replies_owed(w, session, *, channel: str, thread_ts: str, user: str):
+    """The `then` of a peer turn's step: what its thread is owed (never the grade, which waits for the
+    interviewer's rating), written with the step and the inbox row marked done."""
+    from bot.slack.owed import owe_message
+
+    g = w.g
+    more = session.turn + 1 < peers.turns_in_group(g.db, session.group_id)
+
+    def then(s, turn: Turn) -> None:
+        from bot.store.models import Interview
+
+        now = s.get(Interview, session.interview_id)
+        finished = turn.scorecard is not None or (now is not None and now.status != "active")
+        where = {"mode": "thread", "channel": channel, "thread_ts": thread_ts, "user": user}
+        if turn.grade is None:  # skip or stop: nothing to rate
+            text = "Turn stopped." if finished else (
+                f"OK: the next answer counts for *{bk.escape(turn.next.title)}*." if turn.next else "OK.")
+            owe_message(s, w, key=f"inbox:{w.item.id}:turn", blocks=bk.sections(text), text=text, **where)
+        else:
+            title = g.engine.content.rounds[turn.grade.round].title
+            owe_message(s, w, key=f"inbox:{w.item.id}:turn", text=f"Answer recorded for {title}", **where,
+                        blocks=pb.answer_recorded_blocks(
+                            session_id=session.id or 0, round_id=turn.grade.round, title=title,
+                            interviewer=session.interviewer_user, next_question=turn.next,
+                            finished=finished))
+        if finished:
+            owe_message(s, w, key=f"inbox:{w.item.id}:turn-over", text="This turn is over.", **where,
+                        blocks=pb.turn_over_blocks(session.group_id, more=more))
+        w.done(s)
+
+    return then
 
 
 def on_group_message(g, client: WebClient, *, workspace: str, event: dict) -> None:
@@ -187,12 +216,6 @@ def on_group_message(g, client: WebClient, *, workspace: str, event: dict) -> No
         return
     text = "Reply *in the thread* of this turn so I take it as your answer (open the thread above)."
     post_ephemeral(client, channel=event["channel"], user=event["user"], blocks=bk.sections(text), text=text)
-
-
-def _turn_over(g, client: WebClient, session, channel: str, thread_ts: str) -> None:
-    more = session.turn + 1 < peers.turns_in_group(g.db, session.group_id)
-    post(client, channel=channel, thread_ts=thread_ts,
-         blocks=pb.turn_over_blocks(session.group_id, more=more), text="This turn is over.", paced=False)
 
 
 # ---- rating ---------------------------------------------------------------------------------------------

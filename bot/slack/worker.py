@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from bot.pipeline import queue
 from bot.pipeline.queue import InboxItem, OutboxItem
+from bot.slack import scheduled
 from bot.slack.pacing import client_pacer
 from bot.store.db import session_scope
 
@@ -95,6 +96,16 @@ class Worker:
 
     def start(self) -> Worker:
         if not self._running:
+            g = self._g()
+            try:
+                from bot.slack.interview import adopt_received
+
+                adopt_received(g)  # answers an older version recorded and never graded
+            except DBAPIError as exc:
+                log.warning("could not look for answers left ungraded by an older version (%s); the next "
+                            "start looks again", exc.__class__.__name__)
+            except Exception:  # never keeps the worker from starting: the next start looks again
+                log.exception("could not take answers left ungraded by an older version into the inbox")
             for n in range(self.threads):
                 t = threading.Thread(target=self._loop, name=f"gauntlet-worker-{n}", daemon=True)
                 t.start()
@@ -224,7 +235,9 @@ class Worker:
                 found = find_posted(client, item)
                 if found is not None:
                     log.info("outbox #%d had reached Slack before; not posting it again", item.id)
-                    queue.outbox_sent(self.db, item.id, self.name, ts=found)
+                    if queue.outbox_sent(self.db, item.id, self.name, ts=found,
+                                         then=scheduled.on_sent(item, found)):
+                        scheduled.after_sent(g, client, item)
                     return
             ts = send(client, item)
         except SlackApiError as exc:
@@ -233,8 +246,10 @@ class Worker:
         except Exception as exc:  # a dropped connection, a timeout, a body that is not JSON: outcome unknown
             self._retry(item, exc.__class__.__name__, reached_slack=True)
             return
-        if not queue.outbox_sent(self.db, item.id, self.name, ts=ts):
+        if not queue.outbox_sent(self.db, item.id, self.name, ts=ts, then=scheduled.on_sent(item, ts)):
             log.warning("outbox #%d was sent after its lease had passed to another worker", item.id)
+            return
+        scheduled.after_sent(g, client, item)
 
     def _slack_refused(self, g, item: OutboxItem, exc: SlackApiError) -> None:
         status = getattr(exc.response, "status_code", 200)
@@ -265,9 +280,18 @@ class Worker:
                            reached_slack=reached_slack)
 
     def _terminal(self, g, item: OutboxItem, error: str) -> None:
-        if not queue.outbox_failed(self.db, item.id, self.name, error=error):
+        if not queue.outbox_failed(self.db, item.id, self.name, error=error,
+                                   then=scheduled.on_refused(item, error)):
             return
-        fallback = (g is not None and item.mode != "dm" and item.user_id and error not in WORKSPACE_GONE
+        if scheduled.is_scheduled(item.key):
+            # A scheduled message: its job is turned off and whoever set it up is told (a refusal), or
+            # the operator reads it in the log (an outage outlasting every attempt).
+            if g is not None:
+                scheduled.refused(g, item, SlackApiError(error, _Refusal(200, error)),
+                                  terminal=error in TERMINAL)
+            return
+        fallback = (g is not None and item.mode not in ("dm", "home") and item.user_id
+                    and error not in WORKSPACE_GONE
                     and not item.key.endswith((":fallback", ":note")))
         if not fallback:
             log.error("outbox #%d (%s) to %s in workspace %s stopped: %s; nobody else can be told in Slack",
@@ -303,6 +327,11 @@ def send(client: WebClient, item: OutboxItem) -> str | None:
         client.chat_postEphemeral(channel=item.channel, user=item.user_id, thread_ts=item.thread_ts,
                                   blocks=item.blocks, text=item.text)
         return None
+    if item.mode == "home":
+        # Publishing a Home view replaces the last one: sending it again after an unknown outcome is
+        # harmless, so it is never looked up first.
+        client.views_publish(user_id=item.user_id, view={"type": "home", "blocks": item.blocks})
+        return None
     if item.mode == "response":
         resp = WebhookClient(item.response_url).send(text=item.text, blocks=item.blocks,
                                                       response_type="ephemeral", replace_original=False)
@@ -325,7 +354,7 @@ def send(client: WebClient, item: OutboxItem) -> str | None:
 def find_posted(client: WebClient, item: OutboxItem) -> str | None:
     """The ts of the message an earlier attempt posted for this row, if Slack has it; None if not (or
     for kinds Slack cannot be asked about)."""
-    if item.mode in ("ephemeral", "response"):
+    if item.mode in ("ephemeral", "response", "home"):
         return None
     channel = item.channel
     if item.mode == "dm":
@@ -356,6 +385,9 @@ class _Refusal:
 
     def __init__(self, status: int, error: str):
         self.status_code, self.data, self.headers = status, {"ok": False, "error": error}, {}
+
+    def get(self, key: str, default=None):
+        return self.data.get(key, default)
 
 
 def start_embedded(g, *, threads: int = 2) -> Worker:

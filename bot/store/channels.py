@@ -74,3 +74,22 @@ class PromptUse(SQLModel, table=True):
     cycle: int = 0
     daily_post_id: int | None = Field(default=None, foreign_key="dailypost.id")
     used_at: datetime = Field(default_factory=utcnow)
+
+
+def prompt_delivered(conn, post_id: int, ts: str | None) -> None:
+    """A prompt owed through the outbox reached Slack: the post is `posted`, with the ts its thread's
+    replies are matched on (on the delivery's connection, in its transaction)."""
+    from sqlalchemy import update
+
+    t = DailyPost.__table__
+    conn.execute(update(t).where(t.c.id == post_id, t.c.status == "claimed")
+                 .values(status="posted", message_ts=ts, posted_at=utcnow()))
+
+
+def prompt_undeliverable(conn, post_id: int, error: str) -> None:
+    """A prompt owed through the outbox was refused for good."""
+    from sqlalchemy import update
+
+    t = DailyPost.__table__
+    conn.execute(update(t).where(t.c.id == post_id, t.c.status == "claimed")
+                 .values(status="failed", error=error[:2000]))

@@ -24,7 +24,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, checkpoints: bool = True) -> Engine:
+    """`checkpoints=False` (SQLite): commits made here leave WAL checkpoints to other processes, so an
+    HTTP web process's acknowledgement never waits for one (a worker always runs beside it)."""
     url = normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -32,12 +34,15 @@ def make_engine(url: str | None = None) -> Engine:
         if in_memory:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
-        _sqlite_pragmas(engine, wal=not in_memory)
+        _sqlite_pragmas(engine, wal=not in_memory, checkpoints=checkpoints)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No ping before every checkout (a round trip on every acknowledgement): a connection found stale
+    # is invalidated with the whole pool when it fails, the inbox insert tries once more, and workers
+    # retry; connections are recycled before servers and proxies drop idle ones.
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=10)
 
 
-def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
+def _sqlite_pragmas(engine: Engine, *, wal: bool, checkpoints: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
         cur = dbapi_conn.cursor()
@@ -48,6 +53,10 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
             # wrote is in the OS's hands); only an OS crash or power cut can lose the last commits. It
             # spares an fsync per commit, which every acknowledgement would otherwise wait for.
             cur.execute("PRAGMA synchronous=NORMAL")
+            if not checkpoints:
+                # This process's commits never copy the WAL back into the database (with its fsyncs)
+                # on the way: the worker processes' commits do.
+                cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

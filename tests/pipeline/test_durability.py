@@ -298,6 +298,49 @@ def test_a_terminal_error_stops_the_entry_and_the_person_gets_it_in_their_dm(fak
     assert len([c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DARCH"]) == 1
 
 
+# ---- answers left "received" by the version before the inbox -----------------------------------------
+
+def test_answers_an_older_version_recorded_but_never_graded_are_graded_and_answered_once(fake, db):
+    """The synchronous path before the inbox recorded an answer, then died before grading it: after the
+    upgrade the worker's start takes it into the inbox, it is graded once and answered once where its
+    interview's replies go (a prompt thread, a DM drill), and later starts (or a second process) add
+    nothing. An answer whose own inbox row is still pending is left to that row."""
+    _seed_prompt(db)
+    old = InterviewEngine(db)
+    thread = old.start(workspace=TEAM, user_id="UOLD", source="thread", channel=CHANNEL, thread_ts=PROMPT_TS)
+    in_thread = old.record_answer(thread.interview_id, OPENING, event_id="EvOld1", message_ts="1700002000.1")
+    drill = old.start(workspace=TEAM, user_id="UDRILL", source="dm", channel="DDRILL")
+    in_dm = old.record_answer(drill.interview_id, OPENING, event_id="EvOld2", message_ts="1700002000.2")
+    # One recorded by this version's worker, whose inbox row is still pending (a crash between the two).
+    live = old.start(workspace=TEAM, user_id="ULIVE", source="thread", channel=CHANNEL, thread_ts=PROMPT_TS)
+    queue.record(db, kind="answer", workspace=TEAM, user_id="ULIVE", conv="x", channel=CHANNEL,
+                 ts="1700002000.3", event_id="EvLive", payload={"text": OPENING, "user": "ULIVE",
+                                                              "channel": CHANNEL, "ts": "1700002000.3",
+                                                              "thread_ts": PROMPT_TS, "has_files": False})
+    old.record_answer(live.interview_id, OPENING, event_id="EvLive", message_ts="1700002000.3")
+    assert _count(db, Answer, Answer.status == "received") == 3
+
+    from bot.slack.interview import adopt_received
+
+    app = _app(fake, db)  # the upgraded app: its worker's start takes the two into the inbox
+    fake.wait_for(lambda calls: _replies_to(fake, "UOLD") and [
+        c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DDRILL" and "/100" in c.text],
+        timeout=60, what="both answers' feedback")
+    app.gauntlet.worker.drain()
+    _app(fake, db).gauntlet.worker.drain()  # a restart (or a second process): nothing more
+    assert adopt_received(app.gauntlet) == 0
+    time.sleep(0.5)
+    assert len(_replies_to(fake, "UOLD")) == 1
+    assert len([c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DDRILL"
+                and "/100" in c.text]) == 1
+    assert len(_replies_to(fake, "ULIVE")) == 1  # by its own row, not a second one
+    with Session(db) as s:
+        assert s.get(Answer, in_thread).status == s.get(Answer, in_dm).status == "graded"
+    assert _count(db, GradeRecord) == 3
+    assert _count(db, InboxItem, InboxItem.kind == "received") == 2
+    assert queue.backlog(db) == {"inbox": 0, "outbox": 0}
+
+
 # ---- invariants held by the database ----------------------------------------------------------------
 
 def test_the_database_refuses_a_second_active_interview_in_one_thread_or_dm(db):

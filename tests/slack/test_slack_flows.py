@@ -155,6 +155,25 @@ def test_app_home_shows_stats_leaderboard_and_a_drill_button_that_starts_a_dm_dr
     assert "Round 1 of" in question.text
 
 
+def test_the_home_drill_button_when_the_dm_cannot_be_opened_republishes_home_with_why(slack, fake, slack_db):
+    """The Home tab's button has no response_url, and the DM is what fails: the person's Home tab is
+    published again with the reason and what to do at the top, no drill starts, and nothing is posted."""
+    fake.fail("conversations.open", "restricted_action", users="UALICE")
+    body = R.action("start_drill", "full", user="UALICE")
+    status, _ = slack.post(body, R.signed_headers(body, content_type=R.FORM))
+    assert status == 200
+    [view] = fake.wait_for_call("views.publish", where=lambda c: c.args.get("user_id") == "UALICE")
+    assert view.args["view"]["type"] == "home"
+    top = json.dumps(view.args["view"]["blocks"][:3])
+    assert "couldn't start your drill" in top and "restricted_action" in top and "Start a drill" in top
+    assert "Leaderboard" in view.text  # the rest of the Home tab is still there
+    time.sleep(0.5)
+    assert len(fake.of("views.publish")) == 1
+    assert not [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DALICE"]
+    with Session(slack_db) as s:
+        assert s.exec(select(Interview).where(Interview.user_id == "UALICE")).all() == []
+
+
 def test_schedule_commands_are_for_admins_and_managers_only(slack, fake, slack_db):
     """A member cannot schedule; an admin can set, list and turn off a channel's daily prompt."""
     _, _, path = send_command(slack, fake, "schedule <#CPRACTICE|practice> 09:30 Europe/Berlin mon-fri",

@@ -160,8 +160,9 @@ def test_a_member_slack_cannot_reach_gets_no_more_drills_and_the_creator_is_told
     assert "user_not_found" in member.drills_off_reason
 
 
-def test_a_digest_lost_to_a_passing_slack_failure_is_sent_on_the_next_run(db, fake):
-    """A 5xx while sending a digest gives the claim back, so the next run delivers it (not lost)."""
+def test_a_digest_through_a_passing_slack_failure_is_delivered_once(db, fake):
+    """A digest is owed through the outbox when it is due: 5xx answers while it is delivered are retried
+    with backoff, the next runs owe nothing more, and the manager gets it once (then its chart)."""
     monday = datetime(2026, 10, 19, 9, 0, tzinfo=UTC)
     _cohort_with(db, "ULA", at=datetime(2026, 10, 1, tzinfo=UTC))
     with Session(db) as s:
@@ -171,10 +172,14 @@ def test_a_digest_lost_to_a_passing_slack_failure_is_sent_on_the_next_run(db, fa
         s.commit()
     app = build_app(settings_for(fake), db=db)
     fake.server_error("conversations.open", status=503, times=3)
-    assert cohort_slack.send_digests(app.gauntlet, app.client, now=monday) == []
-    [due] = cohort_slack.send_digests(app.gauntlet, app.client, now=monday + timedelta(minutes=1))
+    [due] = cohort_slack.send_digests(app.gauntlet, app.client, now=monday)
     assert due.manager_id == "UBOSS"
-    assert fake.wait_for(lambda calls: _dms_to(fake, "UBOSS", "sre"))
+    assert cohort_slack.send_digests(app.gauntlet, app.client, now=monday + timedelta(minutes=1)) == []
+    assert fake.wait_for(lambda calls: fake.of("files.completeUploadExternal") or fake.of("files.upload"),
+                         timeout=30)
+    assert not fake.server_errors.get("conversations.open")  # the three 503s were answered, then through
+    digests = [c for c in _dms_to(fake, "UBOSS", "sre") if c.args.get("blocks")]
+    assert len(digests) == 1
 
 
 def test_serve_starts_when_a_left_over_answer_cannot_be_delivered(request, fake, slack_db, tmp_path):

@@ -366,3 +366,54 @@ def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fak
     recorded = turns.answer("q=0.9 my answer", user=second, channel=channel, thread_ts=thread_ts,
                             marker="Answer recorded")
     assert "/100" not in recorded.text and f"<@{first}>" in recorded.text
+
+
+def test_a_peer_answer_is_on_record_before_its_ack_and_answered_once_across_a_crash_and_a_replica(
+        db, fake, monkeypatch):
+    """A reply in a session's thread goes through the inbox: a web process that records it and dies
+    before any work leaves it on record; Slack's retry reaching another replica finds that row; the
+    worker that takes it grades it once and posts "Answer recorded" once, with the grade still hidden."""
+    from sqlmodel import Session, select
+
+    from bot.store.inbox import InboxItem
+    from bot.store.models import Answer, GradeRecord
+
+    clock = [T0 + timedelta(hours=4)]
+    fake.clock = lambda: clock[0]
+    fake.user_tzs = {MANAGER: "Europe/London", "UANA": "Europe/London", "UBO": "Europe/London"}
+    monkeypatch.setattr(cohort_slack, "_now", lambda: clock[0])
+    monkeypatch.setattr(peer_slack, "_now", lambda: clock[0])
+    engine = InterviewEngine(db, grader=scripted_grader)
+    app = build_app(settings_for(fake), db=db, engine=engine)
+    slack, g = InProcess(app), app.gauntlet
+    say(slack, fake, "cohort create mocks mon 10:00", user=MANAGER)
+    say(slack, fake, "cohort add mocks <@UANA> <@UBO>", user=MANAGER)
+    accept_invitations(slack, fake, "mocks", "UANA", "UBO")
+    say(slack, fake, "cohort pairs mocks on weekly", user=MANAGER)
+    cohort_slack.run_cohort_jobs(g, app.client, now=clock[0])
+    [members] = [m for period, m in groups_of(db, get_cohort(db, TEAM, "mocks")) if period == 0]
+    interviewer, interviewee = members
+    (start,) = buttons(posts(fake, dm(interviewer), "Peer mock interview")[-1], PEER_START_ACTION)
+    channel, thread_ts = Turns(slack, fake).start(int(start["value"]), interviewer, dm(interviewer))
+
+    # A web process (no worker) acknowledges the answer, then dies before anything else happens.
+    web = build_app(settings_for(fake), db=db, engine=engine, worker_threads=0)
+    app.gauntlet.worker.stop()
+    body = R.event(R.message("q=0.9 My incident story.", user=interviewee, channel=channel,
+                             thread_ts=thread_ts, channel_type="mpim"))
+    assert InProcess(web).post(body, R.signed_headers(body))[0] == 200
+    with Session(db) as s:
+        [row] = s.exec(select(InboxItem).where(InboxItem.kind == "peer")).all()
+    assert row.status == "pending" and not posts(fake, channel, "Answer recorded", thread_ts)
+    # Slack retries the same delivery; it reaches another replica, whose worker takes the row.
+    replica = build_app(settings_for(fake), db=db, engine=engine)
+    assert InProcess(replica).post(body, R.signed_headers(body, retry_num=1))[0] == 200
+    [recorded] = fake.wait_for(lambda calls: posts(fake, channel, "Answer recorded", thread_ts),
+                               what="the answer recorded in the session thread")
+    walltime.sleep(1.0)
+    assert len(posts(fake, channel, "Answer recorded", thread_ts)) == 1
+    assert "/100" not in recorded.text and buttons(recorded, PEER_RATE_ACTION)
+    with Session(db) as s:
+        assert len(s.exec(select(InboxItem).where(InboxItem.kind == "peer")).all()) == 1
+        assert len(s.exec(select(Answer).where(Answer.user_id == interviewee)).all()) == 1
+        assert len(s.exec(select(GradeRecord).where(GradeRecord.user_id == interviewee)).all()) == 1

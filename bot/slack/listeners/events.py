@@ -18,11 +18,16 @@ def on_app_home_opened(event: dict, body: dict, context: BoltContext, client: We
     g = context["gauntlet"]
     workspace = context.team_id or body.get("team_id") or ""
     user = event["user"]
+    client.views_publish(user_id=user, view=home_view_for(g, workspace, user))
+
+
+def home_view_for(g, workspace: str, user: str, *, notice: str | None = None) -> dict:
+    """The person's Home tab as it stands now (with `notice` at the top, when there is one)."""
     stats = leaderboard.person_stats(g.db, workspace, user)
     recent = [g.engine.scorecard(summary.interview_id)
               for summary in leaderboard.recent_scorecards(g.db, workspace, user, limit=RECENT_SCORECARDS)]
     board = leaderboard.board(g.db, workspace, "week")
-    client.views_publish(user_id=user, view=bk.home_view(stats=stats, recent=recent, board=board))
+    return bk.home_view(stats=stats, recent=recent, board=board, notice=notice)
 
 
 def register(app: App) -> None:

@@ -18,15 +18,30 @@ from bot.store.db import is_database_outage
 log = logging.getLogger("gauntlet.slack")
 
 
+def records(body: dict) -> bool:
+    """Whether this message event is put on record (answers, edits, peer-thread replies), as opposed to
+    one the listener handles (a top-level group-DM message)."""
+    event = body.get("event") or {}
+    if event.get("channel_type") == "mpim" and event.get("subtype") != "message_changed":
+        return bool(event.get("thread_ts") and event["thread_ts"] != event.get("ts"))
+    return True
+
+
+def record_event(g, body: dict, workspace: str):
+    """Write a message event to the inbox (`records(body)` is true); None when it is nothing to act on."""
+    event = body.get("event") or {}
+    peer_reply = event.get("channel_type") == "mpim" and event.get("subtype") != "message_changed"
+    record = interview.record_peer_message if peer_reply else interview.record_message
+    return record(g, workspace=workspace, event=event, event_id=body.get("event_id"))
+
+
 def record_first(body: dict, context: BoltContext, client: WebClient, next) -> BoltResponse | None:
     """Write the message to the inbox before the acknowledgement; say "send it again" when we cannot."""
-    event = body.get("event") or {}
     workspace = context.team_id or body.get("team_id") or ""
-    if event.get("channel_type") == "mpim":
-        return next()  # a peer mock's group DM: handled by the listener (bot.slack.peers), not the inbox
+    if not records(body):
+        return next()  # a top-level group-DM message: at most a pointer to the turn's thread
     try:
-        recorded = interview.record_message(context["gauntlet"], workspace=workspace, event=event,
-                                            event_id=body.get("event_id"))
+        recorded = record_event(context["gauntlet"], body, workspace)
     except Exception as exc:
         if not is_database_outage(exc):
             raise
@@ -41,9 +56,10 @@ def record_first(body: dict, context: BoltContext, client: WebClient, next) -> B
 
 
 def on_message(event: dict, body: dict, context: BoltContext, client: WebClient):
-    """A message is on record: let this process's worker (if any) take it now. A group-DM message is a
-    peer mock's: the interviewee's reply in the session thread, or a pointer to that thread."""
-    if event.get("channel_type") != "mpim":
+    """A message is on record: let this process's worker (if any) take it now. A top-level group-DM
+    message from someone due to answer a peer mock gets a pointer to the turn's thread."""
+    in_thread = event.get("thread_ts") and event["thread_ts"] != event.get("ts")
+    if event.get("channel_type") != "mpim" or in_thread or event.get("subtype") == "message_changed":
         context["gauntlet"].wake()
         return
     text, user, channel = event.get("text") or "", event.get("user"), event.get("channel")
@@ -55,11 +71,7 @@ def on_message(event: dict, body: dict, context: BoltContext, client: WebClient)
     if not event["text"].strip():
         return
     workspace = context.team_id or body.get("team_id") or ""
-    if event.get("thread_ts") and event["thread_ts"] != event.get("ts"):
-        peers.on_thread_message(context["gauntlet"], client, workspace=workspace, event=event,
-                                event_id=body.get("event_id"))
-    else:
-        peers.on_group_message(context["gauntlet"], client, workspace=workspace, event=event)
+    peers.on_group_message(context["gauntlet"], client, workspace=workspace, event=event)
 
 
 def register(app: App) -> None:

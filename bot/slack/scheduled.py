@@ -1,0 +1,190 @@
+"""Scheduled messages through the outbox: daily prompts, cohort drills, reminders and digests.
+
+The job that decides a message is due records it in the outbox in the same transaction as the work
+that produced it (the prompt chosen, the drill marked sent, the digest marked sent), and the worker
+delivers it like any reply: backoff on 5xx, 429 and lost connections, a metadata lookup before an
+attempt that follows an unknown outcome, so a retried delivery never posts twice. What a delivery
+settles elsewhere is written in the transaction that marks it sent (a prompt's ts, which its thread's
+replies are matched on). A terminal error stops the entry and turns the job off, and whoever set it up
+is told once (`bot.slack.lifecycle`).
+
+Outbox keys name the job: `daily:<post id>:<attempt>`, `cohort-drill:<drill id>`,
+`cohort-reminder:<drill id>`, `digest:<digest id>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from bot.pipeline import queue
+from bot.slack import blocks as bk
+from bot.store.channels import DailyPost, prompt_delivered, prompt_undeliverable
+from bot.store.cohorts import Cohort, CohortDigest, CohortDrill
+from bot.store.inbox import OutboxItem
+
+log = logging.getLogger("gauntlet.slack.scheduled")
+
+PREFIXES = ("daily:", "cohort-drill:", "cohort-reminder:", "digest:")
+
+
+def is_scheduled(key: str) -> bool:
+    return key.startswith(PREFIXES)
+
+
+# ---- owing --------------------------------------------------------------------------------------------
+
+class OutboxPoster:
+    """The scheduler's poster: `bot.daily` calls `owe` inside the transaction that chooses the prompt."""
+
+    def __init__(self, g):
+        self.g = g
+
+    def owe(self, s: Session, post: DailyPost, prompt) -> None:
+        queue.owe(s, key=f"daily:{post.id}:{post.attempts}", workspace=post.workspace,
+                  conv=f"{post.workspace}:{post.channel}:daily", mode="channel", channel=post.channel,
+                  text=prompt.text, blocks=bk.messages(bk.prompt_blocks(prompt.text))[0])
+
+    def __call__(self, workspace: str, channel: str, prompt) -> str:  # a direct post, for other callers
+        from bot.slack.interview import scheduled_poster
+
+        return scheduled_poster(self.g)(workspace, channel, prompt)
+
+
+def _owe_blocks(s: Session, *, key: str, workspace: str, user: str, channel: str | None, blocks,
+                text: str) -> None:
+    mode = "channel" if channel else "dm"
+    for n, chunk in enumerate(bk.messages(blocks)):
+        queue.owe(s, key=key if n == 0 else f"{key}#{n}", workspace=workspace, conv=f"{workspace}:dm:{user}",
+                  mode=mode, channel=channel, user_id=user, text=text, blocks=chunk)
+
+
+def owe_drill(s: Session, *, drill_id: int, workspace: str, user: str, dm: str, interview_id: int,
+              blocks, text: str, now: datetime) -> None:
+    """The drill's question, owed with the drill marked sent (so no later run hands it out again)."""
+    _owe_blocks(s, key=f"cohort-drill:{drill_id}", workspace=workspace, user=user, channel=dm, blocks=blocks,
+                text=text)
+    t = CohortDrill.__table__
+    s.execute(update(t).where(t.c.id == drill_id).values(sent_at=_utc(now), interview_id=interview_id))
+
+
+def owe_reminder(s: Session, *, drill_id: int, workspace: str, user: str, channel: str | None, blocks,
+                 text: str) -> None:
+    _owe_blocks(s, key=f"cohort-reminder:{drill_id}", workspace=workspace, user=user, channel=channel,
+                blocks=blocks, text=text)
+
+
+def owe_digest(s: Session, *, digest_id: int, workspace: str, manager: str, blocks, text: str,
+               now: datetime) -> None:
+    """The digest's summary, owed with the digest marked sent; its chart follows the summary's delivery."""
+    _owe_blocks(s, key=f"digest:{digest_id}", workspace=workspace, user=manager, channel=None, blocks=blocks,
+                text=text)
+    t = CohortDigest.__table__
+    s.execute(update(t).where(t.c.id == digest_id).values(sent_at=_utc(now)))
+
+
+def _utc(now: datetime) -> datetime:
+    from datetime import UTC
+
+    return now.astimezone(UTC)
+
+
+# ---- settling, for the worker -------------------------------------------------------------------------
+
+def _ids(key: str) -> tuple[str, int]:
+    kind, _, rest = key.partition(":")
+    return kind, int(rest.split(":")[0].split("#")[0])
+
+
+def on_sent(item: OutboxItem, ts: str | None) -> Callable | None:
+    """What the delivery settles, in the transaction that marks it sent."""
+    if item.key.startswith("daily:") and "#" not in item.key:
+        _, post_id = _ids(item.key)
+        return lambda conn: prompt_delivered(conn, post_id, ts)
+    return None
+
+
+def after_sent(g, client, item: OutboxItem) -> None:
+    """Work after a delivery: a digest's chart follows its summary (best effort: a failed upload is
+    logged; the summary is never posted again for it)."""
+    if not item.key.startswith("digest:") or "#" in item.key:
+        return
+    try:
+        _upload_chart(g, client, item)
+    except Exception as exc:
+        from bot.slack.errors import slack_error_code
+
+        log.warning("the chart of digest %s was not uploaded: %s", item.key,
+                    slack_error_code(exc) or exc.__class__.__name__)
+
+
+def _upload_chart(g, client, item: OutboxItem) -> None:
+    from bot.cohorts.digest import build_digest, render_chart
+
+    _, digest_id = _ids(item.key)
+    with Session(g.db) as s:
+        row = s.execute(select(CohortDigest, Cohort.name).join(Cohort, Cohort.id == CohortDigest.cohort_id)
+                        .where(CohortDigest.id == digest_id)).first()
+    if row is None:
+        return
+    digest, cohort = row
+    data = build_digest(g.db, digest.workspace, cohort, now=_as_aware(digest.claimed_at))
+    dm = client.conversations_open(users=digest.user_id)["channel"]["id"]
+    with tempfile.TemporaryDirectory(prefix="gauntlet-chart-") as tmp:
+        png = render_chart(data, Path(tmp) / "chart.png").read_bytes()
+    client.files_upload_v2(
+        channel=dm, content=png, filename=f"{data.cohort}-{digest.week_start:%Y-%m-%d}.png",
+        title=f"Cohort {data.cohort}: rubric dimensions per week",
+        alt_txt=f"Line chart of each rubric dimension's weekly average for cohort {data.cohort}",
+    )
+
+
+def _as_aware(at: datetime) -> datetime:
+    from bot.store.channels import as_utc
+
+    return as_utc(at)
+
+
+def on_refused(item: OutboxItem, error: str) -> Callable | None:
+    """What a terminal refusal settles, in the transaction that stops the entry."""
+    if item.key.startswith("daily:") and "#" not in item.key:
+        _, post_id = _ids(item.key)
+        return lambda conn: prompt_undeliverable(conn, post_id, f"Slack answered {error}")
+    return None
+
+
+def refused(g, item: OutboxItem, exc: BaseException, *, terminal: bool) -> None:
+    """After a scheduled message stopped: a terminal refusal turns its job off and whoever set it up is
+    told once; giving up after an outage is logged (the job stays on: the next one goes out)."""
+    from bot.slack import lifecycle
+
+    if not terminal:
+        log.error("scheduled message %s to workspace %s was not delivered: %s", item.key, item.workspace, exc)
+        return
+    kind, ident = _ids(item.key)
+    if kind == "daily":
+        lifecycle.schedule_refused(g.db, g.client_for, item.workspace, item.channel or "", exc)
+        return
+    with Session(g.db) as s:
+        if kind == "digest":
+            found = s.execute(select(Cohort.name, CohortDigest.user_id)
+                              .join(Cohort, Cohort.id == CohortDigest.cohort_id)
+                              .where(CohortDigest.id == ident)).first()
+        else:
+            found = s.execute(select(Cohort.name, CohortDrill.user_id)
+                              .join(Cohort, Cohort.id == CohortDrill.cohort_id)
+                              .where(CohortDrill.id == ident)).first()
+    if found is None:
+        log.error("scheduled message %s stopped (%s); its job is gone", item.key, exc)
+        return
+    cohort, user = found
+    if kind == "digest":
+        lifecycle.digest_refused(g.db, g.client_for, item.workspace, cohort, user, exc)
+    else:
+        lifecycle.drill_refused(g.db, g.client_for, item.workspace, cohort, user, exc)

@@ -1,0 +1,161 @@
+"""Scheduled messages go through the outbox: a daily prompt, a cohort drill and a digest are recorded in
+the transaction of the work that produced them, delivered through 5xx and 429 answers without a double
+post, and a terminal refusal stops the entry, turns the job off and tells whoever set it up, once."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import slack_requests as R
+from answers import OPENING
+from conftest import InProcess, settings_for
+from fake_slack import TEAM
+from sqlmodel import Session, select
+
+from bot.cohorts.cohorts import add_members, create_cohort, local_due_at
+from bot.content import default_content
+from bot.daily import channels
+from bot.daily.schedule import next_run, parse_schedule
+from bot.daily.scheduler import run_due_posts
+from bot.pipeline import queue
+from bot.slack import cohorts as cohort_slack
+from bot.slack.app import build_app
+from bot.slack.scheduled import OutboxPoster
+from bot.store.channels import DailyPost
+from bot.store.cohorts import CohortDrill, CohortMember
+from bot.store.inbox import OutboxItem
+
+CHANNEL = "CPRACTICE"
+PROMPT_MARK = "Today's incident interview"
+
+
+def _prompts(fake, channel: str = CHANNEL) -> list:
+    return [c for c in fake.of("chat.postMessage") if c.args.get("channel") == channel
+            and not c.args.get("thread_ts") and c.response.get("ok") and PROMPT_MARK in json.dumps(
+                c.args.get("blocks") or "")]
+
+
+def _scheduled_at(db) -> datetime:
+    channels.set_schedule(db, TEAM, CHANNEL, parse_schedule("09:30 UTC mon-sun"), set_by="UADMIN")
+    [config] = channels.list_schedules(db, TEAM)
+    return next_run(channels.schedule_of(config), datetime.now(UTC)) + timedelta(minutes=1)
+
+
+def _outbox(db, prefix: str) -> list[OutboxItem]:
+    with Session(db) as s:
+        return [o for o in s.exec(select(OutboxItem)).all() if o.key.startswith(prefix)]
+
+
+def test_a_scheduled_prompt_rides_out_500s_and_a_429_posts_once_and_its_thread_is_answered(db, fake):
+    """The prompt is owed with the prompt chosen (the post stays `claimed`), a 500 after Slack took it
+    and a 429 are retried, the retry finds the message instead of posting it again, the post is
+    recorded with that message's ts, and a reply in its thread gets graded feedback."""
+    app = build_app(settings_for(fake), db=db)
+    at = _scheduled_at(db)
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    fake.rate_limit("chat.postMessage", retry_after=1, times=1)
+    poster = OutboxPoster(app.gauntlet)
+    [result] = run_due_posts(db, default_content(), poster, now=at, grace=timedelta(minutes=30))
+    assert result.status == "queued" and result.prompt is not None
+    assert run_due_posts(db, default_content(), poster, now=at + timedelta(minutes=1),
+                         grace=timedelta(minutes=30)) == []  # the day is claimed: nothing owed twice
+    app.gauntlet.wake()
+    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    time.sleep(0.5)
+    [prompt] = _prompts(fake)  # once, although the first attempt answered 500 after posting
+    assert fake.of("conversations.history"), "the retry after an unknown outcome looked first"
+    with Session(db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+    assert post.prompt_id == result.prompt.id
+
+    slack = InProcess(app)
+    body = R.event(R.message(OPENING, user="UANS", thread_ts=post.message_ts))
+    assert slack.post(body, R.signed_headers(body))[0] == 200
+    fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage")
+                                 if c.args.get("thread_ts") == post.message_ts and "/100" in c.text],
+                  what="graded feedback in the prompt's thread")
+
+
+def test_a_prompt_refused_for_good_stops_turns_the_schedule_off_and_tells_the_setter_once(db, fake):
+    """is_archived while delivering: one attempt, the entry stops, the post is failed, the schedule is
+    off (later runs owe nothing) and whoever set it hears why in a DM, once."""
+    app = build_app(settings_for(fake), db=db)
+    at = _scheduled_at(db)
+    fake.refusals[CHANNEL] = "is_archived"
+    poster = OutboxPoster(app.gauntlet)
+    [result] = run_due_posts(db, default_content(), poster, now=at, grace=timedelta(minutes=30))
+    assert result.status == "queued"
+    told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel") ==
+                                        "DADMIN" and "turned off the daily prompt" in c.text], timeout=30)
+    time.sleep(0.5)
+    [entry] = _outbox(db, "daily:")
+    assert (entry.status, entry.error, entry.attempts) == ("failed", "is_archived", 1)
+    with Session(db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert post.status == "failed" and "is_archived" in post.error
+    assert channels.list_schedules(db, TEAM) == []
+    for minutes in (2, 3):
+        assert run_due_posts(db, default_content(), poster, now=at + timedelta(minutes=minutes),
+                             grace=timedelta(minutes=30)) == []
+    attempts = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == CHANNEL]
+    assert len(attempts) == 1 and len(told) == 1
+
+
+def _cohort(db, *users: str):
+    at = datetime(2026, 10, 1, tzinfo=UTC)
+    cohort = create_cohort(db, workspace=TEAM, name="sre", created_by="UBOSS", now=at,
+                           weekdays=tuple(range(7)), local_time="09:00")
+    add_members(db, cohort, "UBOSS", dict.fromkeys(users, "UTC"), now=at)
+    with Session(db) as s:  # they accepted their invitations
+        for m in s.exec(select(CohortMember)).all():
+            m.accepted_at = at
+            s.add(m)
+        s.commit()
+    return cohort
+
+
+def test_a_cohort_drill_is_owed_with_its_sent_mark_and_delivered_once_through_a_503_storm(db, fake):
+    """The drill's question is owed in the transaction that marks the drill sent: the job returns at
+    once, the next runs owe nothing, and the 503s while delivering cost retries, not a second DM."""
+    _cohort(db, "ULA")
+    app = build_app(settings_for(fake), db=db)
+    due = local_due_at(datetime(2026, 10, 12).date(), "09:00", "UTC")
+    fake.fail_http("chat.postMessage", status=503, times=3)
+    assert len(cohort_slack.send_due_drills(app.gauntlet, app.client, now=due)) == 1
+    with Session(db) as s:
+        [drill] = s.exec(select(CohortDrill)).all()
+    assert drill.sent_at is not None and drill.interview_id is not None
+    assert [o.key for o in _outbox(db, "cohort-drill:")] == [f"cohort-drill:{drill.id}"]
+    assert cohort_slack.send_due_drills(app.gauntlet, app.client, now=due + timedelta(minutes=20)) == []
+    fake.wait_for(lambda calls: _outbox(db, "cohort-drill:")[0].status == "sent", timeout=30)
+    time.sleep(0.5)
+    drills = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DLA"
+              and c.response.get("ok")]
+    assert len(drills) == 1 and len(fake.of("chat.postMessage:503")) == 3
+    assert queue.backlog(db)["outbox"] == 0
+
+
+def test_a_cohort_drill_refused_for_good_turns_the_members_drills_off_and_tells_the_creator_once(db, fake):
+    """A terminal answer while delivering a drill stops the entry, turns that member's drills off and
+    tells the cohort's creator once; another member still gets theirs."""
+    _cohort(db, "UGONE", "UBE")
+    app = build_app(settings_for(fake), db=db)
+    fake.refusals["DGONE"] = "user_disabled"
+    due = local_due_at(datetime(2026, 10, 12).date(), "09:00", "UTC")
+    assert len(cohort_slack.send_due_drills(app.gauntlet, app.client, now=due)) == 2
+    told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel") ==
+                                        "DBOSS" and "stopped sending sre drills" in c.text], timeout=30)
+    fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DBE"
+                                 and c.response.get("ok")])
+    time.sleep(0.5)
+    assert len(told) == 1
+    with Session(db) as s:
+        gone = s.exec(select(CohortMember).where(CohortMember.user_id == "UGONE")).one()
+    assert "user_disabled" in gone.drills_off_reason
+    assert [o.status for o in _outbox(db, "cohort-drill:") if o.user_id == "UGONE"] == ["failed"]
+    assert cohort_slack.send_due_drills(app.gauntlet, app.client, now=due + timedelta(days=1)) != []
+    assert all(d.user_id != "UGONE" for d in cohort_slack.send_due_drills(
+        app.gauntlet, app.client, now=due + timedelta(days=2)))
