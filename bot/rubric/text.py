@@ -11,13 +11,13 @@ from .text_words import FUNCTION_WORDS
 
 # Sentence ends: terminal punctuation (optionally closed by a quote or bracket) then space, but not
 # the "1." that numbers a list item at the start of a line; a blank
-# line; or a line break before a list bullet, a clock time or "T+n". A single line break inside a
+# line; or a line break before a list bullet, a table row, a clock time or "T+n". A single line break inside a
 # sentence (text pasted from an editor) is just a space.
 _SPLIT = re.compile(
     r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))(?<!^\d\.)(?<!\n\d\.)(?<!^\d\d\.)(?<!\n\d\d\.)\s+"
     r"|[ \t]*\n[ \t]*(?:\n\s*)+"
     r"|(?<=[:;])[ \t]*\n\s*"
-    r"|[ \t]*\n\s*(?=(?:[-*•>#]+|\d{1,2}[.)]|\d{1,2}:\d{2}|[tT]\s?\+\s?\d)\s?)"
+    r"|[ \t]*\n\s*(?=(?:[-*•>#|]+|\d{1,2}[.)]|\d{1,2}:\d{2}|[tT]\s?\+\s?\d)\s?)"
 )
 _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2028\u2029"})
 _LEAD = re.compile(r"^(?:[-*•>#]+|\d{1,2}[.)])\s+")
