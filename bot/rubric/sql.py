@@ -935,6 +935,14 @@ def _analyse(text: str) -> SqlAnalysis:
 
     score = _score(has_sql, bool(ok), unsafe, len(syntax), sql_steps, prose_steps, core_prose, findings,
                    schema, constant_default_path, bool(contract))
+    # The steps only named, as items of a list ("batched backfill, CHECK NOT VALID, VALIDATE CONSTRAINT,
+    # lock_timeout, …"), are the pattern recited, not a migration described: every core step said in
+    # three words or fewer, with no statement written.
+    said = [prose_steps[k] for k in ("expand", "backfill", "not_null", "check_not_valid", "validate")
+            if prose_steps.get(k)]
+    recited = not stmts and len(said) >= 2 and all(len(v.split()) <= 3 for v in said)
+    if recited:
+        score = min(score, 0.3)
     index = _index_change([s.text for s in ok], text) if ok and not unsafe and not syntax else None
     if index is not None:
         # the change is an index (no column becomes required): graded on what makes an index build safe
@@ -950,6 +958,10 @@ def _analyse(text: str) -> SqlAnalysis:
     evidence = list(dict.fromkeys(e for e in evidence if e and e in text))
 
     hint = _hint(has_sql, findings, syntax_errors, steps, sql_steps, prose_pattern, core_prose, texts, prose)
+    if recited:
+        hint = ("You named the steps; now describe them for this table: what you add first, how the "
+                "backfill runs (batch size, pauses), how NOT NULL is enforced without a long lock, and in "
+                "what order the code ships.")
     if index is not None:
         hint = index_hint
         evidence = list(dict.fromkeys([*index_evidence, *evidence]))

@@ -576,3 +576,20 @@ def test_a_team_named_as_the_root_cause_is_blame():
         "back at 13:40 once we saw the handshake errors."
     )
     assert "blame" in grade(text, "probe", "mid").flags
+
+
+def test_the_pattern_recited_as_a_list_is_not_a_described_migration():
+    recited = (
+        "My standard zero-downtime checklist for this: expand/contract, nullable column, batched backfill, "
+        "CHECK NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL, lock_timeout, deploy ordering, verification, "
+        "rollback plan. Together these keep the change online and reversible, which is the best practice."
+    )
+    described = (
+        "I'd add region as a nullable text column first, which only touches the catalogue. Then ship the "
+        "code that writes it for new orders, and backfill old rows from a script in batches of 5,000 ids "
+        "with a short pause, watching replication lag. Once no NULLs are left I'd add a CHECK (region IS "
+        "NOT NULL) as NOT VALID and validate it separately, so no step holds a long lock, each under a "
+        "two-second lock_timeout."
+    )
+    assert grade(recited, "sql", "mid").score < grade(described, "sql", "mid").score
+    assert grade(recited, "sql", "mid").score <= 30
