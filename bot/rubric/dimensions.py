@@ -665,7 +665,7 @@ def measurement(doc: Doc) -> Partial:
 # ---------------------------------------------------------------- altitude
 
 # Characters without which a whitespace-separated token cannot hold a code-like match below.
-_HINTED_TOKEN = re.compile(r"[^\s_/{}<>=0-9A-Z]*[_/{}<>=0-9A-Z]\S*")
+_HINTED_TOKEN = re.compile(r"(?<!\S)\S*?(?:[_/{}<>=]|[a-z][A-Z]|0x[0-9a-fA-F]|\d\.\d+\.\d)\S*")
 _CODEISH = re.compile(
     r"\b[a-z]+[A-Z]\w*\b|\b\w+_\w+\b|\b0x[0-9a-fA-F]+\b|(?<!\w)/[\w.-]+/[\w./-]+|\bv?\d+\.\d+\.\d+\b|[{}<>=]{1,2}"
 )
@@ -674,8 +674,9 @@ _CODEISH = re.compile(
 def _code_sentences(doc: Doc) -> dict[int, int]:
     """{sentence: code-like tokens in it} (camelCase, snake_case, paths, versions, operators).
 
-    Every such match lies inside one whitespace-free token holding a digit, a capital, an underscore,
-    a slash or an operator, so only those tokens are searched (plain prose words never are).
+    Every such match lies inside one whitespace-free token holding what that kind of match must hold
+    (an underscore, a slash, an operator, a lower-then-upper case change, "0x", or "1.2.3"), so only
+    those tokens are searched: plain words, capitalised names and clock times never are.
     """
     text = doc.text
     out: dict[int, int] = {}
@@ -694,7 +695,7 @@ def altitude(doc: Doc) -> Partial:
     jargon = len(doc.hits("jargon")) + sum(code.values())
     density = jargon / words
     vague = len(doc.hits("vague")) / words * 100
-    specific = sum(1 for _ in _DIGIT.finditer(doc.text)) / words * 100
+    specific = len(_DIGIT.findall(doc.text)) / words * 100
     if words < 30:
         fraction, hint = 0.2, "too_short"
     elif words < 60:

@@ -117,18 +117,30 @@ def event_sentences(doc: Doc) -> list[int]:
 
 
 def _event_sentences(doc: Doc) -> list[int]:
+    return [i for i in _event_candidates(doc) if _is_event(doc, i)]
+
+
+def _event_candidates(doc: Doc) -> list[int]:
+    """Sentences the reader sees doing something an event does (before the checks that cost more)."""
     readings = doc.readings()
-    over = doc.over()
     columns = [LABELS.index(label) for label in _EVENT_READINGS]
-    empty = LABELS.index("empty_claim")
-    read_as_event = over[:, columns].any(axis=1) | (readings.max(axis=1) >= 0.8)
-    out = []
-    for i in read_as_event.nonzero()[0]:
-        i = int(i)
-        if readings[i, empty] >= 0.5 or not doc.concrete(i) or _listy(doc.sentence(i), doc):
-            continue
-        out.append(i)
-    return out
+    read_as_event = doc.over()[:, columns].any(axis=1) | (readings.max(axis=1) >= 0.8)
+    return [int(i) for i in read_as_event.nonzero()[0]]
+
+
+def _is_event(doc: Doc, i: int) -> bool:
+    return doc.p("empty_claim", i) < 0.5 and doc.concrete(i) and not _listy(doc.sentence(i), doc)
+
+
+def _at_most_events(doc: Doc, limit: int) -> bool:
+    """No more than `limit` event sentences (stops counting as soon as there are more)."""
+    count = 0
+    for i in _event_candidates(doc):
+        if _is_event(doc, i):
+            count += 1
+            if count > limit:
+                return False
+    return True
 
 
 def _listy(sentence: str, doc: Doc) -> bool:
@@ -185,10 +197,10 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
         # nothing looks stuffed and too few empty claims to matter: no need to count what happened
         restated = _restates_rubric(doc, n) and not _told_plainly(doc)
         return GamingReport(restated, [_RESTATED] if restated else [])
-    events = event_sentences(doc)
-    claims = [i for i in empty if i not in events]
+    candidates = set(_event_candidates(doc))
+    claims = [i for i in empty if not (i in candidates and _is_event(doc, i))]
     # What decides is how much happened: a story with events is not gaming however it is worded.
-    few_events = len(events) <= max(1, int(0.25 * n_sent)) and len(events) * 12 < n
+    few_events = _at_most_events(doc, min(max(1, int(0.25 * n_sent)), (n - 1) // 12))
     claiming = len(claims) >= 3 and len(claims) >= 0.5 * n_sent
     if claiming:
         reasons.append("its sentences claim good practice without anything that happened")

@@ -185,6 +185,9 @@ class Reader:
             )
         self.index = {f: i for i, f in enumerate(vocab)}
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._start = self.index.get("p:^")
+        self._multiline = self.index.get("s:multiline")
+        self._sql_caps = self.index.get("s:sql_caps")
         if self.labels != LABELS:
             raise ValueError(f"{path.name} was trained for labels {self.labels}, the code reads {LABELS}")
 
@@ -194,23 +197,38 @@ class Reader:
         The same features as `features()`, looked up as vocabulary ids: a word's own features are
         cached by word, so a sentence costs a few list extensions and one small matrix product."""
         get = self.index.get
+        cache, word_ids = self._cache, self._word_ids
         ids: list[int] = []  # feature ids of every sentence, one after the other
         lengths: list[int] = []  # how many of them each sentence has
         width = len(self.index)
         previous: list[str] = []
+        # plain loops: generator expressions cost more than the lookups they wrap
         for sentence in sentences:
             words = _tokens(sentence)
             start = len(ids)
             for w in words:
-                ids.extend(self._word_ids(w))
-            pairs = (get(f"b:{a} {b}") for a, b in zip(["^", *words], [*words, "$"], strict=True))
-            ids.extend(i for i in pairs if i is not None)
-            context = [f"p:{w}" for w in previous[-_PREV_WORDS:]] if previous else ["p:^"]
-            if "\n" in sentence.strip():
-                context.append("s:multiline")
-            if _SQL_CAPS.search(sentence):
-                context.append("s:sql_caps")
-            ids.extend(i for i in map(get, context) if i is not None)
+                found = cache.get(w)
+                ids += found if found is not None else word_ids(w)
+            before = "^"
+            for w in words:
+                i = get("b:" + before + " " + w)
+                if i is not None:
+                    ids.append(i)
+                before = w
+            i = get("b:" + before + " $")
+            if i is not None:
+                ids.append(i)
+            if previous:
+                for w in previous[-_PREV_WORDS:]:
+                    i = get("p:" + w)
+                    if i is not None:
+                        ids.append(i)
+            elif self._start is not None:
+                ids.append(self._start)
+            if self._multiline is not None and "\n" in sentence.strip():
+                ids.append(self._multiline)
+            if self._sql_caps is not None and _SQL_CAPS.search(sentence):
+                ids.append(self._sql_caps)
             lengths.append(len(ids) - start)
             previous = words
         logits = np.tile(self.intercept, (len(sentences), 1))
