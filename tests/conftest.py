@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -54,6 +55,29 @@ def database_engine(backend: str, tmp_path, *, prepare=init_db) -> Iterator[Engi
     finally:
         engine.dispose()
         _drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def pg_schema():
+    """A fresh schema on the PostgreSQL test server, every table made; yields (engine, DATABASE_URL pinned
+    to that schema), for tests that start processes of their own (replicas, workers) against it."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
+    schema = f"r_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    engine = create_engine(normalise_url(url))
+    init_db(engine)
+    try:
+        yield engine, url
+    finally:
+        engine.dispose()
+        _drop_postgres_schema(schema)
+        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -23,12 +23,11 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 
@@ -42,7 +41,7 @@ from bot.pipeline.queue import InboxItem, OutboxItem
 from bot.slack.app import build_app
 from bot.slack.config import Settings
 from bot.store.channels import DailyPost
-from bot.store.db import make_engine, normalise_url, session_scope
+from bot.store.db import make_engine, session_scope
 from bot.store.models import Answer, GradeRecord, Interview, PointEntry
 from bot.store.schema import init_db
 
@@ -440,35 +439,12 @@ def test_a_dead_workers_rows_are_taken_over_after_the_lease_and_its_late_finish_
 
 # ---- two replicas on PostgreSQL ---------------------------------------------------------------------
 
-@pytest.fixture
-def pg_url():
-    """A fresh schema on the PostgreSQL test server; yields (engine, DATABASE_URL pinned to it)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("two replicas need PostgreSQL: set TEST_DATABASE_URL")
-    schema = f"d_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    engine = create_engine(normalise_url(url))
-    init_db(engine)
-    try:
-        yield engine, url
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def test_two_replicas_on_postgres_never_split_an_interview_grade_twice_or_reply_twice(fake, pg_url,
+def test_two_replicas_on_postgres_never_split_an_interview_grade_twice_or_reply_twice(fake, pg_schema,
                                                                                      tmp_path):
     """Each person's first answer and their edit reach both replicas at once (Slack's retry landing on
     the other one); their second answer reaches one. Everyone has one interview, two grades, the opening
     counted once, and exactly one reply per answer and one per edit."""
-    db, url = pg_url
+    db, url = pg_schema
     _seed_prompt(db)
     env, log = _env(fake, url, tmp_path), tmp_path / "replicas.log"
     replicas = [_serve(env, tmp_path, log) for _ in range(2)]

@@ -9,14 +9,12 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import func, text
-from sqlmodel import Session, create_engine, select
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 
@@ -26,9 +24,7 @@ from fake_slack import TEAM, FakeSlack, FakeSlackServer
 from bot.daily import channels
 from bot.daily.schedule import parse_schedule
 from bot.store.channels import DailyPost
-from bot.store.db import normalise_url
 from bot.store.models import Answer, GradeRecord
-from bot.store.schema import init_db
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-test-0000-not-a-real-token"
@@ -37,27 +33,6 @@ OPENING = ("I was the incident commander when checkout started failing at 14:05;
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
                                 reason="two replicas need PostgreSQL: set TEST_DATABASE_URL")
-
-
-@pytest.fixture
-def pg_schema():
-    """A fresh schema on the test server; yields (engine, DATABASE_URL pinned to that schema)."""
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    engine = create_engine(normalise_url(url))
-    init_db(engine)
-    try:
-        yield engine, url
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _free_port() -> int:
