@@ -109,17 +109,6 @@ _EVENT_READINGS = (
 )
 
 
-def event_sentences(doc: Doc) -> list[int]:
-    """Sentences where something happened to someone: the reader sees an action, a finding, an impact
-    or a measurement, the sentence names something specific (a system, number, time, name or code),
-    and it is neither read as empty rubric talk nor a list of bare terms."""
-    return doc.once("events", _event_sentences)
-
-
-def _event_sentences(doc: Doc) -> list[int]:
-    return [i for i in _event_candidates(doc) if _is_event(doc, i)]
-
-
 def _event_candidates(doc: Doc) -> list[int]:
     """Sentences the reader sees doing something an event does (before the checks that cost more)."""
     readings = doc.readings()
@@ -129,6 +118,8 @@ def _event_candidates(doc: Doc) -> list[int]:
 
 
 def _is_event(doc: Doc, i: int) -> bool:
+    """Something happened to someone in sentence `i`: it names something specific (a system, number,
+    time, name or code), and it is neither read as empty rubric talk nor a list of bare terms."""
     return doc.p("empty_claim", i) < 0.5 and doc.concrete(i) and not _listy(doc.sentence(i), doc)
 
 
