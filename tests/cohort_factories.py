@@ -1,9 +1,11 @@
-"""Small builders for cohort tests: graded answers at a chosen time, and a deterministic grader."""
+"""Small builders for cohort tests: graded answers at a chosen time, a deterministic grader, and every
+possible peer grouping."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from itertools import combinations
 
 from sqlalchemy import update
 from sqlmodel import Session
@@ -77,3 +79,20 @@ def scripted_grader(
     flags = re.findall(r"\bflag:([a-z_]+)", text)
     return Grade(round=round_id, level=level, score=score, dimensions=dims, flags=flags, flag_details=[],
                  summary="scripted", verdict="Hire" if score >= 60 else "Lean No Hire", signals=[], id=id)
+
+
+def groupings(people: list[str]):
+    """Every way to split people into pairs plus one trio when odd (to check that no fresher grouping
+    than the one chosen was passed over)."""
+    if not people:
+        yield []
+        return
+    first, rest = people[0], people[1:]
+    if len(people) % 2 == 1:
+        for b, c in combinations(rest, 2):
+            for more in groupings([p for p in rest if p not in (b, c)]):
+                yield [(first, b, c), *more]
+    if len(people) != 3:
+        for b in rest:
+            for more in groupings([p for p in rest if p != b]):
+                yield [(first, b), *more]

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 
 import pytest
-from cohort_factories import scripted_grader
+from cohort_factories import groupings, scripted_grader
 from sqlmodel import Session, select
 
 from bot.cohorts.cohorts import (
@@ -53,22 +53,6 @@ from bot.terminal import cli
 WS = "T1"
 MONDAY = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)  # 10:00 in the manager's Europe/London is 09:00 UTC
 CONTENT = default_content()
-
-
-def groupings(people: list[str]):
-    """Every way to split people into pairs plus one trio when odd (for checking the choice)."""
-    if not people:
-        yield []
-        return
-    first, rest = people[0], people[1:]
-    if len(people) % 2 == 1:
-        for b, c in combinations(rest, 2):
-            for more in groupings([p for p in rest if p not in (b, c)]):
-                yield [(first, b, c), *more]
-    if len(people) != 3:
-        for b in rest:
-            for more in groupings([p for p in rest if p != b]):
-                yield [(first, b), *more]
 
 
 def repeats(grouping, met) -> int:

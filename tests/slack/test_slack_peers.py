@@ -17,7 +17,7 @@ from itertools import combinations
 from urllib.parse import urlencode
 
 import slack_requests as R
-from cohort_factories import scripted_grader
+from cohort_factories import groupings, scripted_grader
 from conftest import InProcess, settings_for
 from fake_slack import TEAM
 from flows import response, send_command, send_event
@@ -115,22 +115,6 @@ def submit(slack, view: dict, *, user: str, verdict: str | None, levels: dict[st
     status, text = slack.post(body, R.signed_headers(body, content_type=R.FORM))
     assert status == 200
     return json.loads(text) if text else {}
-
-
-def groupings(people: list[str]):
-    """Every split into pairs plus one trio when odd (to check no fresher grouping was passed over)."""
-    if not people:
-        yield []
-        return
-    first, rest = people[0], people[1:]
-    if len(people) % 2 == 1:
-        for b, c in combinations(rest, 2):
-            for more in groupings([p for p in rest if p not in (b, c)]):
-                yield [(first, b, c), *more]
-    if len(people) != 3:
-        for b in rest:
-            for more in groupings([p for p in rest if p != b]):
-                yield [(first, b), *more]
 
 
 def repeats(grouping, met: Counter) -> int:
