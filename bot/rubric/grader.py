@@ -197,6 +197,8 @@ def grade(
             )
         )
     game = fl.gaming(doc, has_code=has_code)
+    if not game.gaming and round_id == "sql" and analysis is not None and analysis.recited and _listed(text):
+        game = fl.GamingReport(True, ["the migration's steps named as a list, with nothing done to a table"])
     if game.gaming:
         flag_details.append(_flag(rubric, "gaming", extra="; ".join(game.reasons)))
     topic_off = not has_code and not followup and fl.off_topic(doc, round_id)
@@ -304,6 +306,14 @@ _UP_START = re.compile(
 
 
 _MAYBE_DOWN = re.compile(r"down|rollback|undo", re.I)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+\S", re.M)
+
+
+def _listed(text: str) -> bool:
+    """The answer is mostly a list: three items or more."""
+    return len(_LIST_ITEM.findall(text)) >= 3
 
 
 def _without_down_migrations(text: str) -> str:

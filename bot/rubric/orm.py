@@ -1,11 +1,12 @@
 """Migrations written in an ORM, read as the SQL they run, so squawk judges them like raw SQL.
 
-Rails (ActiveRecord), Django, Alembic and Prisma each spell the same few operations their own way.
-The calls below are the ones that decide whether a migration locks or rewrites a live table: adding a
-column (NOT NULL, with or without a default), making a column NOT NULL, changing its type, adding an
-index (concurrently or not), adding a check or foreign-key constraint (validated now or later),
-validating it, and backfilling. Anything else is left to be graded as prose. SQL an ORM migration
-passes through verbatim (`execute`, `RunSQL`, `op.execute`) is already SQL and is found as such.
+Rails (ActiveRecord), Django, Alembic, Prisma, Ecto, Sequelize, Knex and Liquibase each spell the same
+few operations their own way. The calls below are the ones that decide whether a migration locks or
+rewrites a live table: adding a column (NOT NULL, with or without a default), making a column NOT NULL,
+changing its type, adding an index (concurrently or not), adding a check or foreign-key constraint
+(validated now or later), validating it, and backfilling. Anything else is left to be graded as prose.
+SQL an ORM migration passes through verbatim (`execute`, `RunSQL`, `op.execute`) is already SQL and is
+found as such.
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ _BATCH_CODE = re.compile(r"in_batches|find_in_batches|find_each|each_slice|\blim
 _DJANGO_INDEX = re.compile(r"\b(AddIndex(?:Concurrently)?)\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
 _DJANGO_CONSTRAINT = re.compile(r"\bAddConstraint(?:NotValid)?\s*\(\s*model_name\s*=\s*[\"'](\w+)[\"']")
 
+# Ecto (Elixir): create index(:orders, [:region], concurrently: true); alter table(:orders) do add :x ...
+_ECTO_INDEX = re.compile(
+    rf"\b(?:create|create_if_not_exists)\s*\(?\s*(unique_index|index)\s*\(\s*{_ID}\s*,\s*\[?\s*{_ID}"
+)
+_ECTO_ALTER = re.compile(rf"\balter\s+table\s*\(\s*{_ID}\s*\)\s*do\b(.*?)\n\s*end\b", re.S)
+_ECTO_ADD = re.compile(rf"^\s*add\s+{_ID}\s*,\s*:?(\w+)([^\n]*)", re.M)
+_ECTO_MODIFY = re.compile(rf"^\s*modify\s+{_ID}\s*,\s*:?(\w+)([^\n]*)", re.M)
+_ECTO_CHECK = re.compile(rf"\bcreate\s*\(?\s*constraint\s*\(\s*{_ID}\s*,\s*{_ID}([^\n]*)")
+
 # Sequelize: queryInterface.addColumn('orders', 'region', { allowNull: false, defaultValue: 'eu' })
 _SEQ_ADD_COLUMN = re.compile(rf"\baddColumn\s*\(\s*{_ID}\s*,\s*{_ID}")
 _SEQ_CHANGE_COLUMN = re.compile(rf"\bchangeColumn\s*\(\s*{_ID}\s*,\s*{_ID}")
@@ -76,7 +86,7 @@ _CODE_MARKERS = re.compile(
     r"in_batches|op\.(?:add_column|alter_column|create_index|execute|create_(?:check|unique)_constraint)|"
     r"migrations\.(?:AddField|AlterField|RunSQL|RunPython|AddIndex|AddConstraint)|AddIndexConcurrently|"
     r"\$executeRaw|execute\s*\(?\s*<<[~-]?|queryInterface\.|knex\.(?:schema|raw)|queryRunner\.|"
-    r"changeSet|databaseChangeLog|"
+    r"changeSet|databaseChangeLog|use\s+Ecto\.Migration|"
     r"def\s+(?:change|up|upgrade|down|downgrade)\b|class\s+\w+\s*\(\s*(?:migrations\.Migration|"
     r"ActiveRecord::Migration)|disable_ddl_transaction!|atomic\s*=\s*False|model\s+\w+\s*\{)"
 )
@@ -121,32 +131,37 @@ _SQL_START = re.compile(r"^\s*(?:ALTER|CREATE|UPDATE|SET|DROP|INSERT|DELETE|WITH
                         re.I)
 
 
-def _literal_sql(text: str, start: int) -> str:
-    """Adjacent string literals from `start` (Python's implicit concatenation, or `+` between them)."""
+def _literal_sql(text: str, start: int) -> tuple[str, int]:
+    """Adjacent string literals from `start` (Python's implicit concatenation, or `+` between them), and
+    where the last of them ends."""
     parts: list[str] = []
-    pos = _STRINGS_AT.match(text, start).end()
+    pos = end = _STRINGS_AT.match(text, start).end()
     while True:
         m = _STRING.match(text, pos)
         if not m:
             break
         parts.append(next(g for g in m.groups() if g is not None))
+        end = m.end()
         nxt = re.compile(r"\s*\+?\s*").match(text, m.end())
         pos = nxt.end() if nxt else m.end()
-    return "".join(parts)
+    return "".join(parts), end
 
 
-def _passed_through(text: str) -> list[tuple[int, str]]:
-    """(position, SQL) for SQL a migration hands to the database verbatim."""
-    out: list[tuple[int, str]] = []
+def _passed_through(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, SQL) for SQL a migration hands to the database verbatim; start..end covers the
+    literals it was written in."""
+    out: list[tuple[int, int, str]] = []
     for m in _PASS_THROUGH.finditer(text):
         opener = m.group(1)
         start = m.end() - 1 if opener != "(" else m.end()
-        sql = _literal_sql(text, start if opener != "`" else m.end() - 1)
+        sql, end = _literal_sql(text, start if opener != "`" else m.end() - 1)
         if sql and _SQL_START.match(sql):
-            out.append((m.start(), sql))
+            if opener == "(":  # the call's other arguments (RunSQL's reverse SQL) are not proposed either
+                end = max(end, m.end() + len(_call_args(text, m)))
+            out.append((m.start(), end, sql))
     for m in _HEREDOC.finditer(text):
         if _SQL_START.match(m.group(2)):
-            out.append((m.start(), m.group(2)))
+            out.append((m.start(), m.end(2), m.group(2)))
     return out
 
 
@@ -185,9 +200,12 @@ def translate(text: str) -> list[tuple[str, str]]:
         line = text[line_start : line_end if line_end != -1 else len(text)].strip()
         found.append((m.start(), line, sql))
 
-    concurrent_ok = bool(re.search(r"disable_ddl_transaction!|atomic\s*=\s*False|autocommit_block", text))
+    concurrent_ok = bool(re.search(
+        r"disable_ddl_transaction!|@disable_ddl_transaction\s+true|atomic\s*=\s*False|autocommit_block", text
+    ))
     for m in _RAILS_ADD_COLUMN.finditer(text):
         table, col, _type, args = m.groups()
+        args = args + _call_args(text, m)
         null = " NOT NULL" if re.search(r"null:\s*false", args) else ""
         add(m, f"ALTER TABLE {table} ADD COLUMN {col} text{null}{_default(args)};")
     for m in _RAILS_NULL.finditer(text):
@@ -195,13 +213,15 @@ def translate(text: str) -> list[tuple[str, str]]:
     for m in _RAILS_TYPE.finditer(text):
         add(m, f"ALTER TABLE {m.group(1)} ALTER COLUMN {m.group(2)} TYPE {m.group(3)};")
     for m in _RAILS_INDEX.finditer(text):
-        conc = " CONCURRENTLY" if "concurrently" in _call_args(text, m) + m.group(3) and concurrent_ok else ""
-        add(m, f"CREATE INDEX{conc} idx_{m.group(1)}_{m.group(2)} ON {m.group(1)} ({m.group(2)});")
+        args = _call_args(text, m) + m.group(3)
+        conc = " CONCURRENTLY" if "concurrently" in args and concurrent_ok else ""
+        unique = " UNIQUE" if re.search(r"unique:\s*true", args) else ""
+        add(m, f"CREATE{unique} INDEX{conc} idx_{m.group(1)}_{m.group(2)} ON {m.group(1)} ({m.group(2)});")
     for m in _RAILS_CHECK.finditer(text):
-        nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3)) else ""
+        nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3) + _call_args(text, m)) else ""
         add(m, f"ALTER TABLE {m.group(1)} ADD CONSTRAINT chk CHECK ({m.group(2)}){nv};")
     for m in _RAILS_FK.finditer(text):
-        nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3)) else ""
+        nv = " NOT VALID" if re.search(r"validate:\s*false", m.group(3) + _call_args(text, m)) else ""
         add(
             m,
             f"ALTER TABLE {m.group(1)} ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES {m.group(2)} (id){nv};",
@@ -242,8 +262,17 @@ def translate(text: str) -> list[tuple[str, str]]:
     for m in _DJANGO_ALTER_FIELD.finditer(text):
         model, col, _type, args = m.groups()
         args = args + _call_args(text, m)
-        if not re.search(r"null\s*=\s*True", args):
+        # a field without null=True is NOT NULL, but AlterField only sets it when the column was nullable:
+        # said outright (null=False), or the same answer added the column with null=True
+        was_nullable = re.search(rf"[\"']{col}[\"'][^\n]*\n?[^\n]*null\s*=\s*True", text)
+        if re.search(r"null\s*=\s*False", args) or (was_nullable and not re.search(r"null\s*=\s*True", args)):
             add(m, f"ALTER TABLE {_table(model)} ALTER COLUMN {col} SET NOT NULL;")
+        length = re.search(r"max_length\s*=\s*(\d+)", args)
+        if _type in ("CharField", "TextField") and (length or _type == "TextField"):
+            add(m, f"ALTER TABLE {_table(model)} ALTER COLUMN {col} TYPE "
+                   f"{f'varchar({length.group(1)})' if length and _type == 'CharField' else 'text'};")
+        elif _type in ("BigIntegerField", "BigAutoField"):
+            add(m, f"ALTER TABLE {_table(model)} ALTER COLUMN {col} TYPE bigint;")
     for m in _DJANGO_INDEX.finditer(text):
         conc = " CONCURRENTLY" if m.group(1) == "AddIndexConcurrently" else ""
         add(m, f"CREATE INDEX{conc} idx ON {_table(m.group(2))} (id);")
@@ -259,6 +288,28 @@ def translate(text: str) -> list[tuple[str, str]]:
             if "+" in text[max(0, m.start() - 3) : m.start() + 1] or re.search(r"//\s*new|added", rest, re.I):
                 default = " DEFAULT 'x'" if "@default(" in rest else ""
                 add(m, f"ALTER TABLE {_table(model.group(1))} ADD COLUMN {name} text NOT NULL{default};")
+    for m in _ECTO_INDEX.finditer(text):
+        args = _call_args(text, m)
+        conc = " CONCURRENTLY" if re.search(r"concurrently:\s*true", args) and concurrent_ok else ""
+        unique = " UNIQUE" if m.group(1) == "unique_index" else ""
+        add(m, f"CREATE{unique} INDEX{conc} idx_{m.group(2)}_{m.group(3)} ON {m.group(2)} ({m.group(3)});")
+    for t in _ECTO_ALTER.finditer(text):
+        table, body = t.group(1), t.group(2)
+        for c in _ECTO_ADD.finditer(body):
+            null = " NOT NULL" if re.search(r"null:\s*false", c.group(3)) else ""
+            default = re.search(r"default:\s*([^,\n]+)", c.group(3))
+            add(t, f"ALTER TABLE {table} ADD COLUMN {c.group(1)} text{null}"
+                   f"{_default('default=' + default.group(1)) if default else ''};")
+        for c in _ECTO_MODIFY.finditer(body):
+            if re.search(r"null:\s*false", c.group(3)):
+                add(t, f"ALTER TABLE {table} ALTER COLUMN {c.group(1)} SET NOT NULL;")
+            if not re.search(r"\bnull:", c.group(3)) or re.search(r"from:", c.group(3)):
+                add(t, f"ALTER TABLE {table} ALTER COLUMN {c.group(1)} TYPE {c.group(2)};")
+    for m in _ECTO_CHECK.finditer(text):
+        args = m.group(3) + _call_args(text, m)
+        if "check:" in args:
+            nv = " NOT VALID" if re.search(r"validate:\s*false", args) else ""
+            add(m, f"ALTER TABLE {m.group(1)} ADD CONSTRAINT {m.group(2)} CHECK (id IS NOT NULL){nv};")
     js_concurrent = bool(re.search(r"concurrently\s*:\s*true", text))
     for m in _SEQ_ADD_COLUMN.finditer(text):
         args = _call_args(text, m)
@@ -289,9 +340,10 @@ def translate(text: str) -> list[tuple[str, str]]:
             if sql not in seen:
                 seen.add(sql)
                 add(m, sql)
-    for pos, sql in _passed_through(text):
-        line_end = text.find("\n", pos)
-        line = text[pos : line_end if line_end != -1 else len(text)].strip()
+    for pos, end, sql in _passed_through(text):
+        # quote the first line that holds some of the SQL, not a bare "RunSQL(" opener
+        lines = [ln.strip() for ln in text[pos:end].split("\n") if ln.strip()]
+        line = next((ln for ln in lines if re.search(r"[\"'`]\s*[A-Za-z]", ln)), lines[0] if lines else "")
         found.append((pos, line, sql.strip().rstrip(";") + ";"))
     found.sort()
     return [(line, sql) for _pos, line, sql in found]
@@ -305,11 +357,16 @@ def _update(table: str, text: str) -> str:
 
 
 def with_sql(text: str) -> str:
-    """The text followed by the SQL its ORM calls run (unchanged when it has none)."""
+    """The text followed by the SQL its ORM calls run (unchanged when it has none). SQL the code passes
+    through in string literals is blanked where it stands (same offsets), so it is read once, from the
+    SQL appended, and never as a statement cut off by the code's quotes and brackets."""
     pairs = translate(text)
     if not pairs:
         return text
-    return text + "\n\n```sql\n" + "\n".join(sql for _line, sql in pairs) + "\n```\n"
+    chars = list(text)
+    for start, end, _sql in _passed_through(text):
+        chars[start:end] = [c if c == "\n" else " " for c in chars[start:end]]
+    return "".join(chars) + "\n\n```sql\n" + "\n".join(sql for _line, sql in pairs) + "\n```\n"
 
 
 def source_line(text: str, statement: str) -> str | None:

@@ -66,6 +66,8 @@ class SqlAnalysis:
     hint: str
     linted: bool
     notes: tuple[str, ...]
+    # the pattern's steps only named, as a list, with no statement and nothing said of this table
+    recited: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -727,6 +729,38 @@ def _contract_drops(texts: list[str], backfill_described: bool) -> set[str]:
     return contract - in_use
 
 
+_RENAME_TABLE_RE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?" + _NAME + r"\s+RENAME\s+TO\b", re.I)
+_VIEW_RE = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+" + _NAME, re.I)
+# varchar(n) to a longer varchar, to varchar or to text is binary-coercible: no rewrite, no index rebuild,
+# only a brief ACCESS EXCLUSIVE lock (PostgreSQL 9.2+).
+_TYPE_CHANGE_RE = re.compile(r"^ALTER\s+TABLE\b.*\bALTER\s+(?:COLUMN\s+)?\S+\s+(?:SET\s+DATA\s+)?TYPE\b", _F)
+_WIDEN_TYPE_RE = re.compile(
+    r"\bTYPE\s+(?:varchar|character\s+varying|text|citext)\b(?:\s*\(\s*\d+\s*\))?\s*;?\s*$", re.I)
+
+
+def _bridged_by_view(statement: str, text: str) -> bool:
+    """A table rename with a view under the old name created in the same answer."""
+    m = _RENAME_TABLE_RE.match(statement.strip())
+    old = _norm(m.group(1)) if m else None
+    return bool(old) and any(_norm(v.group(1)) == old for v in _VIEW_RE.finditer(text))
+
+
+def _softened(f: SqlFinding, text: str) -> SqlFinding:
+    """A rule squawk reports that the rest of the migration makes safe: a table renamed while a view keeps
+    the old name readable and writable, or a column type change that only widens a text type."""
+    if f.severity != "failure":
+        return f
+    if f.rule == "renaming-table" and _bridged_by_view(f.statement, text):
+        return SqlFinding(f.rule, "advice", f.statement, f.message + " A view under the old name keeps "
+                              "running code working until it is retired.", f.hint)
+    if f.rule == "changing-column-type" and _WIDEN_TYPE_RE.search(f.statement.strip()):
+        return SqlFinding(f.rule, "advice", f.statement, "Widening a text column rewrites nothing, but the "
+                          "ALTER still takes a brief ACCESS EXCLUSIVE lock.",
+                          "Set lock_timeout first so the ALTER gives up instead of queueing writes "
+                          "behind it.")
+    return f
+
+
 def _finding(rule: str, statement: str, message: str, help_text: str | None = None) -> SqlFinding:
     r = RULES.get(rule, _DEFAULT_RULE)
     return SqlFinding(rule, r.severity, statement, message, r.hint or (help_text or "") or message)
@@ -741,7 +775,7 @@ _PROSE_STEPS: dict[str, re.Pattern[str]] = {
     "backfill": re.compile(
         r"\bback-?fill\w*|\bpopulat\w*\s+(?:the\s+|all\s+)?(?:existing|old)\s+rows\b"
         r"|\bfill\w*\s+in\s+(?:the\s+|all\s+)?(?:existing|old)\s+rows\b|\bupdat\w*\s+(?:the\s+|all\s+)?"
-        r"existing\s+rows\b", re.I),
+        r"existing\s+rows\b|\bin_batches\b|\bupdate_all\b|\bfind_each\b|\bbulk_update\b", re.I),
     "batched": re.compile(
         r"\bin\s+(?:small\s+)?(?:batches|chunks)\b|\bbatch(?:es|ed|ing)?\b|\bchunk(?:s|ed)\b"
         r"|\b[\d,._]+k?\s+rows\s+(?:at\s+a\s+time|per\s+(?:batch|transaction|loop|iteration))|\bthrottl\w*",
@@ -914,6 +948,7 @@ def _analyse(text: str) -> SqlAnalysis:
     findings = [f if f.rule != "ban-drop-column" or f.statement not in contract else SqlFinding(
         f.rule, "advice", f.statement, f.message + " As the contract step it is fine once no deployed code "
         "reads the column.", f.hint) for f in findings]
+    findings = [_softened(f, text) for f in findings]
     findings = _dedupe(findings)
     syntax_errors = tuple(syntax[i] for i in sorted(syntax))
     unsafe = any(f.severity == "failure" for f in findings)
@@ -937,10 +972,10 @@ def _analyse(text: str) -> SqlAnalysis:
                    schema, constant_default_path, bool(contract))
     # The steps only named, as items of a list ("batched backfill, CHECK NOT VALID, VALIDATE CONSTRAINT,
     # lock_timeout, …"), are the pattern recited, not a migration described: every core step said in
-    # three words or fewer, with no statement written.
-    said = [prose_steps[k] for k in ("expand", "backfill", "not_null", "check_not_valid", "validate")
-            if prose_steps.get(k)]
-    recited = not stmts and len(said) >= 2 and all(len(v.split()) <= 3 for v in said)
+    # a few words each (names of steps, not descriptions of this table's), with no statement written.
+    said = [len(re.findall(r"[A-Za-z]+", prose_steps[k] or ""))
+            for k in ("expand", "backfill", "not_null", "check_not_valid", "validate") if prose_steps.get(k)]
+    recited = not stmts and len(said) >= 2 and (max(said) <= 3 or sum(said) / len(said) <= 4.5)
     if recited:
         score = min(score, 0.3)
     index = _index_change([s.text for s in ok], text) if ok and not unsafe and not syntax else None
@@ -979,6 +1014,7 @@ def _analyse(text: str) -> SqlAnalysis:
         hint=hint,
         linted=linted,
         notes=tuple(notes),
+        recited=recited,
     )
 
 
@@ -1009,7 +1045,9 @@ def _index_change(texts: list[str], text: str) -> tuple[float, str | None, list[
     expand-and-contract steps grade those)."""
     indexes = [t for t in texts if _CREATE_INDEX_RE.match(t)]
     constraints = [t for t in texts if _ADD_CONSTRAINT_RE.search(t)]
-    if not indexes and not constraints:
+    retypes = [t for t in texts if _TYPE_CHANGE_RE.search(t)]
+    renames = [t for t in texts if _RENAME_TABLE_RE.match(t.strip())]
+    if not indexes and not constraints and not retypes and not renames:
         return None
     if any(_REQUIRED_RE.search(t) for t in texts) or _REQUIRED_RE.search(text):
         return None
@@ -1018,6 +1056,10 @@ def _index_change(texts: list[str], text: str) -> tuple[float, str | None, list[
     validated = {_norm(m.group(1)) for t in texts for m in _VALIDATE_NAME_RE.finditer(t)}
 
     def built_safely(t: str) -> bool:
+        if t in retypes:
+            return bool(_WIDEN_TYPE_RE.search(t))
+        if t in renames:
+            return _bridged_by_view(t, text)
         if _CREATE_INDEX_RE.match(t):
             return bool(_CONCURRENT_INDEX_RE.match(t))
         kind = _ADD_CONSTRAINT_RE.search(t).group(1).upper()
@@ -1026,19 +1068,24 @@ def _index_change(texts: list[str], text: str) -> tuple[float, str | None, list[
         name = _CHECK_NAME_RE.search(t)
         return bool(_ANY_NOT_VALID_RE.search(t)) and (name is None or _norm(name.group(1)) in validated)
 
-    safe = all(built_safely(t) for t in [*indexes, *constraints])
-    what = "index" if indexes and not constraints else "constraint"
+    changes = [*indexes, *constraints, *retypes, *renames]
+    safe = all(built_safely(t) for t in changes)
+    what = ("index" if indexes and not constraints else "constraint" if constraints
+            else "type change" if retypes else "rename")
     checks = (
         ("safe", 0.45 if safe else 0.0,
-         "Build it without a long lock: CREATE INDEX CONCURRENTLY for an index; a CHECK or foreign key "
-         "added NOT VALID, then VALIDATE CONSTRAINT; a UNIQUE constraint USING INDEX on an index built "
-         "concurrently."),
+         "Make the change without a long lock: CREATE INDEX CONCURRENTLY for an index; a CHECK or foreign "
+         "key added NOT VALID, then VALIDATE CONSTRAINT; a UNIQUE constraint USING INDEX on an index built "
+         "concurrently; a type change only where it rewrites nothing (a longer varchar, or text), otherwise "
+         "a new column backfilled in batches; a rename with a view under the old name."),
         ("timeout", 0.15 if _TIMEOUT_RE.search(text) else 0.0,
          "Put `SET lock_timeout = '2s';` first: even a short lock waits in the queue, and every query "
          "queues behind it while it waits."),
         ("verify", 0.15 if _INDEX_VERIFY_RE.search(text) or re.search(r"\bcount\s*\(", text, re.I) else 0.0,
          f"Say how you know it worked: check the {what} is valid (pg_index.indisvalid, or rows that would "
-         "break the rule counted before VALIDATE)."),
+         "break the rule counted before VALIDATE)." if what in ("index", "constraint") else
+         f"Say how you know the {what} worked: what you checked afterwards (the catalog, the query plan, "
+         "errors from the code that uses it)."),
         ("rollout", 0.15 if _INDEX_ROLLOUT_RE.search(text) else 0.0,
          "Say how it runs and rolls back: outside a transaction, before the code that needs it ships, and "
          "what you drop if it fails."),
@@ -1047,7 +1094,7 @@ def _index_change(texts: list[str], text: str) -> tuple[float, str | None, list[
     hint = next((h for _k, w, h in checks if w == 0.0), None)
     if hint is None:
         hint = f"Nothing essential is missing; say how long the {what} took to build and how you watched it."
-    return min(1.0, score), hint, [_cap((indexes or constraints)[0])]
+    return min(1.0, score), hint, [_cap(changes[0])]
 
 
 def _sql_steps(texts: list[str]) -> dict[str, str | None]:

@@ -593,3 +593,154 @@ def test_the_pattern_recited_as_a_list_is_not_a_described_migration():
     )
     assert grade(recited, "sql", "mid").score < grade(described, "sql", "mid").score
     assert grade(recited, "sql", "mid").score <= 30
+
+
+# ----- SQL round: ORM calls over several lines, other ORMs, changes that are not a new column
+
+RAILS_CHECK_OVER_LINES = '''Rails, four migrations on `vehicles`:
+
+```ruby
+class AddFleetIdToVehicles < ActiveRecord::Migration[7.1]
+  def change
+    add_column :vehicles, :fleet_id, :bigint
+  end
+end
+
+class CheckFleetId < ActiveRecord::Migration[7.1]
+  def change
+    add_check_constraint :vehicles, "fleet_id IS NOT NULL",
+      name: "vehicles_fleet_id_nn", validate: false
+  end
+end
+
+class ValidateFleetId < ActiveRecord::Migration[7.1]
+  def up
+    validate_check_constraint :vehicles, name: "vehicles_fleet_id_nn"
+    change_column_null :vehicles, :fleet_id, false
+  end
+end
+```
+Between the first and second, a job fills fleet_id with in_batches(of: 5_000) and update_all, and
+the app starts writing it on create. lock_timeout is 3s on the migration connection.'''
+
+
+def test_a_rails_check_added_unvalidated_over_two_lines_is_safe():
+    g = grade(RAILS_CHECK_OVER_LINES, "sql", level="mid")
+    assert "unsafe_sql" not in g.flags
+    assert g.score >= 70, g
+
+
+ECTO_UNIQUE_INDEX = '''The duplicates came from two workers claiming one job, so the fix needed a
+unique index on jobs.claim_token. Ecto:
+
+```elixir
+defmodule Dispatch.Repo.Migrations.UniqueClaimToken do
+  use Ecto.Migration
+  @disable_ddl_transaction true
+  @disable_migration_lock true
+
+  def change do
+    create unique_index(:jobs, [:claim_token], concurrently: true)
+  end
+end
+```
+First a batched cleanup of existing duplicates; afterwards check pg_index.indisvalid, because a failed
+concurrent build leaves an invalid index you have to drop and rebuild.'''
+
+
+def test_an_ecto_index_built_concurrently_is_graded_as_an_index_change():
+    g = grade(ECTO_UNIQUE_INDEX, "sql", level="senior")
+    assert "unsafe_sql" not in g.flags and "gaming" not in g.flags
+    assert g.score >= 70, g
+    unsafe = ECTO_UNIQUE_INDEX.replace("  @disable_ddl_transaction true\n", "").replace(
+        ", concurrently: true", "")
+    assert grade(unsafe, "sql", level="senior").score < g.score - 30
+
+
+DJANGO_RUNSQL_WITH_REVERSE = '''Django, but with the SQL written out so nothing validates under a heavy lock:
+
+class Migration(migrations.Migration):
+    atomic = False
+    operations = [
+        migrations.RunSQL("SET lock_timeout = '3s'"),
+        migrations.RunSQL(
+            "ALTER TABLE shipments ADD CONSTRAINT shipments_depot_fk "
+            "FOREIGN KEY (depot_id) REFERENCES depots (id) NOT VALID",
+            "ALTER TABLE shipments DROP CONSTRAINT shipments_depot_fk"),
+        migrations.RunSQL(
+            "ALTER TABLE shipments VALIDATE CONSTRAINT shipments_depot_fk"),
+    ]
+
+Before it ran I counted orphaned depot_ids (7, fixed by hand); VALIDATE scans without blocking writes.'''
+
+
+def test_sql_inside_runsql_strings_is_read_once_and_its_reverse_is_not_proposed():
+    g = grade(DJANGO_RUNSQL_WITH_REVERSE, "sql", level="staff")
+    mig = next(d for d in g.dimensions if d.key == "migration_safety")
+    assert "parse" not in (mig.hint or ""), mig.hint
+    assert "unsafe_sql" not in g.flags
+    assert g.score >= 70, g
+    assert all(e in DJANGO_RUNSQL_WITH_REVERSE for e in mig.evidence)
+    assert not any(e.strip() == "migrations.RunSQL(" for e in mig.evidence)
+
+
+def test_widening_a_varchar_is_not_a_table_rewrite():
+    text = ("Customers' company names were being cut off, so we widened the column:\n"
+            "SET lock_timeout = '2s';\n"
+            "ALTER TABLE customers ALTER COLUMN company_name TYPE varchar(255);\n"
+            "Going to a longer varchar is a catalog change, no rewrite; we ran it before the deploy and "
+            "checked the catalog afterwards.")
+    g = grade(text, "sql", level="mid")
+    assert "unsafe_sql" not in g.flags
+    assert g.score >= 60, g
+    narrowing = text.replace("varchar(255)", "integer USING company_name::integer")
+    assert "unsafe_sql" in grade(narrowing, "sql", level="mid").flags
+
+
+def test_a_django_alterfield_that_only_changes_max_length_is_not_set_not_null():
+    text = '''We raised the limit on a label field that was truncating input.
+
+```python
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunSQL("SET lock_timeout = '2s';", migrations.RunSQL.noop),
+        migrations.AlterField(
+            model_name="parcel",
+            name="label",
+            field=models.CharField(max_length=200),
+        ),
+    ]
+```
+sqlmigrate shows only a TYPE varchar(200) change, which rewrites nothing; rollback is the reverse
+migration.'''
+    g = grade(text, "sql", level="mid")
+    assert "unsafe_sql" not in g.flags
+    mig = next(d for d in g.dimensions if d.key == "migration_safety")
+    assert "ADD COLUMN region" not in (mig.hint or ""), mig.hint
+    assert g.score >= 50, g
+
+
+def test_a_table_rename_bridged_by_a_view_is_not_unsafe():
+    text = ("The table had the wrong name for what it held, so: BEGIN; SET LOCAL lock_timeout = '2s'; "
+            "ALTER TABLE drivers RENAME TO fleet_members; "
+            "CREATE VIEW drivers AS SELECT * FROM fleet_members; "
+            "COMMIT; Old pods keep reading and writing through the view until the new code is out; "
+            "then we drop the view in a later release.")
+    assert "unsafe_sql" not in grade(text, "sql", level="senior").flags
+    bare = "ALTER TABLE drivers RENAME TO fleet_members; then deploy the code that uses the new name."
+    assert "unsafe_sql" in grade(bare, "sql", level="senior").flags
+
+
+def test_step_names_in_a_bulleted_list_are_gaming_in_the_sql_round():
+    text = ("Safe migration checklist I always apply:\n- Expand and contract\n- Nullable column first\n"
+            "- Backfill in batches\n- CHECK NOT VALID\n- VALIDATE CONSTRAINT\n- SET NOT NULL last\n"
+            "- Index CONCURRENTLY\n- lock_timeout\n- Rollback plan\n"
+            "Together these give zero downtime and a reversible, low-risk change on any busy table.")
+    g = grade(text, "sql", level="mid")
+    assert "gaming" in g.flags
+    described = ("First I'd add region to orders as a nullable column so the ALTER is instant. Then a job "
+                 "backfills old orders from the customer's country, 5,000 rows per batch with a short pause. "
+                 "After that a CHECK (region IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, which doesn't "
+                 "block writes, and SET NOT NULL at the end.")
+    d = grade(described, "sql", level="mid")
+    assert "gaming" not in d.flags and d.score > g.score + 20
