@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "labelled"
 SETS = (
     "dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9",
+    "blind10",
 )
 ROUNDS = ("opening", "probe", "sql", "constraint", "curveball", "synthesis")
 TIER_RANK = {"weak": 0, "medium": 1, "strong": 2}

@@ -81,6 +81,7 @@ def load(name: str) -> list[dict]:
 
 SETS = (
     "dev", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9",
+    "blind10",
 )
 
 
