@@ -463,9 +463,16 @@ def contributing_factors(doc: Doc) -> dict[str, int]:
                 break
     # causes the reader finds, explained in words no factor lexicon lists: each concrete causal
     # sentence not already counted is a further link in the chain
+    # (a sentence that goes on about the cause just read, in the same paragraph or line, tells more of
+    # that link rather than another one: "Root cause was a poison message. It had a malformed payload…")
+    read_links: set[int] = set()
     for si in doc.read("cause"):
         if si in found.values() or not doc.concrete(si) or _negative_reading(doc, si):
             continue
+        if si - 1 in read_links and "\n" not in doc.text[doc.spans[si - 1][1] : doc.spans[si][0]]:
+            read_links.add(si)
+            continue
+        read_links.add(si)
         found[f"read:{si}"] = si
     return found
 

@@ -744,3 +744,22 @@ def test_step_names_in_a_bulleted_list_are_gaming_in_the_sql_round():
                  "block writes, and SET NOT NULL at the end.")
     d = grade(described, "sql", level="mid")
     assert "gaming" not in d.flags and d.score > g.score + 20
+
+
+def test_one_cause_told_at_length_is_one_link_of_the_chain():
+    one_link = ("Root cause was a stuck message in RabbitMQ. One invoice event carried a currency code our "
+                "schema did not know, the consumer raised a validation error, nacked it with requeue, and "
+                "picked the same message up again forever. The queue for the EU region stopped moving, so "
+                "about 3,000 invoices were never sent and the backlog grew to 18k. We moved the message to a "
+                "parking queue by hand, restarted the consumers and the backlog cleared in twenty minutes.")
+    chain = ("Root cause was a stuck message in RabbitMQ: an invoice event with a currency code our schema "
+             "did not know, nacked with requeue forever.\n"
+             "It got past us because the producer had no schema validation, only the consumer did.\n"
+             "Our contract tests used recorded events from last year that never had that currency.\n"
+             "And the queue-depth alert was on the total across regions, which the EU queue alone kept below "
+             "the threshold for forty minutes.\n"
+             "We parked the message and restarted the consumers; then added a dead-letter queue.")
+    short = next(d for d in grade(one_link, "probe").dimensions if d.key == "diagnosis")
+    long = next(d for d in grade(chain, "probe").dimensions if d.key == "diagnosis")
+    assert short.score < long.score
+    assert short.score <= 0.6 * short.max, short
