@@ -763,3 +763,14 @@ def test_one_cause_told_at_length_is_one_link_of_the_chain():
     long = next(d for d in grade(chain, "probe").dimensions if d.key == "diagnosis")
     assert short.score < long.score
     assert short.score <= 0.6 * short.max, short
+
+
+def test_a_guardrail_named_as_missing_is_a_cause_not_a_prevention():
+    text = ("Root cause: the office firewall hit its session table limit of 200,000 on Monday at 9:00 when "
+            "everyone came back from the holiday and connected at once. Why our safeguards missed it: we "
+            "monitored that the firewall was up, not how full the session table was. Also the capacity plan "
+            "was from 2021 and nobody was the owner responsible for updating it. We bought a bigger licence "
+            "and rebooted the firewall that evening, and after that the incident was closed.")
+    g = grade(text, "probe", level="mid")
+    prev = next(d for d in g.dimensions if d.key == "prevention")
+    assert prev.score == 0, prev
