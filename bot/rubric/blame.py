@@ -151,11 +151,21 @@ def _reader_may_blame(doc: Doc, si: int) -> bool:
         and len(doc.text[s:e].split()) >= _MIN_WORDS
         and _has_target(doc, si)
         and not _redirected(doc, si)
-        and not doc.has("pushback", si)
+        and not _pushes_back(doc, si)
         and not any(_excused(doc, si, a, b, reported_ok=False) for a, b, _ in endorsed)
         and not _REFUSES.search(doc.text, s, e)
         and not _SELF_CULPRIT.search(doc.text, s, e)
     )
+
+
+# "I'd tell the CTO…", "What I would answer:" introduce what is said; they push back on nothing.
+_SPEECH_FRAME = re.compile(r"i[’']?d\s+\w+|i\s+would\s+\w+", re.I)
+
+
+def _pushes_back(doc: Doc, si: int) -> bool:
+    """Push-back words in the sentence other than a bare frame for what the speaker would say."""
+    hits = doc.in_sentence("pushback", si)
+    return any(not _SPEECH_FRAME.fullmatch(doc.text[a:b].strip()) for a, b, _ in hits)
 
 
 # The speaker is the person the blame would land on.

@@ -774,3 +774,15 @@ def test_a_guardrail_named_as_missing_is_a_cause_not_a_prevention():
     g = grade(text, "probe", level="mid")
     prev = next(d for d in g.dimensions if d.key == "prevention")
     assert prev.score == 0, prev
+
+
+def test_a_frame_for_what_one_would_say_is_not_push_back():
+    agrees = ("I would say to the CTO that yes, Pavel made the mistake, and he has been told to "
+              "double-check configs from now on. Our pipeline also had no schema check. We can add one when "
+              "there is time.")
+    assert "blame" in grade(agrees, "curveball", level="mid").flags
+    pushes = ("I'd tell the CTO that calling it human error ends the investigation too early. The developer "
+              "changed a retry setting that no test covered and no review checklist mentioned, so the next "
+              "person would make the same change. I'd propose a config schema check in CI and a canary step "
+              "so a bad value reaches 5% of traffic, not all of it.")
+    assert "blame" not in grade(pushes, "curveball", level="mid").flags
