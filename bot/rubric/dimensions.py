@@ -189,10 +189,20 @@ def _timeline_markers(doc: Doc) -> tuple[dict[str, int], int]:
             # "T+5: rolled back the deploy" — the event sits in the clause after the marker
             after = _CLAUSE_BREAK.search(doc.text, right_m.end(), nxt)
             clause += " " + doc.text[right_m.end() : after.start() if after else nxt]
-        if len(_ALPHA.findall(clause)) >= 2 and verb.search(clause):
+        # tied to an event: a verb of something happening next to it, or a sentence the reader sees
+        # doing something (an action, a detection, a finding) told in words the verb list lacks
+        # ("switch the resorts to on-request, then rollback at 11:10")
+        if len(_ALPHA.findall(clause)) >= 2 and (verb.search(clause) or _reads_as_event(doc, si)):
             key = re.sub(r"\s+", "", doc.text[start:end].lower())
             tied.setdefault(key, si)
     return tied, len(markers)
+
+
+_EVENT_READINGS = ("detection", "mitigation", "fix", "diagnosis", "communication", "impact", "measurement")
+
+
+def _reads_as_event(doc: Doc, si: int) -> bool:
+    return not _negative_reading(doc, si) and any(doc.p(label, si) >= 0.6 for label in _EVENT_READINGS)
 
 
 def timeline(doc: Doc) -> Partial:
@@ -325,8 +335,15 @@ def _detection(doc: Doc) -> Partial:
 # ---------------------------------------------------------------- impact
 
 
+# A line headed as the impact ("Impact: 23 double bookings in 9 properties", "Blast radius - EU only")
+_IMPACT_HEAD = re.compile(
+    r"\W*(?:customer\s+|user\s+|business\s+)?(?:impact|blast\s+radius)\s*[:\-\u2013\u2014]", re.I
+)
+
+
 def impact(doc: Doc) -> Partial:
     context = set(doc.sents("impact_context")) | set(doc.read("impact"))
+    context |= {si for si, (s, e) in enumerate(doc.spans) if _IMPACT_HEAD.match(doc.text, s, e)}
     quantities: dict[str, int] = {}
     for start, end, si in doc.hits("quantity"):
         if start and doc.text[start - 1] == "+":  # "T+5 minutes" is a timeline marker

@@ -786,3 +786,15 @@ def test_a_frame_for_what_one_would_say_is_not_push_back():
               "person would make the same change. I'd propose a config schema check in CI and a canary step "
               "so a bad value reaches 5% of traffic, not all of it.")
     assert "blame" not in grade(pushes, "curveball", level="mid").flags
+
+
+def test_times_tied_to_actions_told_in_the_present_count_for_the_timeline():
+    text = ("Our parcel-tracking API, it serve the courier app and the shop widget. Tuesday morning the "
+            "couriers in Lyon call dispatch: scans fail with timeouts. I am on-call, I check the gateway "
+            "dashboard and p99 is 12 seconds from 08:40. I page Marc who own the database. First mitigation: "
+            "switch the widget to cached status, then rollback of the new index job at 09:05. Impact: 4,100 "
+            "failed scans in 25 minutes.")
+    g = grade(text, "opening", level="mid")
+    tl = next(d for d in g.dimensions if d.key == "timeline")
+    assert tl.score >= 0.9 * tl.max, tl
+    assert any("09:05" in e for e in tl.evidence) and any("Tuesday morning" in e for e in tl.evidence)
