@@ -173,7 +173,8 @@ def grade(
     remedy_round = "mitigation_fix_prevention" in weights or "prevention" in weights
     # Only where the round asks what changed (prevention weighs heavily) is a missing prevention a flag.
     # A story round (it weighs mitigation/fix/prevention) that ends at the restore or the fix.
-    story = "mitigation_fix_prevention" in weights
+    # The opening asks about the first hour, not what changed afterwards: no flag there.
+    story = "mitigation_fix_prevention" in weights and "prevention" in weights
     on_story = doc.word_count >= rubric.thresholds["too_short_words"]
     # "nothing else needed to change, it was a one-off" declines prevention outright
     declined = bool(doc.hits("no_change_needed")) and not dims.guardrail_sentences(doc)

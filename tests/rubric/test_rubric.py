@@ -106,12 +106,13 @@ def test_mitigation_fix_prevention_distinct_and_conflated():
 
 
 def test_no_prevention_when_story_stops_at_restore():
-    """A story that ends at the restart raises no_prevention and the restart_only signal."""
+    """A failure chain that ends at the restart raises no_prevention and the restart_only signal (in a
+    round that asks what let it through; the opening asks only about the first hour)."""
     text = (
         "Our API went down for 20 minutes on a Tuesday because a worker pool was exhausted and requests "
         "timed out. I restarted the workers and service was restored. Everyone was relieved and we moved on."
     )
-    g = grade(text, "opening")
+    g = grade(text, "probe")
     assert "no_prevention" in g.flags
     assert "restart_only" in g.signals
 
@@ -457,7 +458,7 @@ def test_one_off_declines_prevention():
         "Search was down for 35 minutes after a bad index rebuild. I rolled the index back and "
         "service was restored. Nothing else needed to change — it was a one-off."
     )
-    assert "no_prevention" in grade(text, "opening").flags
+    assert "no_prevention" in grade(text, "probe").flags
 
 
 @pytest.mark.parametrize(

@@ -798,3 +798,18 @@ def test_times_tied_to_actions_told_in_the_present_count_for_the_timeline():
     tl = next(d for d in g.dimensions if d.key == "timeline")
     assert tl.score >= 0.9 * tl.max, tl
     assert any("09:05" in e for e in tl.evidence) and any("Tuesday morning" in e for e in tl.evidence)
+
+
+def test_no_prevention_is_flagged_where_the_question_asks_what_changed_not_in_the_opening():
+    first_hour = ("Friday at 16:20 the checkout error rate went from 0.2% to 9% and PagerDuty paged me. I "
+                  "was on call; I opened the deploy log and saw the payments service had shipped at 16:12. "
+                  "I rolled it back at 16:31 and errors were back under 0.5% by 16:38. About 1,900 "
+                  "checkouts failed in those eighteen minutes, and I posted updates in #incidents every "
+                  "ten minutes.")
+    assert "no_prevention" not in grade(first_hour, "opening", level="mid").flags
+    chain_then_restart = ("The root cause was a payments release that changed the currency rounding for "
+                          "yen, because the rounding table was loaded from a new config file. It got past "
+                          "review because the diff was a one-line path change, and the tests only cover "
+                          "euro and dollar. We rolled back the release, restarted the workers, and after "
+                          "that everything was normal and the incident was closed.")
+    assert "no_prevention" in grade(chain_then_restart, "probe", level="mid").flags
