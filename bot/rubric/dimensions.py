@@ -248,6 +248,39 @@ class Remedy:
     conflated: bool
 
 
+# "so that was the root cause fixed", "the main change was fixing the root cause", "resolved the issue"
+_ROOT_FIXED = re.compile(
+    r"\broot[\s-]+cause\s+(?:was\s+|is\s+|got\s+|has\s+been\s+)?(?:fixed|resolved|solved|addressed|gone|"
+    r"eliminated|cleared|removed)|\b(?:fix|fixed|fixing|resolv\w+|solv\w+|address\w*|eliminat\w+)\s+the\s+"
+    r"root[\s-]+cause\b",
+    re.I,
+)
+# what stops the bleeding without changing what caused it
+_STOPGAP = re.compile(
+    r"\b(?:restart\w*|reboot\w*|bounc\w+|bump\w*|rais\w+|increas\w+|scal\w+\s+(?:up|out)|scaled|"
+    r"roll\w*\s+back|rollback|redeploy\w*|re-deploy\w*|fail\w*\s+over|failover|flush\w*|cleared?|"
+    r"purg\w+|kill\w*|re-?ran|rerun|re-?sign\w*|more\s+(?:replicas|pods|nodes|memory|cpu|capacity|margin))",
+    re.I,
+)
+
+
+def _restart_called_the_fix(doc: Doc, fix: list[int]) -> bool:
+    """The answer says the root cause was fixed in a sentence whose action (or the one before it) only
+    stops the bleeding (a restart, a bigger limit, more replicas, a rollback), and no other sentence
+    corrects the cause: "the restart cleared the stuck state, so that was the root cause fixed"."""
+    for m in _ROOT_FIXED.finditer(doc.text):
+        si = doc.sentence_of(m.start())
+        stop_here = bool(_STOPGAP.search(doc.sentence(si)))
+        stop_before = bool(si) and bool(_STOPGAP.search(doc.sentence(si - 1)))
+        # "We restarted the workers. The fix was a change to close the file, so that was the root cause
+        # fixed." names a real fix in the claim itself
+        if not (stop_here or (stop_before and si not in fix)):
+            continue
+        if not [i for i in fix if i != si and not _STOPGAP.search(doc.sentence(i))]:
+            return True
+    return False
+
+
 def remedies(doc: Doc) -> Remedy:
     """Mitigation, fix and prevention sentences: what the reader says each sentence does, plus the
     words that name each step outright ("mitigation:", "the fix was", a guardrail put in place)."""
@@ -269,7 +302,7 @@ def remedies(doc: Doc) -> Remedy:
     used_for_both = bool(fix_sents & set(mitigation)) and bool(fix_sents & set(prevention))
     conflated = (len(fix_words) >= 3 and not (explicit_mitigation and explicit_prevention)) or (
         len(fix_words) >= 2 and used_for_both and not explicit_mitigation
-    )
+    ) or _restart_called_the_fix(doc, fix)
     return Remedy(mitigation, fix, prevention, doc.sents("restored"), conflated)
 
 

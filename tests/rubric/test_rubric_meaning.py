@@ -813,3 +813,17 @@ def test_no_prevention_is_flagged_where_the_question_asks_what_changed_not_in_th
                           "euro and dollar. We rolled back the release, restarted the workers, and after "
                           "that everything was normal and the incident was closed.")
     assert "no_prevention" in grade(chain_then_restart, "probe", level="mid").flags
+
+
+def test_a_restart_called_the_root_cause_fix_is_conflated():
+    restart = ("The root cause was the image-resizing workers leaking file handles until they hit the "
+               "ulimit, and then every upload failed with a 500. We noticed from the upload success rate "
+               "dropping to 60%. We restarted all the workers and raised the ulimit from 1024 to 8192, so "
+               "that was the root cause fixed, and uploads have been fine since.")
+    assert "conflated_fix" in grade(restart, "probe", level="mid").flags
+    fixed = ("The root cause was the image-resizing workers leaking file handles until they hit the ulimit: "
+             "the new thumbnail library never closed the temp file when a resize failed. We restarted the "
+             "workers to stop the 500s. The fix was a one-line change to close the file in a finally block, "
+             "shipped the same day, so that was the root cause fixed. We also added an alert on open file "
+             "handles per worker above 800.")
+    assert "conflated_fix" not in grade(fixed, "probe", level="mid").flags
