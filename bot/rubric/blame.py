@@ -254,11 +254,24 @@ def _rejects_something(doc: Doc, si: int) -> bool:
         return True
     near = [i for i in (si - 1, si) if i >= 0]
     cues = ("pushback", "reported_speech", "system_gap", "rejection", "accusation_reported")
-    return any(doc.has(cue, i) for cue in cues for i in near) or any(
+    return any(_real_cue(doc, cue, i) for cue in cues for i in near) or any(
         s <= h[0] < e and not doc.text[h[0] : h[1]].lower().startswith("nobody")
         for h in doc.hits("negation")
         if h[2] == si
     )
+
+
+# "she thinks the limiter slows her down" reports what the person blamed thinks, not someone's blame
+_OWN_THOUGHT = re.compile(r"\b(?:she|he|they)\s+(?:\w+\s+)?$", re.I)
+
+
+def _real_cue(doc: Doc, cue: str, i: int) -> bool:
+    for a, _b, _si in doc.in_sentence(cue, i):
+        word = doc.text[a:_b].lower()
+        if word.startswith(("think", "believe")) and _OWN_THOUGHT.search(doc.text, max(0, a - 20), a):
+            continue
+        return True
+    return False
 
 
 _NOT_BLAME = ("blame_rejected", "own_mistake", "shrug")

@@ -110,8 +110,33 @@ def _union(*groups) -> list[int]:
 
 def _read_prevention(doc: Doc) -> list[int]:
     """Sentences the reader says change the system for good, and that name what changed (a threshold,
-    a system, a check): "we added monitoring" alone is not a guardrail."""
-    return [i for i in doc.read("prevention") if doc.concrete(i) and not _negative_reading(doc, i)]
+    a system, a check): "we added monitoring" alone is not a guardrail. Items of a list headed as the
+    changes ("What changed:", "Action items:") need the reader only to lean that way."""
+    read = set(doc.read("prevention")) | set(_listed_under_changes(doc))
+    return [i for i in sorted(read) if doc.concrete(i) and not _negative_reading(doc, i)]
+
+
+_CHANGES_HEAD = re.compile(
+    r"\W*(?:what\s+(?:we\s+)?changed|changes|action\s+items|follow[\s-]*ups|what\s+we\s+(?:did|changed|fixed)\s+"
+    r"(?:after|afterwards)|remediations?|preventive\s+(?:actions|measures))\b[^\n]{0,40}:\s*$",
+    re.I,
+)
+_ITEM = re.compile(r"\s*(?:[-*\u2022\u00b7]|\d+[.)])\s+")
+
+
+def _listed_under_changes(doc: Doc) -> list[int]:
+    out: list[int] = []
+    under = False
+    for i, (s, e) in enumerate(doc.spans):
+        if _CHANGES_HEAD.match(doc.text, s, e):
+            under = True
+            continue
+        if under and _ITEM.match(doc.text, s, e):
+            if doc.p("prevention", i) >= 0.2:
+                out.append(i)
+            continue
+        under = False
+    return out
 
 
 def _negative_reading(doc: Doc, i: int) -> bool:

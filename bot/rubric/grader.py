@@ -288,8 +288,21 @@ def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
         for i in quoted:
             s, e = doc.spans[i]
             chars[s:e] = [c if c == "\n" else " " for c in chars[s:e]]
-        text = "".join(chars)
+        blanked = "".join(chars)
+        # asked what SQL they would run, an answer whose every statement read as quoted still offers
+        # them: nothing is left to grade otherwise
+        if round_id != "sql" or _has_statement(blanked) or orm.has_orm_code(blanked):
+            text = blanked
     return orm.with_sql(_without_down_migrations(text))
+
+
+_STATEMENT = re.compile(
+    r"\b(?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX|UPDATE\s+\w+\s+SET|ADD\s+COLUMN)\b", re.I
+)
+
+
+def _has_statement(text: str) -> bool:
+    return bool(_STATEMENT.search(text))
 
 
 # Where a migration's rollback half starts and where the forward half (re)starts: migration tools'
