@@ -193,7 +193,9 @@ _TEAMWIDE = re.compile(
 def _has_target(doc: Doc, si: int) -> bool:
     """The sentence (or, through a pronoun, the one before it) names a person, a team or a group."""
     s, e = doc.spans[si]
-    if doc.has("third_party", si) or _TEAMWIDE.search(doc.text, s, e) or _A_TEAM.search(doc.text, s, e):
+    groups = [h[0] for h in doc.in_sentence("third_party", si)]
+    groups += [m.start() for rx in (_TEAMWIDE, _A_TEAM) for m in rx.finditer(doc.text, s, e)]
+    if any(not _own_group(doc, s, e, pos) for pos in groups):
         return True
     names = (_POSSESSIVE_NAME, _NAME_MID, _NAME_AFTER_COLON)
     if any(m.group(1) not in COMMON_CAPS for rx in names for m in rx.finditer(doc.text, s, e)):
@@ -201,6 +203,22 @@ def _has_target(doc: Doc, si: int) -> bool:
     # a name opening the sentence, followed by what a person does ("Marek skipped that step")
     lead = _NAME_LEAD.match(doc.text, s, e)
     return bool(lead) and lead.group(1) not in COMMON_CAPS
+
+
+# The speaker's own group: "my second month as junior in mobile backend team", "my team" ("our X team"
+# can be any team of the company, so it stays a possible target)
+_OWN_GROUP_BEFORE = re.compile(
+    r"\bmy\s+(?:[\w-]+\s+){0,3}$|\b(?:in|on|joined)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}$", re.I
+)
+_FIRST_PERSON = re.compile(r"\b(?:I|my|me)\b")
+
+
+def _own_group(doc: Doc, s: int, e: int, pos: int) -> bool:
+    before = doc.text[max(s, pos - 40) : pos]
+    m = _OWN_GROUP_BEFORE.search(before)
+    if not m:
+        return False
+    return m.group(0).lower().startswith("my") or bool(_FIRST_PERSON.search(doc.text, s, pos))
 
 
 # A team by name: "the Network Engineering team's decision", "the data platform team".

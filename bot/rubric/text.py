@@ -165,6 +165,14 @@ class Doc:
             return True
         return self.has("jargon", i) or self.has("sql_hint", i) or self.specific_words(i) >= 4
 
+    def names_something(self, i: int) -> bool:
+        """Sentence `i` names something outright: a number, a time, code, a proper noun or a system
+        (without counting long words, which abstract prose has too)."""
+        s, e = self.spans[i]
+        return bool(_CONCRETE.search(self.text, s, e) or _PROPER.search(self.text, s + 1, e)) or (
+            self.has("jargon", i) or self.has("sql_hint", i)
+        )
+
     def specific_words(self, i: int) -> int:
         """Distinct words of five letters or more in sentence `i` that are neither connectives nor the
         rubric's own category and filler vocabulary (lexicon `generic_words`)."""

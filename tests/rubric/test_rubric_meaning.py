@@ -827,3 +827,36 @@ def test_a_restart_called_the_root_cause_fix_is_conflated():
              "shipped the same day, so that was the root cause fixed. We also added an alert on open file "
              "handles per worker above 800.")
     assert "conflated_fix" not in grade(fixed, "probe", level="mid").flags
+
+
+def test_the_speakers_own_team_is_not_a_blame_target():
+    for opening in ("It was my first month as junior in the mobile backend team.",
+                    "I had just joined the data platform team as a junior."):
+        text = (opening + " On Monday at 10:05 the nightly export was late and the finance dashboards were "
+                "empty. I paged Oksana, who was on call, and we found the new Airflow image at 10:30. She "
+                "rolled it back at 10:41 and the export finished by 11:20.")
+        assert "blame" not in grade(text, "opening", level="junior").flags, opening
+    other = ("The data platform team pushed a broken Airflow image again, like they always do. On Monday at "
+             "10:05 the nightly export was late and the finance dashboards were empty.")
+    assert "blame" in grade(other, "opening", level="junior").flags
+
+
+def test_a_method_recited_in_abstract_prose_is_gaming():
+    text = ("Using a layered root cause analysis approach, I would separate the failure chain into "
+            "contributing factors, because a mature organisation examines every layer.\n\n"
+            "Trigger: a change was introduced which interacted with existing conditions in an unexpected "
+            "way.\n\n"
+            "Technical factors: insufficient validation; gaps in observability; safeguards that did not "
+            "detect the anomaly early enough.\n\n"
+            "Process factors: the review process was not rigorous enough and testing did not reflect "
+            "reality.\n\n"
+            "Human factors: not blame but systemic issues such as siloed knowledge and cognitive load.\n\n"
+            "Detection factors: alerting thresholds were not tuned and signals were not actionable.\n\n"
+            "Hypotheses tested: we formed several hypotheses and validated them against the evidence "
+            "until the root cause was confirmed.\n\n"
+            "Conclusion: the system failed, not the person, in line with blameless postmortem principles "
+            "and a just culture.")
+    g = grade(text, "probe", level="senior")
+    assert "gaming" in g.flags and g.score <= 20, g
+    gaming = next(f for f in g.flag_details if f.name == "gaming")
+    assert "nothing named" in gaming.message, gaming
