@@ -278,11 +278,17 @@ def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
             i
             for i in doc.read("sql_cause")
             if doc.p("sql_cause", i) >= 0.7
-            and doc.p("sql_proposed", i) < 0.35
+            and (doc.p("sql_proposed", i) < 0.35 or _introduced_as_cause(doc, i))
             and not (i and doc.p("sql_proposed", i - 1) >= 0.3)
         ]
     else:
-        quoted = [i for i in doc.read("sql_cause") if doc.p("sql_cause", i) > doc.p("sql_proposed", i)]
+        read = set(doc.read("sql_cause"))
+        quoted = [
+            i
+            for i in range(len(doc.spans))
+            if (i in read and doc.p("sql_cause", i) > doc.p("sql_proposed", i))
+            or _introduced_as_cause(doc, i)
+        ]
     if quoted:
         chars = list(text)
         for i in quoted:
@@ -294,6 +300,15 @@ def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
         if round_id != "sql" or _has_statement(blanked) or orm.has_orm_code(blanked):
             text = blanked
     return orm.with_sql(_without_down_migrations(text))
+
+
+def _introduced_as_cause(doc: Doc, i: int) -> bool:
+    """The unit is code announced by the one before it as what caused the incident ("The migration
+    that took us down was this:"), a reading of the pair the reader cannot make on the code alone."""
+    if not i or not doc.text[doc.spans[i][0] : doc.spans[i][1]].lstrip().startswith("```"):
+        return False
+    intro = doc.text[doc.spans[i - 1][0] : doc.spans[i - 1][1]].rstrip()
+    return intro.endswith(":") and doc.p("sql_cause", i - 1) >= 0.6 and doc.p("sql_proposed", i - 1) < 0.3
 
 
 _STATEMENT = re.compile(

@@ -19,6 +19,7 @@ _SPLIT = re.compile(
     r"|(?<=[:;])[ \t]*\n\s*"
     r"|[ \t]*\n\s*(?=(?:[-*•>#|]+|\d{1,2}[.)]|\d{1,2}:\d{2}|[tT]\s?\+\s?\d)\s?)"
 )
+_FENCE = re.compile(r"```[^\n]*\n.*?```", re.S)
 _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2028\u2029"})
 _LEAD = re.compile(r"^(?:[-*•>#]+|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d.,:]*%?")
@@ -51,11 +52,18 @@ class Doc:
         self.text = text
         self.rubric = rubric
         spans: list[tuple[int, int]] = []
+        # a fenced code block is one unit, as the sentence corpus writes it: no cut inside it, and a cut
+        # on each side of it
+        fences = [(m.start(), m.end()) for m in _FENCE.finditer(text)] if "```" in text else []
+        cuts = [(m.start(), m.end()) for m in _SPLIT.finditer(text)]
+        if fences:
+            cuts = [c for c in cuts if not any(fs < c[0] < fe for fs, fe in fences)]
+            cuts = sorted({*cuts, *((fs, fs) for fs, _fe in fences), *((fe, fe) for _fs, fe in fences)})
         pos = 0
-        for m in _SPLIT.finditer(text):
-            if m.start() > pos:
-                spans.append((pos, m.start()))
-            pos = m.end()
+        for start, end in cuts:
+            if start > pos:
+                spans.append((pos, start))
+            pos = max(pos, end)
         if pos < len(text):
             spans.append((pos, len(text)))
         self.spans = [(s, e) for s, e in spans if text[s:e].strip()]

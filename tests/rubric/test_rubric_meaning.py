@@ -860,3 +860,40 @@ def test_a_method_recited_in_abstract_prose_is_gaming():
     assert "gaming" in g.flags and g.score <= 20, g
     gaming = next(f for f in g.flag_details if f.name == "gaming")
     assert "nothing named" in gaming.message, gaming
+
+
+def test_a_fenced_code_block_is_one_unit_and_can_be_announced_as_the_cause():
+    from bot.content import default_content
+    from bot.rubric.config import rubric_from
+    from bot.rubric.text import Doc
+
+    text = ("The migration that locked us out on launch day was this:\n"
+            "```\nALTER TABLE tickets ADD COLUMN seat_zone text NOT NULL DEFAULT 'GA';\n"
+            "CREATE INDEX idx_tickets_zone ON tickets (seat_zone);\n```\n"
+            "The ALTER queued behind a long report query and every insert queued behind it. "
+            "What I'd run now, step by step:\n"
+            "```sql\nSET lock_timeout = '3s';\nALTER TABLE tickets ADD COLUMN seat_zone text;\n"
+            "UPDATE tickets SET seat_zone = 'GA' WHERE id BETWEEN 1 AND 50000 AND seat_zone IS NULL;\n"
+            "ALTER TABLE tickets ADD CONSTRAINT tickets_zone_nn CHECK (seat_zone IS NOT NULL) NOT VALID;\n"
+            "ALTER TABLE tickets VALIDATE CONSTRAINT tickets_zone_nn;\n"
+            "ALTER TABLE tickets ALTER COLUMN seat_zone SET NOT NULL;\n"
+            "CREATE INDEX CONCURRENTLY idx_tickets_zone ON tickets (seat_zone);\n```\n"
+            "The backfill repeats by id range until no row is NULL; I check pg_index.indisvalid after the "
+            "index, and the app writes seat_zone before the constraint goes on.")
+    doc = Doc(text, rubric_from(default_content().rubric))
+    units = [doc.sentence(i) for i in range(len(doc.spans))]
+    assert sum(u.lstrip().startswith("```") for u in units) == 2, units
+    assert "unsafe_sql" not in grade(text, "sql", level="senior").flags
+    chain = text.split("What I'd run now")[0]
+    assert "unsafe_sql" not in grade(chain, "probe", level="senior").flags
+
+
+def test_an_owner_line_is_not_blame():
+    text = ("Three changes, each with an owner.\n"
+            "1. An alert on the age of the oldest unprocessed refund, paging above 15 minutes.\n"
+            "Owner: Tomasz on the payments team.\n"
+            "2. The refund worker refuses batches larger than 500 rows.\n"
+            "Owners: Aiko on billing plus our platform team.\n"
+            "3. A weekly restore drill of the refunds table, owner: me.\n"
+            "Since then the alert fired twice in March, both times before any customer noticed.")
+    assert "blame" not in grade(text, "synthesis", level="senior").flags
