@@ -192,7 +192,7 @@ _REFUSES = re.compile(
 _READER_ALONE = 0.85
 _TEAMWIDE = re.compile(
     r"\b(?:every(?:one|body)|the\s+(?:whole\s+)?team|all\s+(?:the\s+)?(?:engineers|devs|developers)|"
-    r"engineers|developers|human\s+error|careless\w*|sloppy|should\s+have\s+known)\b",
+    r"engineers|developers|human\s+error|careless\w*|sloppy|should\s+have\s+known|management|leadership)\b",
     re.I,
 )
 
@@ -337,6 +337,11 @@ def _lexicon_blame(doc: Doc) -> BlameHit | None:
         span = _copula_span(doc, start, end)
         if span and _person_is_cause(doc, si, *span, _names(doc)) and not _excused(doc, si, *span):
             return BlameHit(si, span[0])
+    for m in _GROUP_IS_CAUSE.finditer(doc.text):
+        # "the communication problem in that outage was management, full stop"
+        si = doc.sentence_of(m.start())
+        if not _excused(doc, si, m.start(), m.end()) and not doc.has("pushback", si):
+            return BlameHit(si, m.start())
     who = doc.rubric.lex["who_cause"]
     for si in range(len(doc.spans)):
         # the cause answered as a who: "Honestly, the contractors." — a sentence that is only a group
@@ -410,7 +415,22 @@ def _person_is_cause(doc: Doc, si: int, start: int, end: int, names: frozenset[s
         first = subject.split()[0] if subject.split() else ""
         return first in names or bool(_PERSON_HEAD.match(subject))
     m = _WORD_CAP.match(doc.text, end + 1, e) if doc.text[end : end + 1] == " " else None
+    if _GROUP_CAUSE.match(doc.text, end, e):
+        return True  # "the root cause was management, full stop"
     return bool(m and m.group(1) in names and _AFTER_NAME.match(doc.text, m.end(), e))
+
+
+_GROUP_IS_CAUSE = re.compile(
+    r"\b(?:problem|cause|issue|reason|fault|failure)\b[^.;!?\n]{0,60}?\b(?:was|is)\s+(?:(?:simply|just|basically|"
+    r"really)\s+)?(?:upper\s+|senior\s+)?(?:management|leadership|the\s+execs?)\b(?!\s+(?:process|review|"
+    r"approval|sign-?off|tooling|dashboard))",
+    re.I,
+)
+_GROUP_CAUSE = re.compile(
+    r"\s+(?:(?:simply|just|basically|really)\s+)?(?:upper\s+|senior\s+)?(?:management|leadership|the\s+execs?)"
+    r"\s*(?:[.;,:!]|$|full\s+stop)",
+    re.I,
+)
 
 
 def _asks_cause(doc: Doc, si: int) -> bool:

@@ -897,3 +897,15 @@ def test_an_owner_line_is_not_blame():
             "3. A weekly restore drill of the refunds table, owner: me.\n"
             "Since then the alert fired twice in March, both times before any customer noticed.")
     assert "blame" not in grade(text, "synthesis", level="senior").flags
+
+
+def test_management_named_as_the_problem_is_blame():
+    text = ("Honestly, the real problem during that outage was management, full stop. The VP wanted a call "
+            "every five minutes and the director kept asking in the channel whether it was fixed yet. I "
+            "muted the channel and worked on the fix with two people I trust, and told support to ask the "
+            "product managers what to say. It would have taken half the time if leadership had trusted us.")
+    assert "blame" in grade(text, "constraint", level="senior").flags
+    process = ("The real problem was that we had never defined who runs an incident, so I proposed "
+               "an incident commander rota and a fixed 15-minute update cadence for the VP. Support got a "
+               "status-page template and one channel for questions.")
+    assert "blame" not in grade(process, "constraint", level="senior").flags
