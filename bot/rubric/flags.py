@@ -60,6 +60,19 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     read_causes = [i for i in doc.read("cause") if doc.concrete(i) and i not in read_shrugs]
     if read_shrugs and not shrugs and not guard_kinds and not read_causes and not gaps:
         return True  # fatalism in other words, with no specific cause anywhere
+    # a whole answer against naming causes ("root-cause thinking is a trap", "nobody did anything wrong",
+    # "a system doing what complex systems do"): two or more such sentences, no guardrail or gap named,
+    # and no cause stated surely with something named in it (a system, a number, a change)
+    leaning = {i for i in range(len(doc.spans)) if doc.p("shrug", i) >= 0.6 and doc.p("blame", i) < 0.5}
+    named_causes = [
+        i for i in doc.read("cause")
+        if doc.p("cause", i) >= 0.75 and doc.names_something(i) and i not in leaning | shrugs
+    ]
+    # (a gap mentioned inside such a sentence is denied, not named: "there wasn't a broken safeguard so
+    # much as a system doing what complex systems do")
+    gaps_named = [(a, b) for a, b in gaps if doc.sentence_of(a) not in leaning]
+    if len(leaning | shrugs) >= 2 and not guard_kinds and not gaps_named and not named_causes:
+        return True
     if not shrugs or guard_kinds or gaps:
         return False
     # "because" alone names no cause ("because we've all moved on"); a negated cause is no cause either

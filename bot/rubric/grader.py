@@ -216,6 +216,10 @@ def grade(
         ("blame" in names_so_far and "blame" in caps, "blame", rubric.flag_messages["blame"]),
         ("conflated_fix" in names_so_far and "conflated_fix" in caps, "conflated_fix",
          rubric.flag_messages["conflated_fix"]),
+        # naming no cause fails the rounds that ask for the cause (the chain, the CTO's "human error")
+        ("blameless_to_a_fault" in names_so_far and "blameless_to_a_fault" in caps
+         and round_id in ("probe", "curveball"), "blameless_to_a_fault",
+         rubric.flag_messages["blameless_to_a_fault"]),
         (game.gaming, "gaming", rubric.flag_messages["gaming"]),
         (short, "too_short", rubric.flag_messages["too_short"]),
         (topic_off, "off_topic", rubric.flag_messages["off_topic"]),

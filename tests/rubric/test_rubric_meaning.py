@@ -909,3 +909,15 @@ def test_management_named_as_the_problem_is_blame():
                "an incident commander rota and a fixed 15-minute update cadence for the VP. Support got a "
                "status-page template and one channel for questions.")
     assert "blame" not in grade(process, "constraint", level="senior").flags
+
+
+def test_an_answer_against_naming_any_cause_is_blameless_to_a_fault_and_capped():
+    text = ("To be honest I don't believe in root causes for something like this. Some customers saw "
+            "failed card payments for a while one evening. Complex systems are always partly broken, and "
+            "an outage is what you get when lots of normal things line up. Nobody made a mistake; every "
+            "choice made sense to whoever made it. There wasn't a missing check so much as a system doing "
+            "what complex systems do. In the review we avoided pinning it on any change, because the moment "
+            "you name one people hear blame. We talked about how on-call felt and what surprised us.")
+    g = grade(text, "probe", level="senior")
+    assert "blameless_to_a_fault" in g.flags
+    assert g.verdict in ("Lean No Hire", "No Hire"), g
