@@ -220,6 +220,7 @@ def grade(
         ("blameless_to_a_fault" in names_so_far and "blameless_to_a_fault" in caps
          and round_id in ("probe", "curveball"), "blameless_to_a_fault",
          rubric.flag_messages["blameless_to_a_fault"]),
+        ("hero" in names_so_far and "hero" in caps, "hero", rubric.flag_messages["hero"]),
         (game.gaming, "gaming", rubric.flag_messages["gaming"]),
         (short, "too_short", rubric.flag_messages["too_short"]),
         (topic_off, "off_topic", rubric.flag_messages["off_topic"]),

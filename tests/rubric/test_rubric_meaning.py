@@ -921,3 +921,15 @@ def test_an_answer_against_naming_any_cause_is_blameless_to_a_fault_and_capped()
     g = grade(text, "probe", level="senior")
     assert "blameless_to_a_fault" in g.flags
     assert g.verdict in ("Lean No Hire", "No Hire"), g
+
+
+def test_a_hero_story_is_capped():
+    text = ("Honestly I handled the communication myself because nobody else could. At 14:05 the VP asked "
+            "for updates every five minutes; I told him he would get one when I had news, and at 14:40 I "
+            "posted a summary in #exec. Support wanted a statement, so I wrote the status page text "
+            "myself at 14:20: 'Checkout is degraded, next update 15:00'. Five engineers were arguing "
+            "about fixes, so I ignored them, rolled back the pricing deploy alone at 14:31 and error rates "
+            "went from 12% to 0.3% by 14:36. I alone kept the whole thing together while everyone else "
+            "just watched the dashboards.")
+    g = grade(text, "constraint", level="mid")
+    assert "hero" in g.flags and g.score <= 50, g
