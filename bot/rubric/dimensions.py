@@ -243,6 +243,12 @@ def timeline(doc: Doc) -> Partial:
 # ---------------------------------------------------------------- mitigation / fix / prevention
 
 
+def _tagged(doc: Doc, si: int) -> bool:
+    """A terse change line tagged with its owner and when ("Page when lag passes 5k (Marta, week 2)")."""
+    sentence = doc.sentence(si)
+    return bool(_OWNER_TAG.search(sentence) and _WHEN_TAG.search(sentence))
+
+
 def guardrail_sentences(doc: Doc) -> dict[str, list[int]]:
     """Guardrail kinds the answer says were (or will be) put in place, not ones it says were missing."""
     return doc.once("guardrails", _guardrail_sentences)
@@ -254,7 +260,8 @@ def _guardrail_sentences(doc: Doc) -> dict[str, list[int]]:
         for start, _end, si in doc.hits("gr:" + kind):
             if negated(doc, start, si):
                 continue
-            if not (doc.has("prevention_intent", si) or doc.has("owner", si) or doc.has("timing", si)):
+            if not (doc.has("prevention_intent", si) or doc.has("owner", si) or doc.has("timing", si)
+                    or _tagged(doc, si)):
                 continue
             # the reader sees how things were (the cause), not a change: "the capacity plan was from 2019
             # and nobody was owner to update it" names a guardrail's absence, with an owner and a year
@@ -729,9 +736,20 @@ _MEASURE = (
 )
 
 
+_EVIDENCE_HEAD = re.compile(
+    r"\W*(?:proof|evidence|results?|outcome|how\s+(?:we|i)\s+know(?:\s+it\s+worked)?|did\s+it\s+work\??)\s*[:\-\u2013\u2014]",
+    re.I,
+)
+
+
 def measurement(doc: Doc) -> Partial:
     fraction, evidence, hint = _checklist(doc, _MEASURE)
     measured = [i for i in doc.read("measurement") if doc.concrete(i) and not _negative_reading(doc, i)]
+    # a line headed as the evidence ("Proof: in March the alert fired at 510M…", "How we know: …")
+    measured += [
+        i for i, (s, e) in enumerate(doc.spans)
+        if i not in measured and _EVIDENCE_HEAD.match(doc.text, s, e) and doc.names_something(i)
+    ]
     reflected = [i for i in doc.read("reflection") if not _negative_reading(doc, i)]
     read_fraction = min(len(measured), 2) * 0.35 + (0.25 if reflected else 0.0)
     if read_fraction > fraction:

@@ -933,3 +933,16 @@ def test_a_hero_story_is_capped():
             "just watched the dashboards.")
     g = grade(text, "constraint", level="mid")
     assert "hero" in g.flags and g.score <= 50, g
+
+
+def test_a_terse_synthesis_of_tagged_changes_and_a_proof_line_is_strong():
+    text = ("statement_timeout = 30s for the reporting role on the replica (me, week 1). Page when replica "
+            "lag passes 60s for 5 minutes, routed to the data on-call (Ines, week 2). Quarterly failover "
+            "drill with a runbook; the last one took 9 minutes. Proof: in May the lag page fired at 75s "
+            "from a runaway export and we killed it before any dashboard went stale.")
+    g = grade(text, "synthesis", level="senior")
+    prev = next(d for d in g.dimensions if d.key == "prevention")
+    meas = next(d for d in g.dimensions if d.key == "measurement")
+    assert prev.score >= 0.5 * prev.max, prev
+    assert meas.score >= 0.3 * meas.max, meas
+    assert g.verdict in ("Lean Hire", "Hire", "Strong Hire"), g
