@@ -124,10 +124,17 @@ _CHANGES_HEAD = re.compile(
 _ITEM = re.compile(r"\s*(?:[-*\u2022\u00b7]|\d+[.)])\s+")
 
 
+_OWNER_NEXT = re.compile(r"\W*(?:owners?|dri)\s*[:\-\u2013]\s*\S", re.I)
+
+
 def _listed_under_changes(doc: Doc) -> list[int]:
     out: list[int] = []
     under = False
+    n = len(doc.spans)
     for i, (s, e) in enumerate(doc.spans):
+        # a change followed by the line that names its owner ("2. Auto-halt if … Owner: SRE.")
+        if i + 1 < n and _OWNER_NEXT.match(doc.text, *doc.spans[i + 1]) and doc.p("prevention", i) >= 0.3:
+            out.append(i)
         if _CHANGES_HEAD.match(doc.text, s, e):
             under = True
             continue

@@ -946,3 +946,14 @@ def test_a_terse_synthesis_of_tagged_changes_and_a_proof_line_is_strong():
     assert prev.score >= 0.5 * prev.max, prev
     assert meas.score >= 0.3 * meas.max, meas
     assert g.verdict in ("Lean Hire", "Hire", "Strong Hire"), g
+
+
+def test_changes_each_followed_by_an_owner_line_count_as_prevention():
+    text = ("1. Config pushes go out in waves: 2 canary edge nodes, then 5% of POPs, then all, 30 minutes "
+            "between waves.\nOwner: edge lead.\n"
+            "2. A wave halts itself if its 5xx rate exceeds the previous wave's by 1 point.\nOwner: SRE.\n"
+            "3. Every node keeps the last good config; one command restores it.\n"
+            "Evidence: the next bad push stopped at the canary nodes in 6 minutes, no customer traffic hit.")
+    g = grade(text, "synthesis", level="staff")
+    prev = next(d for d in g.dimensions if d.key == "prevention")
+    assert prev.score >= 0.5 * prev.max, prev
