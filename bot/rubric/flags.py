@@ -220,8 +220,10 @@ def gaming(doc: Doc, has_code: bool = False) -> GamingReport:
         reasons.append("it describes a method (factors, frameworks, hypotheses) instead of what happened")
     # the vocabulary of good practice throughout and almost nothing named: a method recited in abstract
     # prose ("a change interacted with existing conditions"), however event-like its sentences read
-    named = sum(1 for i in range(n_sent) if doc.names_something(i))
-    nameless = n_sent >= 4 and meta >= 6 and named <= 0.15 * n_sent and len(claims) >= 2
+    nameless = (
+        n_sent >= 4 and meta >= 6 and len(claims) >= 2
+        and sum(1 for i in range(n_sent) if doc.names_something(i)) <= 0.15 * n_sent
+    )
     if nameless:
         reasons.append("rubric vocabulary with nothing named: no system, number, time or person")
     return GamingReport(
