@@ -290,15 +290,17 @@ class Remedy:
 # "so that was the root cause fixed", "the main change was fixing the root cause", "resolved the issue"
 _ROOT_FIXED = re.compile(
     r"\broot[\s-]+cause\s+(?:was\s+|is\s+|got\s+|has\s+been\s+)?(?:fixed|resolved|solved|addressed|gone|"
-    r"eliminated|cleared|removed)|\b(?:fix|fixed|fixing|resolv\w+|solv\w+|address\w*|eliminat\w+)\s+the\s+"
-    r"root[\s-]+cause\b",
+    r"eliminated|cleared|removed)|\b(?:fix|fixed|fixing|resolv\w+|solv\w+|address\w*|eliminat\w+)\s+(?:for\s+|of\s+)?"
+    r"the\s+root[\s-]+cause\b",
     re.I,
 )
 # what stops the bleeding without changing what caused it
 _STOPGAP = re.compile(
     r"\b(?:restart\w*|reboot\w*|bounc\w+|bump\w*|rais\w+|increas\w+|scal\w+\s+(?:up|out)|scaled|"
     r"roll\w*\s+back|rollback|redeploy\w*|re-deploy\w*|fail\w*\s+over|failover|flush\w*|cleared?|"
-    r"purg\w+|kill\w*|re-?ran|rerun|re-?sign\w*|more\s+(?:replicas|pods|nodes|memory|cpu|capacity|margin))",
+    r"purg\w+|kill\w*|re-?ran|rerun|re-?sign\w*|"
+    r"(?:more|bigger|larger)\s+(?:replicas|pods|nodes|memory|cpu|capacity|margin|headroom|shards|instances|workers|"
+    r"disks?)|\d+\s*(?:gb|gib|tb|cores?|vcpus?)\s+(?:shards|instances|nodes|disks?|limits?))",
     re.I,
 )
 

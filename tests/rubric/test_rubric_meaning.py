@@ -957,3 +957,12 @@ def test_changes_each_followed_by_an_owner_line_count_as_prevention():
     g = grade(text, "synthesis", level="staff")
     prev = next(d for d in g.dimensions if d.key == "prevention")
     assert prev.score >= 0.5 * prev.max, prev
+
+
+def test_more_capacity_called_the_fix_for_the_root_cause_is_conflated():
+    text = ("Root cause was disk on the Elasticsearch data nodes. We'd sized them at 500 GB three years ago "
+            "and the indices grew until the flood-stage watermark made every index read-only, so writes "
+            "failed. The chain was traffic growth, no capacity review and an alert that only emailed. The "
+            "fix for the root cause was moving to 2 TB disks and adding three more nodes, so we have "
+            "plenty of headroom now.")
+    assert "conflated_fix" in grade(text, "probe", level="senior").flags
