@@ -8,6 +8,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import slack_requests as R
 from answers import OPENING
 from conftest import InProcess, settings_for
@@ -159,3 +160,35 @@ def test_a_cohort_drill_refused_for_good_turns_the_members_drills_off_and_tells_
     assert cohort_slack.send_due_drills(app.gauntlet, app.client, now=due + timedelta(days=1)) != []
     assert all(d.user_id != "UGONE" for d in cohort_slack.send_due_drills(
         app.gauntlet, app.client, now=due + timedelta(days=2)))
+
+
+class _Crash(BaseException):
+    """The process dies here (a BaseException: nothing on the way out may treat it as handled)."""
+
+
+class _DiesWhileOwing(OutboxPoster):
+    def owe(self, s, post, prompt) -> None:
+        raise _Crash
+
+
+def test_a_crash_between_claiming_the_day_and_owing_its_prompt_loses_nothing(db, fake):
+    """The day's claim and the owed prompt are one transaction: a process that dies after claiming
+    leaves no claim behind, so the next run owes the prompt and it is delivered once."""
+    app = build_app(settings_for(fake), db=db)
+    at = _scheduled_at(db)
+    with pytest.raises(_Crash):
+        run_due_posts(db, default_content(), _DiesWhileOwing(app.gauntlet), now=at,
+                      grace=timedelta(minutes=30))
+    with Session(db) as s:
+        assert s.exec(select(DailyPost)).all() == []  # the claim died with the process
+    assert _outbox(db, "daily:") == []
+    [result] = run_due_posts(db, default_content(), OutboxPoster(app.gauntlet), now=at + timedelta(minutes=1),
+                             grace=timedelta(minutes=30))
+    assert result.status == "queued"
+    app.gauntlet.wake()
+    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    time.sleep(0.3)
+    [prompt] = _prompts(fake)
+    with Session(db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
