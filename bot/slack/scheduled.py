@@ -45,9 +45,12 @@ class OutboxPoster:
 
     def __init__(self, g):
         self.g = g
+        self.last_owed: str | None = None  # the key owed last (`gauntlet post-prompt` delivers its own)
 
     def owe(self, s: Session, post: DailyPost, prompt) -> None:
-        queue.owe(s, key=f"daily:{post.id}:{post.attempts}", workspace=post.workspace,
+        key = f"daily:{post.id}:{post.attempts}"
+        self.last_owed = key
+        queue.owe(s, key=key, workspace=post.workspace,
                   conv=f"{post.workspace}:{post.channel}:daily", mode="channel", channel=post.channel,
                   text=prompt.text, blocks=bk.messages(bk.prompt_blocks(prompt.text))[0])
 

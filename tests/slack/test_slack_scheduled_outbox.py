@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import slack_requests as R
 from answers import OPENING
-from conftest import InProcess, settings_for
+from conftest import InProcess, child_env, run_cli, settings_for
 from fake_slack import TEAM
 from sqlmodel import Session, select
 
@@ -192,3 +192,63 @@ def test_a_crash_between_claiming_the_day_and_owing_its_prompt_loses_nothing(db,
     with Session(db) as s:
         [post] = s.exec(select(DailyPost)).all()
     assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+
+
+# ---- `gauntlet post-prompt` --------------------------------------------------------------------------
+
+def test_post_prompt_rides_out_a_500_that_posted_and_reports_slack_accepted_it(fake, db_url, slack_db,
+                                                                              tmp_path):
+    """`gauntlet post-prompt` owes the prompt with the day's claim and delivers it itself: a 500 after
+    Slack took the message is looked up instead of posted again, and the terminal hears it was accepted."""
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    done = run_cli(["post-prompt", "--channel", CHANNEL], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Slack accepted it" in done.stdout and f"<#{CHANNEL}>" in done.stdout
+    [prompt] = _prompts(fake)
+    assert fake.of("conversations.history"), "the retry after an unknown outcome looked first"
+    [entry] = _outbox(slack_db, "daily:")
+    assert (entry.status, entry.attempts, entry.sent_ts) == ("sent", 2, prompt.response["ts"])
+    with Session(slack_db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+
+
+def test_post_prompt_refused_for_good_stops_the_entry_says_so_and_tells_the_setter(fake, db_url, slack_db,
+                                                                                   tmp_path):
+    """is_archived: one attempt, the entry and the post are failed, the terminal gets one line and exit 1,
+    and whoever set the channel's schedule hears it was turned off."""
+    channels.set_schedule(slack_db, TEAM, CHANNEL, parse_schedule("09:30 UTC mon-sun"), set_by="UADMIN")
+    fake.refusals[CHANNEL] = "is_archived"
+    done = run_cli(["post-prompt", "--channel", CHANNEL], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("gauntlet:")]
+    assert "is_archived" in line and "will not be retried" in line
+    [entry] = _outbox(slack_db, "daily:")
+    assert (entry.status, entry.error, entry.attempts) == ("failed", "is_archived", 1)
+    with Session(slack_db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert post.status == "failed"
+    assert len([c for c in fake.of("chat.postMessage") if c.args.get("channel") == CHANNEL]) == 1
+    told = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DADMIN"
+            and "turned off the daily prompt" in c.text]
+    assert len(told) == 1
+
+
+def test_post_prompt_leaves_the_prompt_queued_while_slack_fails_and_a_worker_delivers_it_once(
+        fake, db_url, slack_db, tmp_path):
+    """Slack failing past --wait: the terminal hears the prompt is queued (exit 0), the entry stays owed,
+    and the next worker delivers it without a second post although the first attempt reached Slack."""
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    done = run_cli(["post-prompt", "--channel", CHANNEL, "--wait", "0"], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Queued" in done.stdout and "http_500" in done.stdout
+    [entry] = _outbox(slack_db, "daily:")
+    assert entry.status == "pending"
+    app = build_app(settings_for(fake), db=slack_db)
+    fake.wait_for(lambda calls: _outbox(slack_db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    time.sleep(0.3)
+    [prompt] = _prompts(fake)
+    with Session(slack_db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+    app.gauntlet.worker.stop()
