@@ -229,17 +229,17 @@ class Worker:
             item = s.get(OutboxItem, item_id)
         if item is None or item.status != queue.PENDING:
             return
+        chart = scheduled.is_chart(item)  # a digest's chart: an upload, not a message
         try:
             client = self._client(g, item.workspace)
             if item.attempts > 1 and item.clean_through < item.attempts - 1:
-                found = find_posted(client, item)
+                found = scheduled.find_chart(g, client, item) if chart else find_posted(client, item)
                 if found is not None:
                     log.info("outbox #%d had reached Slack before; not posting it again", item.id)
-                    if queue.outbox_sent(self.db, item.id, self.name, ts=found,
-                                         then=scheduled.on_sent(item, found)):
-                        scheduled.after_sent(g, client, item)
+                    queue.outbox_sent(self.db, item.id, self.name, ts=found,
+                                      then=scheduled.on_sent(item, found))
                     return
-            ts = send(client, item)
+            ts = scheduled.upload_chart(g, client, item) if chart else send(client, item)
         except SlackApiError as exc:
             self._slack_refused(g, item, exc)
             return
@@ -248,8 +248,6 @@ class Worker:
             return
         if not queue.outbox_sent(self.db, item.id, self.name, ts=ts, then=scheduled.on_sent(item, ts)):
             log.warning("outbox #%d was sent after its lease had passed to another worker", item.id)
-            return
-        scheduled.after_sent(g, client, item)
 
     def _slack_refused(self, g, item: OutboxItem, exc: SlackApiError) -> None:
         status = getattr(exc.response, "status_code", 200)

@@ -46,7 +46,8 @@ def _scheduled_at(db) -> datetime:
 
 def _outbox(db, prefix: str) -> list[OutboxItem]:
     with Session(db) as s:
-        return [o for o in s.exec(select(OutboxItem)).all() if o.key.startswith(prefix)]
+        rows = s.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+    return [o for o in rows if o.key.startswith(prefix)]
 
 
 def test_a_scheduled_prompt_rides_out_500s_and_a_429_posts_once_and_its_thread_is_answered(db, fake):
@@ -252,3 +253,67 @@ def test_post_prompt_leaves_the_prompt_queued_while_slack_fails_and_a_worker_del
         [post] = s.exec(select(DailyPost)).all()
     assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
     app.gauntlet.worker.stop()
+
+
+# ---- a digest's chart --------------------------------------------------------------------------------
+
+def _charts(fake, channel: str = "DBOSS") -> list:
+    return [u for u in fake.uploads() if u.channel == channel and u.filename.endswith(".png")]
+
+
+def _owe_digest(db, fake):
+    _cohort(db, "ULA")
+    app = build_app(settings_for(fake), db=db)
+    monday = local_due_at(datetime(2026, 10, 12).date(), "09:00", "UTC") + timedelta(minutes=1)
+    assert len(cohort_slack.send_digests(app.gauntlet, app.client, now=monday)) == 1
+    return app, monday
+
+
+def test_a_digest_chart_is_owed_with_the_digest_and_shared_once_through_a_500_that_shared_it(db, fake):
+    """The chart is an outbox entry owed with the summary: after the summary it is uploaded, a 500 from
+    the call that shares it (which Slack carried out) is looked up in the DM instead of shared again."""
+    fake.fail_http("files.completeUploadExternal", status=500, times=1, posted_anyway=True)
+    app, _ = _owe_digest(db, fake)
+    summary_entry, chart_entry = _outbox(db, "digest:")
+    assert chart_entry.key == f"{summary_entry.key}:chart" and chart_entry.mode == "file"
+    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")), timeout=30,
+                  what="the digest and its chart delivered")
+    time.sleep(0.5)
+    [summary] = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DBOSS"
+                 and "weekly digest" in c.text]
+    [chart] = _charts(fake)
+    assert summary.response["ts"] < fake.of("files.completeUploadExternal")[0].response["ts"]  # in order
+    assert chart.data.startswith(b"\x89PNG")
+    assert [c for c in fake.of("conversations.history") if c.args.get("channel") == "DBOSS"], \
+        "the retry after an unknown outcome looked first"
+    assert len(fake.of("files.completeUploadExternal:500")) == 1
+    assert app.gauntlet.worker is not None
+
+
+def test_a_digest_chart_that_fails_to_upload_is_retried_until_slack_takes_it(db, fake):
+    """503s on every step of the upload cost retries with backoff, and the chart arrives once."""
+    fake.fail_http("files.getUploadURLExternal", status=503, times=2)
+    fake.fail_http("files.completeUploadExternal", status=503, times=1)
+    app, _ = _owe_digest(db, fake)  # the app (and its worker) lives as long as the test holds it
+    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")), timeout=30,
+                  what="the digest and its chart")
+    time.sleep(0.5)
+    assert len(_charts(fake)) == 1
+    [entry] = [o for o in _outbox(db, "digest:") if o.key.endswith(":chart")]
+    assert entry.attempts == 4 and app.gauntlet.worker is not None
+
+
+def test_a_digest_chart_refused_for_good_stops_and_the_manager_is_told(db, fake):
+    """missing_scope: the chart entry stops after one attempt, the manager hears in their DM that the
+    chart is missing, and the digest stays on (next week's is owed as usual)."""
+    fake.fail("files.getUploadURLExternal", "missing_scope")
+    app, monday = _owe_digest(db, fake)
+    told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel")
+                                        == "DBOSS" and "couldn't attach this week's chart" in c.text],
+                         timeout=30)
+    time.sleep(0.5)
+    [chart] = [o for o in _outbox(db, "digest:") if o.key.endswith(":chart")]
+    assert (chart.status, chart.error, chart.attempts) == ("failed", "missing_scope", 1)
+    assert len(told) == 1 and "missing_scope" in told[0].text
+    assert _charts(fake) == [] and len(fake.of("files.getUploadURLExternal")) == 1
+    assert len(cohort_slack.send_digests(app.gauntlet, app.client, now=monday + timedelta(days=7))) == 1
