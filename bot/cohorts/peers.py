@@ -20,7 +20,7 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
@@ -309,13 +309,31 @@ def _unnotified(db: Engine, since: datetime) -> list[DuePairing]:
             for g, p, c in rows]
 
 
-def mark_notified(db: Engine, group_id: int, *, now: datetime) -> None:
+def mark_notified(db: Engine, group_id: int, *, now: datetime,
+                  then: Callable[[Session], None] | None = None) -> bool:
+    """Mark the group told; `then(session)` runs in the same transaction (the Slack side owes the DMs
+    there, so the mark and the messages commit together or not at all). False when it was told already."""
     with session_scope(db) as s:
         group = s.get(PeerGroup, group_id)
         if group is None:
             raise PeerError(f"No peer group #{group_id}.")
+        if group.notified_at is not None:
+            return False
         group.notified_at = _utc(now)
         s.add(group)
+        if then is not None:
+            then(s)
+        return True
+
+
+def group_cohort(db: Engine, group_id: int) -> tuple[str, list[str]] | None:
+    """The name of the cohort a group belongs to and who runs it (to be told about the group), or None."""
+    with Session(db) as s:
+        group = s.get(PeerGroup, group_id)
+        cohort = s.get(Cohort, group.cohort_id) if group is not None else None
+    if cohort is None:
+        return None
+    return cohort.name, [m.user_id for m in managers(db, cohort)] or [cohort.created_by]
 
 
 def groups_of(db: Engine, cohort: Cohort) -> list[tuple[int, tuple[str, ...]]]:
@@ -402,8 +420,11 @@ def _turn_start(
                      row.interview_id, resumed)
 
 
-def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str, interview_id: int) -> None:
-    """Where the turn happens (the group DM thread) and the interview the bot grades quietly."""
+def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str | None, interview_id: int,
+                   then: Callable[[Session], None] | None = None) -> None:
+    """Where the turn happens (the group DM, and its thread once the turn's first message is out) and the
+    interview the bot grades quietly. `then(session)` runs in the same transaction (the Slack side owes
+    the turn's first message and the interviewer's script there)."""
     with session_scope(db) as s:
         row = s.get(PeerSession, session_id)
         if row is None:
@@ -413,6 +434,8 @@ def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str,
         group = _group(s, row.group_id)
         group.channel = channel
         s.add(group)
+        if then is not None:
+            then(s)
 
 
 def abandon_turn(db: Engine, session_id: int) -> bool:
@@ -502,9 +525,10 @@ def _best_grade(s: Session, interview_id: int, round_id: str) -> GradeRecord | N
 
 def record_rating(
     db: Engine, session_id: int, round_id: str, rater: str, verdict: str, dimensions: Mapping[str, int],
-    content: Content, *, now: datetime,
+    content: Content, *, now: datetime, then: Callable[[Session, PeerRating], None] | None = None,
 ) -> PeerRating:
-    """Store the interviewer's rating of one round of their turn, beside the bot's grade of it."""
+    """Store the interviewer's rating of one round of their turn, beside the bot's grade of it.
+    `then(session, rating)` runs in the same transaction (the Slack side owes the side-by-side view)."""
     if verdict not in VERDICTS:
         raise PeerError(f"Choose a verdict: {', '.join(VERDICTS)}.")
     if round_id not in content.rounds:
@@ -542,6 +566,8 @@ def record_rating(
             s.flush()
         except IntegrityError:
             raise PeerError(f"You already rated {content.rounds[round_id].title} in this turn.") from None
+        if then is not None:
+            then(s, rating)
         return rating
 
 
@@ -580,7 +606,13 @@ def side_by_side(db: Engine, rating_id: int, content: Content, labels: Mapping[s
         rating = s.get(PeerRating, rating_id)
         if rating is None:
             raise PeerError("That rating no longer exists.")
-        grade = s.exec(select(GradeRecord).where(GradeRecord.answer_id == rating.answer_id)).one()
+        return side_by_side_in(s, rating, content, labels)
+
+
+def side_by_side_in(s: Session, rating: PeerRating, content: Content,
+                    labels: Mapping[str, str]) -> SideBySide:
+    """`side_by_side` in the caller's session (the transaction that stores the rating)."""
+    grade = s.exec(select(GradeRecord).where(GradeRecord.answer_id == rating.answer_id)).one()
     bot_dims = {d["key"]: d for d in grade.dimensions if d.get("max")}
     views = []
     for key in content.rounds[rating.round].weighs:

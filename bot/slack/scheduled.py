@@ -30,10 +30,12 @@ from bot.slack import blocks as bk
 from bot.store.channels import DailyPost, prompt_delivered, prompt_undeliverable
 from bot.store.cohorts import Cohort, CohortDigest, CohortDrill
 from bot.store.inbox import OutboxItem
+from bot.store.peers import turn_opened, turn_unopened
 
 log = logging.getLogger("gauntlet.slack.scheduled")
 
-PREFIXES = ("daily:", "cohort-drill:", "cohort-reminder:", "digest:")
+# Peer mocks' pairing DMs and each turn's first message are settled here too (`bot.slack.peers`).
+PREFIXES = ("daily:", "cohort-drill:", "cohort-reminder:", "digest:", "peer-pairing:", "peer-intro:")
 
 
 def is_scheduled(key: str) -> bool:
@@ -116,6 +118,9 @@ def on_sent(item: OutboxItem, ts: str | None) -> Callable | None:
     if item.key.startswith("daily:") and "#" not in item.key:
         _, post_id = _ids(item.key)
         return lambda conn: prompt_delivered(conn, post_id, ts)
+    if item.key.startswith("peer-intro:") and "#" not in item.key:
+        _, session_id = _ids(item.key)
+        return lambda conn: turn_opened(conn, session_id, ts)
     return None
 
 
@@ -193,6 +198,9 @@ def on_refused(item: OutboxItem, error: str) -> Callable | None:
     if item.key.startswith("daily:") and "#" not in item.key:
         _, post_id = _ids(item.key)
         return lambda conn: prompt_undeliverable(conn, post_id, f"Slack answered {error}")
+    if item.key.startswith("peer-intro:") and "#" not in item.key:
+        _, session_id = _ids(item.key)
+        return lambda conn: turn_unopened(conn, session_id)
     if item.key.startswith("digest:") and ":" not in item.key[len("digest:"):] and "#" not in item.key:
         # The summary stopped: its chart would arrive alone, without the words it illustrates.
         t = OutboxItem.__table__
@@ -207,6 +215,11 @@ def refused(g, item: OutboxItem, exc: BaseException, *, terminal: bool) -> None:
     told once; giving up after an outage is logged (the job stays on: the next one goes out)."""
     from bot.slack import lifecycle
 
+    if item.key.startswith(("peer-pairing:", "peer-intro:")):
+        from bot.slack import peers
+
+        peers.refused(g, item, exc, terminal=terminal)
+        return
     if not terminal:
         log.error("scheduled message %s to workspace %s was not delivered: %s", item.key, item.workspace, exc)
         return
