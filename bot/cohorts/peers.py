@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -43,6 +44,7 @@ from bot.cohorts.cohorts import (
 )
 from bot.content import Content
 from bot.rubric.types import VERDICTS
+from bot.store.channels import as_utc as _as_utc
 from bot.store.cohorts import Cohort, CohortMember
 from bot.store.db import session_scope
 from bot.store.models import GradeRecord, Interview
@@ -54,6 +56,8 @@ LAST_START_WEEKDAY = 2  # turned on by Wednesday, the first pairs are this week'
 SEARCH_BUDGET = 50_000
 # A group whose members could not be told (Slack was failing) is retried for this long; after that the
 # week is mostly gone and a late "you're paired" would only confuse.
+# A turn whose Start never got as far as attaching it (the process died) is taken over after this.
+OPENING_WITHIN = timedelta(minutes=2)
 TELL_WITHIN = timedelta(days=3)  # groupings tried before settling for a greedy one (large cohorts)
 PAIRS_USAGE = USAGE["pairs"]
 
@@ -396,6 +400,15 @@ def start_turn(db: Engine, group_id: int, actor: str, *, now: datetime) -> TurnS
         if sessions:
             last = sessions[-1]
             interview = s.get(Interview, last.interview_id) if last.interview_id else None
+            if last.interview_id is None and _utc(now) - _as_utc(last.started_at) > OPENING_WITHIN:
+                # Whoever pressed Start died before the turn was attached (and its messages owed): the
+                # turn is taken over, once (a compare-and-set on when it was started).
+                t = PeerSession.__table__
+                taken = s.connection().execute(
+                    update(t).where(t.c.id == last.id, t.c.interview_id.is_(None),
+                                    t.c.started_at == last.started_at).values(started_at=_utc(now)))
+                if taken.rowcount == 1:
+                    return _turn_start(last, group, cohort, len(turns), resumed=False)
             if interview is None or interview.status == "active":
                 return _turn_start(last, group, cohort, len(turns), resumed=True)
             if len(sessions) >= len(turns):
@@ -429,8 +442,13 @@ def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str 
         row = s.get(PeerSession, session_id)
         if row is None:
             raise PeerError(f"No peer session #{session_id}.")
-        row.channel, row.thread_ts, row.interview_id = channel, thread_ts, interview_id
-        s.add(row)
+        t = PeerSession.__table__
+        attached = s.connection().execute(
+            update(t).where(t.c.id == session_id, t.c.interview_id.is_(None))
+            .values(channel=channel, thread_ts=thread_ts, interview_id=interview_id))
+        if attached.rowcount != 1:  # taken over meanwhile (`start_turn`): that one opens the turn
+            raise PeerError("That turn was just started by your partner; look in your group DM.")
+        s.refresh(row)
         group = _group(s, row.group_id)
         group.channel = channel
         s.add(group)

@@ -541,3 +541,23 @@ def test_the_side_by_side_view_is_owed_with_the_rating_and_posted_once_through_a
     assert len(posts(fake, channel, "the interviewer's rating and my grade", thread_ts)) == 1
     [entry] = _outbox(db, "peer-rating:")
     assert (entry.status, entry.attempts) == ("sent", 2)
+
+
+def test_a_start_that_died_before_its_turn_was_attached_is_taken_over_by_the_next_press(
+        db, fake, monkeypatch):
+    """A process that recorded the turn and died before owing its messages leaves the turn to be taken
+    over: two minutes on, Start opens it (one first message, one script) instead of "being opened"."""
+    app, slack, clock = _duo(db, fake, monkeypatch)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
+    first, _ = due.members
+    peer_slack.peers.start_turn(db, due.group_id, first, now=clock[0])  # … and the process died here
+    (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
+    press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
+    fake.wait_for(lambda calls: posts(fake, dm(first), "is being opened right now"), timeout=30)
+    clock[0] += timedelta(minutes=3)
+    channel, thread_ts = Turns(slack, fake).start(due.group_id, first, dm(first))
+    walltime.sleep(0.5)
+    assert len([c for c in fake.of("chat.postMessage") if "Peer mock, turn" in c.text]) == 1
+    assert len(posts(fake, dm(first), "Your interviewer script")) == 1
+    assert peer_slack.peers.session_in_thread(db, TEAM, channel, thread_ts) is not None
