@@ -67,9 +67,9 @@ def pairs_command(req) -> None:
 # connections, a lookup before a retry whose first attempt may have posted, so nothing posts twice.
 # Keys: `peer-pairing:<group>:<user>`, `peer-intro:<session>:<interview>` (the turn's first message,
 # whose ts is the turn's thread), `peer-script:<session>:<interview>`, `peer-rating:<rating>`,
-# `peer-hint:<channel>:<ts>` and `peer-reply:<request>` for
-# the answers to a button press. A terminal refusal of a pairing DM or of a turn's first message is
-# settled by `refused` (whoever can act on it is told); the others fall back to the person's DM.
+# `peer-hint:<channel>:<ts>` and `peer-reply:<request>` for the answers to a button press. A terminal
+# refusal of a pairing DM or of a turn's first message is settled by `refused` (whoever can act on it
+# is told); the others fall back to the person's DM.
 
 def _owe(s, *, key: str, workspace: str, mode: str, user: str, blocks, text: str, channel: str | None = None,
          thread_ts: str | None = None) -> None:
@@ -173,8 +173,13 @@ def on_start(ack, body: dict, action: dict, context, client: WebClient) -> None:
              mode="dm", user=turn.interviewer, blocks=pb.script_blocks(script, turn),
              text=f"Your interviewer script for turn {turn.turn + 1}")
 
-    peers.attach_session(g.db, turn.session_id, channel=channel, thread_ts=None,
-                         interview_id=question.interview_id, then=owe)
+    try:
+        peers.attach_session(g.db, turn.session_id, channel=channel, thread_ts=None,
+                             interview_id=question.interview_id, then=owe)
+    except PeerError as exc:  # another press took this turn over meanwhile: it owes the turn's messages
+        g.engine.stop(question.interview_id)
+        _tell(g, turn.workspace, user, str(exc), key=key)
+        return
     _wake(g)
 
 
