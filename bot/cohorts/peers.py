@@ -20,12 +20,13 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -43,6 +44,7 @@ from bot.cohorts.cohorts import (
 )
 from bot.content import Content
 from bot.rubric.types import VERDICTS
+from bot.store.channels import as_utc as _as_utc
 from bot.store.cohorts import Cohort, CohortMember
 from bot.store.db import session_scope
 from bot.store.models import GradeRecord, Interview
@@ -54,6 +56,8 @@ LAST_START_WEEKDAY = 2  # turned on by Wednesday, the first pairs are this week'
 SEARCH_BUDGET = 50_000
 # A group whose members could not be told (Slack was failing) is retried for this long; after that the
 # week is mostly gone and a late "you're paired" would only confuse.
+# A turn whose Start never got as far as attaching it (the process died) is taken over after this.
+OPENING_WITHIN = timedelta(minutes=2)
 TELL_WITHIN = timedelta(days=3)  # groupings tried before settling for a greedy one (large cohorts)
 PAIRS_USAGE = USAGE["pairs"]
 
@@ -309,13 +313,31 @@ def _unnotified(db: Engine, since: datetime) -> list[DuePairing]:
             for g, p, c in rows]
 
 
-def mark_notified(db: Engine, group_id: int, *, now: datetime) -> None:
+def mark_notified(db: Engine, group_id: int, *, now: datetime,
+                  then: Callable[[Session], None] | None = None) -> bool:
+    """Mark the group told; `then(session)` runs in the same transaction (the Slack side owes the DMs
+    there, so the mark and the messages commit together or not at all). False when it was told already."""
     with session_scope(db) as s:
         group = s.get(PeerGroup, group_id)
         if group is None:
             raise PeerError(f"No peer group #{group_id}.")
+        if group.notified_at is not None:
+            return False
         group.notified_at = _utc(now)
         s.add(group)
+        if then is not None:
+            then(s)
+        return True
+
+
+def group_cohort(db: Engine, group_id: int) -> tuple[str, list[str]] | None:
+    """The name of the cohort a group belongs to and who runs it (to be told about the group), or None."""
+    with Session(db) as s:
+        group = s.get(PeerGroup, group_id)
+        cohort = s.get(Cohort, group.cohort_id) if group is not None else None
+    if cohort is None:
+        return None
+    return cohort.name, [m.user_id for m in managers(db, cohort)] or [cohort.created_by]
 
 
 def groups_of(db: Engine, cohort: Cohort) -> list[tuple[int, tuple[str, ...]]]:
@@ -378,6 +400,15 @@ def start_turn(db: Engine, group_id: int, actor: str, *, now: datetime) -> TurnS
         if sessions:
             last = sessions[-1]
             interview = s.get(Interview, last.interview_id) if last.interview_id else None
+            if last.interview_id is None and _utc(now) - _as_utc(last.started_at) > OPENING_WITHIN:
+                # Whoever pressed Start died before the turn was attached (and its messages owed): the
+                # turn is taken over, once (a compare-and-set on when it was started).
+                t = PeerSession.__table__
+                taken = s.connection().execute(
+                    update(t).where(t.c.id == last.id, t.c.interview_id.is_(None),
+                                    t.c.started_at == last.started_at).values(started_at=_utc(now)))
+                if taken.rowcount == 1:
+                    return _turn_start(last, group, cohort, len(turns), resumed=False)
             if interview is None or interview.status == "active":
                 return _turn_start(last, group, cohort, len(turns), resumed=True)
             if len(sessions) >= len(turns):
@@ -402,17 +433,27 @@ def _turn_start(
                      row.interview_id, resumed)
 
 
-def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str, interview_id: int) -> None:
-    """Where the turn happens (the group DM thread) and the interview the bot grades quietly."""
+def attach_session(db: Engine, session_id: int, *, channel: str, thread_ts: str | None, interview_id: int,
+                   then: Callable[[Session], None] | None = None) -> None:
+    """Where the turn happens (the group DM, and its thread once the turn's first message is out) and the
+    interview the bot grades quietly. `then(session)` runs in the same transaction (the Slack side owes
+    the turn's first message and the interviewer's script there)."""
     with session_scope(db) as s:
         row = s.get(PeerSession, session_id)
         if row is None:
             raise PeerError(f"No peer session #{session_id}.")
-        row.channel, row.thread_ts, row.interview_id = channel, thread_ts, interview_id
-        s.add(row)
+        t = PeerSession.__table__
+        attached = s.connection().execute(
+            update(t).where(t.c.id == session_id, t.c.interview_id.is_(None))
+            .values(channel=channel, thread_ts=thread_ts, interview_id=interview_id))
+        if attached.rowcount != 1:  # taken over meanwhile (`start_turn`): that one opens the turn
+            raise PeerError("That turn was just started by your partner; look in your group DM.")
+        s.refresh(row)
         group = _group(s, row.group_id)
         group.channel = channel
         s.add(group)
+        if then is not None:
+            then(s)
 
 
 def abandon_turn(db: Engine, session_id: int) -> bool:
@@ -502,9 +543,10 @@ def _best_grade(s: Session, interview_id: int, round_id: str) -> GradeRecord | N
 
 def record_rating(
     db: Engine, session_id: int, round_id: str, rater: str, verdict: str, dimensions: Mapping[str, int],
-    content: Content, *, now: datetime,
+    content: Content, *, now: datetime, then: Callable[[Session, PeerRating], None] | None = None,
 ) -> PeerRating:
-    """Store the interviewer's rating of one round of their turn, beside the bot's grade of it."""
+    """Store the interviewer's rating of one round of their turn, beside the bot's grade of it.
+    `then(session, rating)` runs in the same transaction (the Slack side owes the side-by-side view)."""
     if verdict not in VERDICTS:
         raise PeerError(f"Choose a verdict: {', '.join(VERDICTS)}.")
     if round_id not in content.rounds:
@@ -542,6 +584,8 @@ def record_rating(
             s.flush()
         except IntegrityError:
             raise PeerError(f"You already rated {content.rounds[round_id].title} in this turn.") from None
+        if then is not None:
+            then(s, rating)
         return rating
 
 
@@ -580,7 +624,13 @@ def side_by_side(db: Engine, rating_id: int, content: Content, labels: Mapping[s
         rating = s.get(PeerRating, rating_id)
         if rating is None:
             raise PeerError("That rating no longer exists.")
-        grade = s.exec(select(GradeRecord).where(GradeRecord.answer_id == rating.answer_id)).one()
+        return side_by_side_in(s, rating, content, labels)
+
+
+def side_by_side_in(s: Session, rating: PeerRating, content: Content,
+                    labels: Mapping[str, str]) -> SideBySide:
+    """`side_by_side` in the caller's session (the transaction that stores the rating)."""
+    grade = s.exec(select(GradeRecord).where(GradeRecord.answer_id == rating.answer_id)).one()
     bot_dims = {d["key"]: d for d in grade.dimensions if d.get("max")}
     views = []
     for key in content.rounds[rating.round].weighs:

@@ -5,6 +5,8 @@ Who posts a day's prompt is decided by the database: a `DailyPost` row under the
 restart or a retried job can never post twice. A claim whose send failed is marked failed and can be
 claimed again inside the grace window. A claim left behind by a process that died mid-send is never
 taken over: the message may have gone out, and a missed day is the lesser harm than a double post.
+With a poster that owes the prompt through an outbox (the Slack app's), the claim and the owed message
+are one transaction, so no crash can leave a claim without the message that delivers it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.daily.channels import get_config, list_schedules, schedule_of
@@ -105,15 +108,23 @@ def claim_daily_post(
 
     Returns the claimed row, or None when someone else holds it (posting, or already posted).
     A row whose send failed is taken over, so a retry can post it."""
-    try:
-        with session_scope(db) as s:
-            post = DailyPost(workspace=workspace, channel=channel, day=day, slot=slot)
-            s.add(post)
-            s.flush()
-            return post
-    except IntegrityError:
-        pass
     with session_scope(db) as s:
+        return _claim(s, workspace, channel, day, slot)
+
+
+def _claim(s: Session, workspace: str, channel: str, day: date, slot: int) -> DailyPost | None:
+    """`claim_daily_post` in the caller's transaction: the claim commits with whatever the caller writes
+    beside it, or not at all. `INSERT … ON CONFLICT DO NOTHING` keeps the transaction usable when the
+    row is there (a unique violation would abort it on PostgreSQL); a concurrent claimer waits for this
+    transaction and then finds the row."""
+    t = DailyPost.__table__
+    insert_ = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = s.execute(
+        insert_(t).values(workspace=workspace, channel=channel, day=day, slot=slot, status="claimed",
+                          attempts=1, error="", late=False, claimed_at=utcnow())
+        .on_conflict_do_nothing().returning(t.c.id)
+    ).scalar()
+    if new_id is None:
         # A conditional update: of two processes retrying the same failed post, exactly one matches.
         taken = s.connection().execute(
             update(DailyPost)
@@ -128,7 +139,7 @@ def claim_daily_post(
         )
         if taken.rowcount != 1:
             return None
-        return _post(s, workspace, channel, day, slot)
+    return _post(s, workspace, channel, day, slot)
 
 
 def _post(s: Session, workspace: str, channel: str, day: date, slot: int = 0) -> DailyPost | None:
@@ -145,16 +156,20 @@ def _post(s: Session, workspace: str, channel: str, day: date, slot: int = 0) ->
 def _claim_extra(db: Engine, workspace: str, channel: str, day: date) -> DailyPost:
     """A slot after the day's prompt for a post asked for by hand."""
     for _ in range(EXTRA_SLOT_ATTEMPTS):
-        with Session(db) as s:
-            top = s.exec(
-                select(func.max(DailyPost.slot)).where(
-                    DailyPost.workspace == workspace, DailyPost.channel == channel, DailyPost.day == day
-                )
-            ).one()
-        post = claim_daily_post(db, workspace, channel, day, slot=(top or 0) + 1)
+        with session_scope(db) as s:
+            post = _claim(s, workspace, channel, day, _next_slot(s, workspace, channel, day))
         if post is not None:
             return post
     raise RuntimeError(f"Could not reserve an extra post for {channel} on {day}: too many at once.")
+
+
+def _next_slot(s: Session, workspace: str, channel: str, day: date) -> int:
+    top = s.exec(
+        select(func.max(DailyPost.slot)).where(
+            DailyPost.workspace == workspace, DailyPost.channel == channel, DailyPost.day == day
+        )
+    ).one()
+    return (top or 0) + 1
 
 
 # ---- rotation ----------------------------------------------------------------------------------
@@ -208,19 +223,24 @@ def post_daily_prompt(
     scheduled_for: datetime | None = None,
     now: datetime | None = None,
 ) -> DailyPostResult:
-    """Claim the day, choose the prompt, post it, record the message ts. Never posts twice for a day."""
+    """Claim the day, choose the prompt, post it, record the message ts. Never posts twice for a day.
+
+    With a poster that owes (`owe(session, post, prompt)`), the claim, the prompt chosen and the owed
+    message are one transaction: a process that dies before it commits leaves nothing claimed, so the
+    next run owes the prompt; one that dies after leaves it owed, and a worker delivers it."""
+    now = now or datetime.now(UTC)
+    late = scheduled_for is not None and now - scheduled_for > LATE_AFTER
+    if getattr(poster, "owe", None) is not None:
+        result = _claim_and_owe(db, content, workspace, channel, day, poster, slot=0, late=late)
+        return result if result is not None else _already(db, content, workspace, channel, day)
     post = claim_daily_post(db, workspace, channel, day)
     if post is None:
         return _already(db, content, workspace, channel, day)
-    now = now or datetime.now(UTC)
-    late = scheduled_for is not None and now - scheduled_for > LATE_AFTER
     return _send(db, content, post, poster, late=late)
 
 
 def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, late: bool) -> DailyPostResult:
     base = {"workspace": post.workspace, "channel": post.channel, "day": post.day, "extra": post.slot > 0}
-    if getattr(poster, "owe", None) is not None:
-        return _owe(db, content, post, poster, late=late, base=base)
     prompt = None
     try:
         with Session(db) as s:
@@ -247,20 +267,31 @@ def _send(db: Engine, content: HasPrompts, post: DailyPost, poster: Poster, *, l
     return DailyPostResult(**base, status="posted", prompt=prompt, message_ts=ts, late=late)
 
 
-def _owe(db: Engine, content: HasPrompts, post: DailyPost, poster, *, late: bool,
-         base: dict) -> DailyPostResult:
-    """A poster with `owe(session, post, prompt)` records the post as owed, in the transaction that
-    chooses the prompt; whoever delivers it later marks the row posted with its ts (it stays `claimed`
-    until then, so a reply racing the delivery waits for it)."""
-    with session_scope(db) as s:
-        prompt, cycle = _choose(s, content, post.workspace, post.channel)
-        row = s.get(DailyPost, post.id)
-        assert row is not None
-        row.prompt_id, row.late = prompt.id, late
-        s.add(row)
-        s.add(PromptUse(workspace=post.workspace, channel=post.channel, prompt_id=prompt.id, cycle=cycle,
-                        daily_post_id=post.id))
-        poster.owe(s, row, prompt)
+def _claim_and_owe(db: Engine, content: HasPrompts, workspace: str, channel: str, day: date, poster, *,
+                   slot: int | None, late: bool) -> DailyPostResult | None:
+    """Claim the post (slot None: the next extra slot), choose its prompt and owe it, in one transaction.
+    None when the slot is someone else's. Whoever delivers it later marks the row posted with its ts
+    (it stays `claimed` until then, so a reply racing the delivery waits for it). A failure before the
+    commit (an empty bank) leaves nothing claimed."""
+    base = {"workspace": workspace, "channel": channel, "day": day, "extra": slot != 0}
+    try:
+        with session_scope(db) as s:
+            post = _claim(s, workspace, channel, day, _next_slot(s, workspace, channel, day)
+                          if slot is None else slot)
+            if post is None:
+                return None
+            prompt, cycle = _choose(s, content, workspace, channel)
+            post.prompt_id, post.late = prompt.id, late
+            s.add(post)
+            s.add(PromptUse(workspace=workspace, channel=channel, prompt_id=prompt.id, cycle=cycle,
+                            daily_post_id=post.id))
+            poster.owe(s, post, prompt)
+    except PostRefused as exc:
+        log.warning("owing the prompt to %s for %s failed: %s", channel, day, exc)
+        return DailyPostResult(**base, status="failed", error=str(exc))
+    except Exception as exc:
+        log.exception("owing the prompt to %s for %s failed", channel, day)
+        return DailyPostResult(**base, status="failed", error=f"{type(exc).__name__}: {exc}")
     return DailyPostResult(**base, status="queued", prompt=prompt, late=late)
 
 
@@ -310,6 +341,12 @@ def post_now(
     result = post_daily_prompt(db, content, workspace, channel, today, poster, now=now)
     if result.status != "already_posted" or not force:
         return result
+    if getattr(poster, "owe", None) is not None:
+        for _ in range(EXTRA_SLOT_ATTEMPTS):
+            extra = _claim_and_owe(db, content, workspace, channel, today, poster, slot=None, late=False)
+            if extra is not None:
+                return extra
+        raise RuntimeError(f"Could not reserve an extra post for {channel} on {today}: too many at once.")
     return _send(db, content, _claim_extra(db, workspace, channel, today), poster, late=False)
 
 

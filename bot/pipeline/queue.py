@@ -185,7 +185,7 @@ def _insert_sqlite(db: Engine, stmt, params: dict):
 
 
 def _claim(db: Engine, table, *, worker: str, lease: timedelta, limit: int,
-           now: datetime | None = None) -> list[int]:
+           now: datetime | None = None, key: str | None = None) -> list[int]:
     now = now or utcnow()
     c, e = table.alias("c"), table.alias("e")
     earlier = exists().where(e.c.conv == c.c.conv, e.c.status == PENDING, e.c.id < c.c.id)
@@ -196,6 +196,8 @@ def _claim(db: Engine, table, *, worker: str, lease: timedelta, limit: int,
         .order_by(c.c.id)
         .limit(limit)
     )
+    if key is not None:
+        candidates = candidates.where(c.c.key == key)
     # Idle workers poll: a plain read first (never blocks, and on SQLite takes no write lock) keeps
     # an empty poll from queueing behind the requests that are writing rows.
     with db.connect() as conn:
@@ -220,9 +222,10 @@ def claim_inbox(db: Engine, *, worker: str, lease: timedelta, limit: int = 1,
 
 
 def claim_outbox(db: Engine, *, worker: str, lease: timedelta, limit: int = 1,
-                 now: datetime | None = None) -> list[int]:
-    """Take up to `limit` outbox rows for `lease`; returns their ids (oldest first)."""
-    return _claim(db, OutboxItem.__table__, worker=worker, lease=lease, limit=limit, now=now)
+                 now: datetime | None = None, key: str | None = None) -> list[int]:
+    """Take up to `limit` outbox rows for `lease`; returns their ids (oldest first). With `key`, only
+    that row, on the same terms (due, not leased, nothing older of its conversation pending)."""
+    return _claim(db, OutboxItem.__table__, worker=worker, lease=lease, limit=limit, now=now, key=key)
 
 
 def finish_inbox(s: Session, item_id: int, worker: str, *, status: str = DONE,

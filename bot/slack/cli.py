@@ -45,6 +45,9 @@ def register(subparsers) -> None:
     post.add_argument("--channel", required=True, help="the channel id (C…), from the channel's details")
     post.add_argument("--force", action="store_true",
                       help="post an extra prompt even if today's is already out")
+    post.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                      help="how long to keep retrying while Slack fails (default 30); after that the "
+                           "prompt stays queued for a running worker")
     post.set_defaults(func=cmd_post_prompt)
 
     from bot.slack import health
@@ -300,13 +303,12 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
     db = _database(settings)
     if db is None:
         return 1
-    from types import SimpleNamespace
-
     from bot.content import default_content
     from bot.daily import daily
     from bot.slack.client import make_client
     from bot.slack.errors import explain, slack_error_code
-    from bot.slack.interview import scheduled_poster
+    from bot.slack.scheduled import OutboxPoster
+    from bot.slack.worker import deliver_now
 
     client = make_client(settings.bot_token, settings.api_url)
     try:
@@ -316,11 +318,41 @@ def cmd_post_prompt(args: argparse.Namespace) -> int:
             raise
         print(f"gauntlet: could not post to {args.channel}: {explain(exc)}", file=sys.stderr)
         return 1
-    app = SimpleNamespace(db=db, client_for=lambda _workspace: client)
-    result = daily.post_now(db, default_content(), workspace, args.channel, scheduled_poster(app),
-                            force=args.force)
-    if result.status == "failed":
-        print(f"gauntlet: {result.message}", file=sys.stderr)
+    # The prompt is owed through the outbox with the day's claim, then delivered from here the way a
+    # worker delivers it: if Slack does not take it within --wait, it stays owed for `gauntlet serve` or
+    # `gauntlet worker` to deliver, and is never posted twice.
+    app = _Delivery(db, client)
+    poster = OutboxPoster(app)
+    result = daily.post_now(db, default_content(), workspace, args.channel, poster, force=args.force)
+    if result.status != "queued":
+        if result.status == "failed":
+            print(f"gauntlet: {result.message}", file=sys.stderr)
+            return 1
+        print(result.message)
+        return 0
+    item = deliver_now(app, poster.last_owed or "", wait=args.wait)
+    what = "an extra prompt" if result.extra else f"the prompt for {result.day.isoformat()}"
+    where = f"<#{args.channel}>"
+    pid = f" ({result.prompt.id})" if result.prompt is not None else ""
+    if item is not None and item.status == "sent":
+        print(f"Posted {what}{pid} to {where}: Slack accepted it.")
+        return 0
+    if item is not None and item.status == "failed":
+        print(f"gauntlet: could not post {what} to {where}: Slack answered {item.error}; it will not be "
+              "retried.", file=sys.stderr)
         return 1
-    print(result.message)
+    error = f" (Slack answered {item.error})" if item is not None and item.error else ""
+    print(f"Queued {what}{pid} for {where}: Slack has not accepted it yet{error}. It stays in the outbox "
+          "and a running `gauntlet serve` or `gauntlet worker` delivers it, retrying with backoff; it is "
+          "never posted twice.")
     return 0
+
+
+class _Delivery:
+    """What delivering from a terminal command needs of the app: the database and the one client."""
+
+    def __init__(self, db, client):
+        self.db, self.client = db, client
+
+    def client_for(self, _workspace: str):
+        return self.client

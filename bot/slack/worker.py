@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.pipeline import queue
 from bot.pipeline.queue import InboxItem, OutboxItem
@@ -229,17 +229,17 @@ class Worker:
             item = s.get(OutboxItem, item_id)
         if item is None or item.status != queue.PENDING:
             return
+        chart = scheduled.is_chart(item)  # a digest's chart: an upload, not a message
         try:
             client = self._client(g, item.workspace)
             if item.attempts > 1 and item.clean_through < item.attempts - 1:
-                found = find_posted(client, item)
+                found = scheduled.find_chart(g, client, item) if chart else find_posted(client, item)
                 if found is not None:
                     log.info("outbox #%d had reached Slack before; not posting it again", item.id)
-                    if queue.outbox_sent(self.db, item.id, self.name, ts=found,
-                                         then=scheduled.on_sent(item, found)):
-                        scheduled.after_sent(g, client, item)
+                    queue.outbox_sent(self.db, item.id, self.name, ts=found,
+                                      then=scheduled.on_sent(item, found))
                     return
-            ts = send(client, item)
+            ts = scheduled.upload_chart(g, client, item) if chart else send(client, item)
         except SlackApiError as exc:
             self._slack_refused(g, item, exc)
             return
@@ -248,8 +248,6 @@ class Worker:
             return
         if not queue.outbox_sent(self.db, item.id, self.name, ts=ts, then=scheduled.on_sent(item, ts)):
             log.warning("outbox #%d was sent after its lease had passed to another worker", item.id)
-            return
-        scheduled.after_sent(g, client, item)
 
     def _slack_refused(self, g, item: OutboxItem, exc: SlackApiError) -> None:
         status = getattr(exc.response, "status_code", 200)
@@ -388,6 +386,27 @@ class _Refusal:
 
     def get(self, key: str, default=None):
         return self.data.get(key, default)
+
+
+def deliver_now(g, key: str, *, wait: float = 0.0) -> OutboxItem | None:
+    """Deliver the outbox row `key` from this process, as a worker would (the same backoff, lookup
+    before a retry after an unknown outcome, and terminal handling), for up to `wait` seconds: for a
+    terminal command that owes one message and wants to say whether Slack took it. Returns the row as
+    it stands then (`sent`, `failed`, or still `pending` for whichever worker runs next); None if the
+    key is unknown. `g` needs `db`, `client` and `client_for`."""
+    worker = Worker(g, threads=0)
+    deadline = time.monotonic() + wait
+    while True:
+        for item_id in queue.claim_outbox(g.db, worker=worker.name, lease=worker.outbox_lease, key=key):
+            worker._deliver(g, item_id)
+        with Session(g.db) as s:
+            item = s.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
+        if item is None or item.status != queue.PENDING:
+            return item
+        pause = (_epoch(item.available_at) - time.time()) if item.available_at else 0.2
+        if time.monotonic() + max(pause, 0.05) > deadline:
+            return item
+        time.sleep(max(pause, 0.05))
 
 
 def start_embedded(g, *, threads: int = 2) -> Worker:

@@ -93,3 +93,34 @@ class PeerRating(SQLModel, table=True):
     verdict: str = Field(max_length=32)
     dimensions: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # key → 1..4
     created_at: datetime = Field(default_factory=now_utc)
+
+
+def turn_opened(conn, session_id: int, ts: str | None) -> None:
+    """A turn's first message reached the group DM: its ts is the thread the turn runs in (replies are
+    matched on it), for the session and its interview (on the delivery's connection, in its transaction)."""
+    from sqlalchemy import select, update
+
+    from bot.store.models import Interview
+
+    t = PeerSession.__table__
+    conn.execute(update(t).where(t.c.id == session_id, t.c.thread_ts.is_(None)).values(thread_ts=ts))
+    interview_id = conn.execute(select(t.c.interview_id).where(t.c.id == session_id)).scalar()
+    if interview_id is not None:
+        i = Interview.__table__
+        conn.execute(update(i).where(i.c.id == interview_id).values(thread_ts=ts))
+
+
+def turn_unopened(conn, session_id: int) -> None:
+    """A turn's first message was refused for good: the turn is forgotten (its interview stopped), so
+    Start opens it again."""
+    from sqlalchemy import delete, select, update
+
+    from bot.store.models import Interview
+
+    t = PeerSession.__table__
+    interview_id = conn.execute(select(t.c.interview_id).where(t.c.id == session_id, t.c.thread_ts.is_(None))
+                                ).scalar()
+    if interview_id is not None:
+        i = Interview.__table__
+        conn.execute(update(i).where(i.c.id == interview_id, i.c.status == "active").values(status="stopped"))
+    conn.execute(delete(t).where(t.c.id == session_id, t.c.thread_ts.is_(None)))

@@ -175,6 +175,15 @@ class FakeSlack:
             if metadata:
                 message["metadata"] = metadata
             out.append(message)
+        if thread_ts is None:
+            # A file shared to a channel shows in its history as a message carrying the file, as in Slack.
+            for call in self.of("files.completeUploadExternal"):
+                if call.args.get("channel_id") != channel or not call.response.get("ok"):
+                    continue
+                out.append({"type": "message", "subtype": "file_share", "ts": call.response["ts"],
+                            "text": call.args.get("initial_comment") or "", "bot_id": BOT_ID,
+                            "user": BOT_USER, "files": call.response["files"]})
+            out.sort(key=lambda m: m["ts"])
         return out
 
     def record(self, call: Call) -> None:
@@ -288,8 +297,10 @@ class FakeSlack:
                            if (self._pending_files.get(f["id"]) or {}).get("data") is None]
             if not files or unknown:
                 return {"ok": False, "error": "invalid_file_id"}  # the bytes never arrived
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"),
-                                           "name": self._pending_files[f["id"]]["filename"]} for f in files]}
+            # "ts" is the fake's own: the message the share made in the channel's history.
+            return {"ok": True, "ts": self.next_ts(),
+                    "files": [{"id": f["id"], "title": f.get("title"),
+                               "name": self._pending_files[f["id"]]["filename"]} for f in files]}
         # Like Slack: a method the fake does not know is an error the client sees, not a silent null.
         return {"ok": False, "error": "unknown_method"}
 

@@ -223,6 +223,7 @@ def test_a_cohort_of_five_runs_four_weeks_of_peer_mocks(db, fake, monkeypatch):
             assert "before Mon 26 Oct 2026" in say(slack, fake, "cohort pause mocks <@UEVE> until 2026-10-26",
                                                     user=MANAGER)
         cohort_slack.run_cohort_jobs(g, app.client, now=clock[0])
+        g.worker.drain()  # what the jobs owed goes out through the outbox before the clock moves on
         groups = [members for period, members in groups_of(db, cohort) if period == week]
         active = sorted(p for members in groups for p in members)
         assert active == (sorted(set(MEMBERS) - {"UEVE"}) if week == 1 else sorted(MEMBERS))
@@ -276,6 +277,7 @@ def test_a_cohort_of_five_runs_four_weeks_of_peer_mocks(db, fake, monkeypatch):
     # The weekly digest reaches the manager with the agreement figures and their counts.
     clock[0] = T0 + timedelta(weeks=4, hours=4)
     cohort_slack.run_cohort_jobs(g, app.client, now=clock[0])
+    g.worker.drain()
     digest = posts(fake, dm(MANAGER), "weekly digest")[-1]
     assert "Grader vs peer interviewers" in digest.text
     assert f"({turns.ratings} rated answers so far)" in digest.text
@@ -327,6 +329,7 @@ def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fak
     accept_invitations(slack, fake, "duo", "UANA", "UBO")
     say(slack, fake, "cohort pairs duo on weekly", user=MANAGER)
     (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
     first, second = due.members
     (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
 
@@ -375,6 +378,7 @@ def test_a_peer_answer_is_on_record_before_its_ack_and_answered_once_across_a_cr
     accept_invitations(slack, fake, "mocks", "UANA", "UBO")
     say(slack, fake, "cohort pairs mocks on weekly", user=MANAGER)
     cohort_slack.run_cohort_jobs(g, app.client, now=clock[0])
+    g.worker.drain()
     [members] = [m for period, m in groups_of(db, get_cohort(db, TEAM, "mocks")) if period == 0]
     interviewer, interviewee = members
     (start,) = buttons(posts(fake, dm(interviewer), "Peer mock interview")[-1], PEER_START_ACTION)
@@ -401,3 +405,159 @@ def test_a_peer_answer_is_on_record_before_its_ack_and_answered_once_across_a_cr
         assert len(s.exec(select(InboxItem).where(InboxItem.kind == "peer")).all()) == 1
         assert len(s.exec(select(Answer).where(Answer.user_id == interviewee)).all()) == 1
         assert len(s.exec(select(GradeRecord).where(GradeRecord.user_id == interviewee)).all()) == 1
+
+
+# ---- every peer-mock message goes through the outbox --------------------------------------------------
+
+def _duo(db, fake, monkeypatch):
+    """A cohort of two who accepted, with peer mocks on; the app and the simulated clock."""
+    clock = [T0 + timedelta(hours=4)]
+    fake.user_tzs = {MANAGER: "Europe/London"}
+    monkeypatch.setattr(cohort_slack, "_now", lambda: clock[0])
+    monkeypatch.setattr(peer_slack, "_now", lambda: clock[0])
+    app = build_app(settings_for(fake), db=db, engine=InterviewEngine(db, grader=scripted_grader))
+    slack = InProcess(app)
+    say(slack, fake, "cohort create duo mon 10:00", user=MANAGER)
+    say(slack, fake, "cohort add duo <@UANA> <@UBO>", user=MANAGER)
+    accept_invitations(slack, fake, "duo", "UANA", "UBO")
+    say(slack, fake, "cohort pairs duo on weekly", user=MANAGER)
+    return app, slack, clock
+
+
+def _outbox(db, prefix: str) -> list:
+    from sqlmodel import Session, select
+
+    from bot.store.inbox import OutboxItem
+
+    with Session(db) as s:
+        rows = s.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+    return [o for o in rows if o.key.startswith(prefix)]
+
+
+def test_pairing_dms_are_owed_with_the_group_marked_told_and_ride_out_a_500_that_posted(db, fake,
+                                                                                        monkeypatch):
+    """The pairing DMs are outbox entries written with the group's "told" mark: a 500 after Slack took
+    the first one is looked up instead of posted again, each member gets one DM, and a later run owes
+    nothing more."""
+    app, _, clock = _duo(db, fake, monkeypatch)
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    assert [o.key for o in _outbox(db, "peer-pairing:")] == [f"peer-pairing:{due.group_id}:{u}"
+                                                             for u in due.members]
+    app.gauntlet.worker.drain()
+    for user in due.members:
+        assert len(posts(fake, dm(user), "Peer mock interview")) == 1, user
+    assert fake.of("conversations.history"), "the retry after an unknown outcome looked first"
+    assert all(o.status == "sent" for o in _outbox(db, "peer-pairing:"))
+    assert peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0] + timedelta(minutes=1)) == []
+
+
+def test_a_pairing_dm_refused_for_good_stops_and_the_cohort_manager_is_told(db, fake, monkeypatch):
+    """user_disabled for one member: their entry stops after one attempt, the other member is told as
+    usual, and the cohort's manager hears who could not be told, once."""
+    app, _, clock = _duo(db, fake, monkeypatch)
+    fake.refusals[dm("UBO")] = "user_disabled"
+    peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    told = fake.wait_for(lambda calls: posts(fake, dm(MANAGER), "couldn't tell <@UBO>"), timeout=30,
+                         what="the manager told")
+    app.gauntlet.worker.drain()
+    walltime.sleep(0.3)
+    assert len(told) == 1 and "user_disabled" in told[0].text
+    assert len(posts(fake, dm("UANA"), "Peer mock interview")) == 1
+    [refused] = [o for o in _outbox(db, "peer-pairing:") if o.user_id == "UBO"]
+    assert (refused.status, refused.error, refused.attempts) == ("failed", "user_disabled", 1)
+    assert len([c for c in fake.of("chat.postMessage") if c.args.get("channel") == dm("UBO")
+                and "Peer mock interview" in c.text]) == 1  # one attempt, refused
+
+
+def test_start_owes_the_turns_first_message_and_script_and_a_retry_never_posts_them_twice(
+        db, fake, monkeypatch):
+    """Start records the turn with its first message and the interviewer's script owed: a 500 after Slack
+    took the first message and a 429 on the script cost retries, each is posted once, the turn's thread
+    is the message that was posted, and an answer in it is recorded."""
+    app, slack, clock = _duo(db, fake, monkeypatch)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
+    first, second = due.members
+    (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    fake.rate_limit("chat.postMessage", retry_after=1, times=1)
+    press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
+    fake.wait_for(lambda calls: _outbox(db, "peer-") and all(o.status == "sent" for o in _outbox(db, "peer-"))
+                  and len(_outbox(db, "peer-")) == 4, timeout=30, what="the turn's messages delivered")
+    walltime.sleep(0.3)
+    [intro] = [c for c in fake.of("chat.postMessage") if "Peer mock, turn" in c.text]
+    scripts = posts(fake, dm(first), "Your interviewer script")
+    assert len(scripts) == 1, ([(c.method, c.args.get("channel"), c.text[:40]) for c in fake.calls],
+                               [(o.key, o.status, o.sent_ts) for o in _outbox(db, "")])
+    [script] = scripts
+    assert len(fake.of("chat.postMessage:500")) == 1 and len(fake.of("chat.postMessage:429")) == 1
+    assert script.response.get("ok")
+    session = peer_slack.peers.open_session_for(db, TEAM, intro.args["channel"], second)
+    assert session.thread_ts == intro.response["ts"]
+    recorded = Turns(slack, fake).answer("q=0.9 my answer", user=second, channel=intro.args["channel"],
+                                         thread_ts=intro.response["ts"], marker="Answer recorded")
+    assert "/100" not in recorded.text
+
+
+def test_a_turn_whose_first_message_is_refused_is_forgotten_and_the_presser_told(db, fake, monkeypatch):
+    """is_archived for the group DM: the turn's first message stops after one attempt, the turn is
+    forgotten (its interview stopped), whoever pressed Start is told, and Start works again."""
+    app, slack, clock = _duo(db, fake, monkeypatch)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
+    first, _ = due.members
+    group_dm = "G" + "".join(u.lstrip("U") for u in sorted(due.members))
+    fake.refusals[group_dm] = "is_archived"
+    (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
+    press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
+    told = fake.wait_for(lambda calls: posts(fake, dm(first), "couldn't open your peer mock turn"),
+                         timeout=30, what="the presser told")
+    app.gauntlet.worker.drain()
+    assert len(told) == 1 and "is_archived" in told[0].text
+    [intro] = _outbox(db, "peer-intro:")
+    assert (intro.status, intro.attempts) == ("failed", 1)
+    assert peer_slack.peers.open_session_for(db, TEAM, group_dm, due.members[1]) is None
+    del fake.refusals[group_dm]
+    channel, thread_ts = Turns(slack, fake).start(due.group_id, first, dm(first))
+    assert channel == group_dm and thread_ts
+
+
+def test_the_side_by_side_view_is_owed_with_the_rating_and_posted_once_through_a_503(db, fake, monkeypatch):
+    """The rating and its side-by-side view commit together; a 503 while posting it costs a retry, not a
+    second view in the thread."""
+    app, slack, clock = _duo(db, fake, monkeypatch)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
+    first, second = due.members
+    turns = Turns(slack, fake)
+    channel, thread_ts = turns.start(due.group_id, first, dm(first))
+    recorded = turns.answer("q=0.9 my answer", user=second, channel=channel, thread_ts=thread_ts,
+                            marker="Answer recorded")
+    fake.fail_http("chat.postMessage", status=503, times=1, posted_anyway=True)
+    turns.rate(recorded, interviewer=first, channel=channel, thread_ts=thread_ts, low=False)
+    app.gauntlet.worker.drain()
+    walltime.sleep(0.3)
+    assert len(posts(fake, channel, "the interviewer's rating and my grade", thread_ts)) == 1
+    [entry] = _outbox(db, "peer-rating:")
+    assert (entry.status, entry.attempts) == ("sent", 2)
+
+
+def test_a_start_that_died_before_its_turn_was_attached_is_taken_over_by_the_next_press(
+        db, fake, monkeypatch):
+    """A process that recorded the turn and died before owing its messages leaves the turn to be taken
+    over: two minutes on, Start opens it (one first message, one script) instead of "being opened"."""
+    app, slack, clock = _duo(db, fake, monkeypatch)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
+    first, _ = due.members
+    peer_slack.peers.start_turn(db, due.group_id, first, now=clock[0])  # … and the process died here
+    (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
+    press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
+    fake.wait_for(lambda calls: posts(fake, dm(first), "is being opened right now"), timeout=30)
+    clock[0] += timedelta(minutes=3)
+    channel, thread_ts = Turns(slack, fake).start(due.group_id, first, dm(first))
+    walltime.sleep(0.5)
+    assert len([c for c in fake.of("chat.postMessage") if "Peer mock, turn" in c.text]) == 1
+    assert len(posts(fake, dm(first), "Your interviewer script")) == 1
+    assert peer_slack.peers.session_in_thread(db, TEAM, channel, thread_ts) is not None

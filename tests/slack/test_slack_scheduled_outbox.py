@@ -8,9 +8,10 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import slack_requests as R
 from answers import OPENING
-from conftest import InProcess, settings_for
+from conftest import InProcess, child_env, run_cli, settings_for
 from fake_slack import TEAM
 from sqlmodel import Session, select
 
@@ -45,7 +46,8 @@ def _scheduled_at(db) -> datetime:
 
 def _outbox(db, prefix: str) -> list[OutboxItem]:
     with Session(db) as s:
-        return [o for o in s.exec(select(OutboxItem)).all() if o.key.startswith(prefix)]
+        rows = s.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+    return [o for o in rows if o.key.startswith(prefix)]
 
 
 def test_a_scheduled_prompt_rides_out_500s_and_a_429_posts_once_and_its_thread_is_answered(db, fake):
@@ -159,3 +161,159 @@ def test_a_cohort_drill_refused_for_good_turns_the_members_drills_off_and_tells_
     assert cohort_slack.send_due_drills(app.gauntlet, app.client, now=due + timedelta(days=1)) != []
     assert all(d.user_id != "UGONE" for d in cohort_slack.send_due_drills(
         app.gauntlet, app.client, now=due + timedelta(days=2)))
+
+
+class _Crash(BaseException):
+    """The process dies here (a BaseException: nothing on the way out may treat it as handled)."""
+
+
+class _DiesWhileOwing(OutboxPoster):
+    def owe(self, s, post, prompt) -> None:
+        raise _Crash
+
+
+def test_a_crash_between_claiming_the_day_and_owing_its_prompt_loses_nothing(db, fake):
+    """The day's claim and the owed prompt are one transaction: a process that dies after claiming
+    leaves no claim behind, so the next run owes the prompt and it is delivered once."""
+    app = build_app(settings_for(fake), db=db)
+    at = _scheduled_at(db)
+    with pytest.raises(_Crash):
+        run_due_posts(db, default_content(), _DiesWhileOwing(app.gauntlet), now=at,
+                      grace=timedelta(minutes=30))
+    with Session(db) as s:
+        assert s.exec(select(DailyPost)).all() == []  # the claim died with the process
+    assert _outbox(db, "daily:") == []
+    [result] = run_due_posts(db, default_content(), OutboxPoster(app.gauntlet), now=at + timedelta(minutes=1),
+                             grace=timedelta(minutes=30))
+    assert result.status == "queued"
+    app.gauntlet.wake()
+    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    time.sleep(0.3)
+    [prompt] = _prompts(fake)
+    with Session(db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+
+
+# ---- `gauntlet post-prompt` --------------------------------------------------------------------------
+
+def test_post_prompt_rides_out_a_500_that_posted_and_reports_slack_accepted_it(fake, db_url, slack_db,
+                                                                              tmp_path):
+    """`gauntlet post-prompt` owes the prompt with the day's claim and delivers it itself: a 500 after
+    Slack took the message is looked up instead of posted again, and the terminal hears it was accepted."""
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    done = run_cli(["post-prompt", "--channel", CHANNEL], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Slack accepted it" in done.stdout and f"<#{CHANNEL}>" in done.stdout
+    [prompt] = _prompts(fake)
+    assert fake.of("conversations.history"), "the retry after an unknown outcome looked first"
+    [entry] = _outbox(slack_db, "daily:")
+    assert (entry.status, entry.attempts, entry.sent_ts) == ("sent", 2, prompt.response["ts"])
+    with Session(slack_db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+
+
+def test_post_prompt_refused_for_good_stops_the_entry_says_so_and_tells_the_setter(fake, db_url, slack_db,
+                                                                                   tmp_path):
+    """is_archived: one attempt, the entry and the post are failed, the terminal gets one line and exit 1,
+    and whoever set the channel's schedule hears it was turned off."""
+    channels.set_schedule(slack_db, TEAM, CHANNEL, parse_schedule("09:30 UTC mon-sun"), set_by="UADMIN")
+    fake.refusals[CHANNEL] = "is_archived"
+    done = run_cli(["post-prompt", "--channel", CHANNEL], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("gauntlet:")]
+    assert "is_archived" in line and "will not be retried" in line
+    [entry] = _outbox(slack_db, "daily:")
+    assert (entry.status, entry.error, entry.attempts) == ("failed", "is_archived", 1)
+    with Session(slack_db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert post.status == "failed"
+    assert len([c for c in fake.of("chat.postMessage") if c.args.get("channel") == CHANNEL]) == 1
+    told = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DADMIN"
+            and "turned off the daily prompt" in c.text]
+    assert len(told) == 1
+
+
+def test_post_prompt_leaves_the_prompt_queued_while_slack_fails_and_a_worker_delivers_it_once(
+        fake, db_url, slack_db, tmp_path):
+    """Slack failing past --wait: the terminal hears the prompt is queued (exit 0), the entry stays owed,
+    and the next worker delivers it without a second post although the first attempt reached Slack."""
+    fake.fail_http("chat.postMessage", status=500, times=1, posted_anyway=True)
+    done = run_cli(["post-prompt", "--channel", CHANNEL, "--wait", "0"], child_env(fake, db_url), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Queued" in done.stdout and "http_500" in done.stdout
+    [entry] = _outbox(slack_db, "daily:")
+    assert entry.status == "pending"
+    app = build_app(settings_for(fake), db=slack_db)
+    fake.wait_for(lambda calls: _outbox(slack_db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    time.sleep(0.3)
+    [prompt] = _prompts(fake)
+    with Session(slack_db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+    app.gauntlet.worker.stop()
+
+
+# ---- a digest's chart --------------------------------------------------------------------------------
+
+def _charts(fake, channel: str = "DBOSS") -> list:
+    return [u for u in fake.uploads() if u.channel == channel and u.filename.endswith(".png")]
+
+
+def _owe_digest(db, fake):
+    _cohort(db, "ULA")
+    app = build_app(settings_for(fake), db=db)
+    monday = local_due_at(datetime(2026, 10, 12).date(), "09:00", "UTC") + timedelta(minutes=1)
+    assert len(cohort_slack.send_digests(app.gauntlet, app.client, now=monday)) == 1
+    return app, monday
+
+
+def test_a_digest_chart_is_owed_with_the_digest_and_shared_once_through_a_500_that_shared_it(db, fake):
+    """The chart is an outbox entry owed with the summary: after the summary it is uploaded, a 500 from
+    the call that shares it (which Slack carried out) is looked up in the DM instead of shared again."""
+    fake.fail_http("files.completeUploadExternal", status=500, times=1, posted_anyway=True)
+    app, _ = _owe_digest(db, fake)
+    summary_entry, chart_entry = _outbox(db, "digest:")
+    assert chart_entry.key == f"{summary_entry.key}:chart" and chart_entry.mode == "file"
+    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")), timeout=30,
+                  what="the digest and its chart delivered")
+    time.sleep(0.5)
+    [summary] = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DBOSS"
+                 and "weekly digest" in c.text]
+    [chart] = _charts(fake)
+    assert summary.response["ts"] < fake.of("files.completeUploadExternal")[0].response["ts"]  # in order
+    assert chart.data.startswith(b"\x89PNG")
+    assert [c for c in fake.of("conversations.history") if c.args.get("channel") == "DBOSS"], \
+        "the retry after an unknown outcome looked first"
+    assert len(fake.of("files.completeUploadExternal:500")) == 1
+    assert app.gauntlet.worker is not None
+
+
+def test_a_digest_chart_that_fails_to_upload_is_retried_until_slack_takes_it(db, fake):
+    """503s on every step of the upload cost retries with backoff, and the chart arrives once."""
+    fake.fail_http("files.getUploadURLExternal", status=503, times=2)
+    fake.fail_http("files.completeUploadExternal", status=503, times=1)
+    app, _ = _owe_digest(db, fake)  # the app (and its worker) lives as long as the test holds it
+    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")), timeout=30,
+                  what="the digest and its chart")
+    time.sleep(0.5)
+    assert len(_charts(fake)) == 1
+    [entry] = [o for o in _outbox(db, "digest:") if o.key.endswith(":chart")]
+    assert entry.attempts == 4 and app.gauntlet.worker is not None
+
+
+def test_a_digest_chart_refused_for_good_stops_and_the_manager_is_told(db, fake):
+    """missing_scope: the chart entry stops after one attempt, the manager hears in their DM that the
+    chart is missing, and the digest stays on (next week's is owed as usual)."""
+    fake.fail("files.getUploadURLExternal", "missing_scope")
+    app, monday = _owe_digest(db, fake)
+    told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel")
+                                        == "DBOSS" and "couldn't attach this week's chart" in c.text],
+                         timeout=30)
+    time.sleep(0.5)
+    [chart] = [o for o in _outbox(db, "digest:") if o.key.endswith(":chart")]
+    assert (chart.status, chart.error, chart.attempts) == ("failed", "missing_scope", 1)
+    assert len(told) == 1 and "missing_scope" in told[0].text
+    assert _charts(fake) == [] and len(fake.of("files.getUploadURLExternal")) == 1
+    assert len(cohort_slack.send_digests(app.gauntlet, app.client, now=monday + timedelta(days=7))) == 1
