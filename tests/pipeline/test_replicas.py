@@ -110,7 +110,7 @@ def test_two_replicas_post_each_prompt_once_and_grade_each_event_once(pg_schema,
             for proc, _ in replicas:
                 proc.terminate()
             for proc, _ in replicas:
-                proc.wait(timeout=15)
+                proc.wait(timeout=60)
         top_level = [c for c in fake.of("chat.postMessage") if not c.args.get("thread_ts")]
         replies = [c for c in fake.of("chat.postMessage") if c.args.get("thread_ts") == thread_ts]
     assert len(top_level) == 1

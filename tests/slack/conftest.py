@@ -137,7 +137,7 @@ def served(fake, db_url, slack_db, tmp_path) -> Iterator[OverHttp]:
                             env=child_env(fake, db_url, PORT=str(port)), cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
             log.close()
@@ -148,7 +148,7 @@ def served(fake, db_url, slack_db, tmp_path) -> Iterator[OverHttp]:
         except OSError:
             if time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail("gauntlet serve did not start listening within 30 s")
+                pytest.fail("gauntlet serve did not start listening within 60 s")
             time.sleep(0.1)
     try:
         yield OverHttp(base)

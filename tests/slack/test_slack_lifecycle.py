@@ -175,8 +175,7 @@ def test_a_digest_through_a_passing_slack_failure_is_delivered_once(db, fake):
     [due] = cohort_slack.send_digests(app.gauntlet, app.client, now=monday)
     assert due.manager_id == "UBOSS"
     assert cohort_slack.send_digests(app.gauntlet, app.client, now=monday + timedelta(minutes=1)) == []
-    assert fake.wait_for(lambda calls: fake.of("files.completeUploadExternal") or fake.of("files.upload"),
-                         timeout=30)
+    assert fake.wait_for(lambda calls: fake.of("files.completeUploadExternal") or fake.of("files.upload"))
     assert not fake.server_errors.get("conversations.open")  # the three 503s were answered, then through
     digests = [c for c in _dms_to(fake, "UBOSS", "sre") if c.args.get("blocks")]
     assert len(digests) == 1
@@ -196,7 +195,7 @@ def test_serve_starts_when_a_left_over_answer_cannot_be_delivered(request, fake,
     assert record_message(g, workspace=TEAM, event=event, event_id="EvLEFTOVER1") is not None
     fake.break_channel("CGONE", "is_archived")
     served = request.getfixturevalue("served")  # fails the test if serve exits early
-    told = fake.wait_for(lambda calls: _dms_to(fake, "UALICE", "is_archived"), timeout=30,
+    told = fake.wait_for(lambda calls: _dms_to(fake, "UALICE", "is_archived"),
                          what="the left-over answer's feedback in the DM")
     assert "/100" in told[0].text
     answer = InterviewEngine(slack_db).answer_for_event("EvLEFTOVER1")

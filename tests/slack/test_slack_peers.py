@@ -458,7 +458,7 @@ def test_a_pairing_dm_refused_for_good_stops_and_the_cohort_manager_is_told(db, 
     app, _, clock = _duo(db, fake, monkeypatch)
     fake.refusals[dm("UBO")] = "user_disabled"
     peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
-    told = fake.wait_for(lambda calls: posts(fake, dm(MANAGER), "couldn't tell <@UBO>"), timeout=30,
+    told = fake.wait_for(lambda calls: posts(fake, dm(MANAGER), "couldn't tell <@UBO>"),
                          what="the manager told")
     app.gauntlet.worker.drain()
     walltime.sleep(0.3)
@@ -484,7 +484,7 @@ def test_start_owes_the_turns_first_message_and_script_and_a_retry_never_posts_t
     fake.rate_limit("chat.postMessage", retry_after=1, times=1)
     press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
     fake.wait_for(lambda calls: _outbox(db, "peer-") and all(o.status == "sent" for o in _outbox(db, "peer-"))
-                  and len(_outbox(db, "peer-")) == 4, timeout=30, what="the turn's messages delivered")
+                  and len(_outbox(db, "peer-")) == 4, what="the turn's messages delivered")
     walltime.sleep(0.3)
     [intro] = [c for c in fake.of("chat.postMessage") if "Peer mock, turn" in c.text]
     scripts = posts(fake, dm(first), "Your interviewer script")
@@ -512,7 +512,7 @@ def test_a_turn_whose_first_message_is_refused_is_forgotten_and_the_presser_told
     (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
     press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
     told = fake.wait_for(lambda calls: posts(fake, dm(first), "couldn't open your peer mock turn"),
-                         timeout=30, what="the presser told")
+                         what="the presser told")
     app.gauntlet.worker.drain()
     assert len(told) == 1 and "is_archived" in told[0].text
     [intro] = _outbox(db, "peer-intro:")
@@ -554,7 +554,7 @@ def test_a_start_that_died_before_its_turn_was_attached_is_taken_over_by_the_nex
     peer_slack.peers.start_turn(db, due.group_id, first, now=clock[0])  # … and the process died here
     (start,) = buttons(posts(fake, dm(first), "Peer mock interview")[-1], PEER_START_ACTION)
     press(slack, PEER_START_ACTION, start["value"], user=first, channel=dm(first))
-    fake.wait_for(lambda calls: posts(fake, dm(first), "is being opened right now"), timeout=30)
+    fake.wait_for(lambda calls: posts(fake, dm(first), "is being opened right now"))
     clock[0] += timedelta(minutes=3)
     channel, thread_ts = Turns(slack, fake).start(due.group_id, first, dm(first))
     walltime.sleep(0.5)

@@ -64,7 +64,7 @@ def test_a_scheduled_prompt_rides_out_500s_and_a_429_posts_once_and_its_thread_i
     assert run_due_posts(db, default_content(), poster, now=at + timedelta(minutes=1),
                          grace=timedelta(minutes=30)) == []  # the day is claimed: nothing owed twice
     app.gauntlet.wake()
-    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", what="delivery")
     time.sleep(0.5)
     [prompt] = _prompts(fake)  # once, although the first attempt answered 500 after posting
     assert fake.of("conversations.history"), "the retry after an unknown outcome looked first"
@@ -91,7 +91,7 @@ def test_a_prompt_refused_for_good_stops_turns_the_schedule_off_and_tells_the_se
     [result] = run_due_posts(db, default_content(), poster, now=at, grace=timedelta(minutes=30))
     assert result.status == "queued"
     told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel") ==
-                                        "DADMIN" and "turned off the daily prompt" in c.text], timeout=30)
+                                        "DADMIN" and "turned off the daily prompt" in c.text])
     time.sleep(0.5)
     [entry] = _outbox(db, "daily:")
     assert (entry.status, entry.error, entry.attempts) == ("failed", "is_archived", 1)
@@ -132,7 +132,7 @@ def test_a_cohort_drill_is_owed_with_its_sent_mark_and_delivered_once_through_a_
     assert drill.sent_at is not None and drill.interview_id is not None
     assert [o.key for o in _outbox(db, "cohort-drill:")] == [f"cohort-drill:{drill.id}"]
     assert cohort_slack.send_due_drills(app.gauntlet, app.client, now=due + timedelta(minutes=20)) == []
-    fake.wait_for(lambda calls: _outbox(db, "cohort-drill:")[0].status == "sent", timeout=30)
+    fake.wait_for(lambda calls: _outbox(db, "cohort-drill:")[0].status == "sent")
     time.sleep(0.5)
     drills = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DLA"
               and c.response.get("ok")]
@@ -149,7 +149,7 @@ def test_a_cohort_drill_refused_for_good_turns_the_members_drills_off_and_tells_
     due = local_due_at(datetime(2026, 10, 12).date(), "09:00", "UTC")
     assert len(cohort_slack.send_due_drills(app.gauntlet, app.client, now=due)) == 2
     told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel") ==
-                                        "DBOSS" and "stopped sending sre drills" in c.text], timeout=30)
+                                        "DBOSS" and "stopped sending sre drills" in c.text])
     fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DBE"
                                  and c.response.get("ok")])
     time.sleep(0.5)
@@ -187,7 +187,7 @@ def test_a_crash_between_claiming_the_day_and_owing_its_prompt_loses_nothing(db,
                              grace=timedelta(minutes=30))
     assert result.status == "queued"
     app.gauntlet.wake()
-    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", what="delivery")
     time.sleep(0.3)
     [prompt] = _prompts(fake)
     with Session(db) as s:
@@ -246,7 +246,7 @@ def test_post_prompt_leaves_the_prompt_queued_while_slack_fails_and_a_worker_del
     [entry] = _outbox(slack_db, "daily:")
     assert entry.status == "pending"
     app = build_app(settings_for(fake), db=slack_db)
-    fake.wait_for(lambda calls: _outbox(slack_db, "daily:")[0].status == "sent", timeout=30, what="delivery")
+    fake.wait_for(lambda calls: _outbox(slack_db, "daily:")[0].status == "sent", what="delivery")
     time.sleep(0.3)
     [prompt] = _prompts(fake)
     with Session(slack_db) as s:
@@ -276,7 +276,7 @@ def test_a_digest_chart_is_owed_with_the_digest_and_shared_once_through_a_500_th
     app, _ = _owe_digest(db, fake)
     summary_entry, chart_entry = _outbox(db, "digest:")
     assert chart_entry.key == f"{summary_entry.key}:chart" and chart_entry.mode == "file"
-    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")), timeout=30,
+    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")),
                   what="the digest and its chart delivered")
     time.sleep(0.5)
     [summary] = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "DBOSS"
@@ -295,7 +295,7 @@ def test_a_digest_chart_that_fails_to_upload_is_retried_until_slack_takes_it(db,
     fake.fail_http("files.getUploadURLExternal", status=503, times=2)
     fake.fail_http("files.completeUploadExternal", status=503, times=1)
     app, _ = _owe_digest(db, fake)  # the app (and its worker) lives as long as the test holds it
-    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")), timeout=30,
+    fake.wait_for(lambda calls: all(o.status == "sent" for o in _outbox(db, "digest:")),
                   what="the digest and its chart")
     time.sleep(0.5)
     assert len(_charts(fake)) == 1
@@ -309,8 +309,7 @@ def test_a_digest_chart_refused_for_good_stops_and_the_manager_is_told(db, fake)
     fake.fail("files.getUploadURLExternal", "missing_scope")
     app, monday = _owe_digest(db, fake)
     told = fake.wait_for(lambda calls: [c for c in fake.of("chat.postMessage") if c.args.get("channel")
-                                        == "DBOSS" and "couldn't attach this week's chart" in c.text],
-                         timeout=30)
+                                        == "DBOSS" and "couldn't attach this week's chart" in c.text])
     time.sleep(0.5)
     [chart] = [o for o in _outbox(db, "digest:") if o.key.endswith(":chart")]
     assert (chart.status, chart.error, chart.attempts) == ("failed", "missing_scope", 1)
