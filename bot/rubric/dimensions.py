@@ -128,6 +128,10 @@ _OWNER_NEXT = re.compile(r"\W*(?:owners?|dri)\s*[:\-\u2013]\s*\S", re.I)
 
 
 def _listed_under_changes(doc: Doc) -> list[int]:
+    return doc.once("listed_changes", _find_listed_changes)
+
+
+def _find_listed_changes(doc: Doc) -> list[int]:
     out: list[int] = []
     under = False
     n = len(doc.spans)
@@ -309,6 +313,8 @@ def _restart_called_the_fix(doc: Doc, fix: list[int]) -> bool:
     """The answer says the root cause was fixed in a sentence whose action (or the one before it) only
     stops the bleeding (a restart, a bigger limit, more replicas, a rollback), and no other sentence
     corrects the cause: "the restart cleared the stuck state, so that was the root cause fixed"."""
+    if "root" not in doc.lower:
+        return False
     for m in _ROOT_FIXED.finditer(doc.text):
         si = doc.sentence_of(m.start())
         stop_here = bool(_STOPGAP.search(doc.sentence(si)))

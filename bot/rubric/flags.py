@@ -38,6 +38,9 @@ SCORING_LEXICONS = (
 )
 
 
+_SHRUG, _BLAME = LABELS.index("shrug"), LABELS.index("blame")
+
+
 def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     """'Nobody was at fault' with no specific cause named anywhere."""
     shrug_hits = doc.hits("blameless_shrug")
@@ -63,7 +66,8 @@ def is_shrug(doc: Doc, guard_kinds: int) -> bool:
     # a whole answer against naming causes ("root-cause thinking is a trap", "nobody did anything wrong",
     # "a system doing what complex systems do"): two or more such sentences, no guardrail or gap named,
     # and no cause stated surely with something named in it (a system, a number, a change)
-    leaning = {i for i in range(len(doc.spans)) if doc.p("shrug", i) >= 0.6 and doc.p("blame", i) < 0.5}
+    r = doc.readings()
+    leaning = {int(i) for i in ((r[:, _SHRUG] >= 0.6) & (r[:, _BLAME] < 0.5)).nonzero()[0]}
     named_causes = [
         i for i in doc.read("cause")
         if doc.p("cause", i) >= 0.75 and doc.names_something(i) and i not in leaning | shrugs
