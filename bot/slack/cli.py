@@ -212,15 +212,19 @@ def _serve_http(args: argparse.Namespace, settings) -> int:
     def factory():
         from sqlalchemy.orm import configure_mappers
 
+        from bot.pipeline.queue import warm_ack_connections
         from bot.slack.app import build_app
+        from bot.slack.server import web_threads
         from bot.store.db import make_engine
 
         db = make_engine(settings.database_url, checkpoints=False)
         app = build_app(settings, db=db, worker_threads=0)
-        # Before the first request, not during it: the ORM's mappers and a first pooled connection.
+        # Before the first request, not during it: the ORM's mappers, a first pooled connection, and
+        # on PostgreSQL one connection for each thread's inbox insert.
         configure_mappers()
         with db.connect():
             pass
+        warm_ack_connections(db, web_threads())
         return app
 
     try:
