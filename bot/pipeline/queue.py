@@ -73,9 +73,11 @@ def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, pa
               "user_id": user_id, "conv": conv, "payload": payload, "status": PENDING, "attempts": 0,
               "available_at": now, "created_at": now}
     if isinstance(only_if, PromptChannel):
-        # The common case (a thread reply), as one statement built once and reused from the cache.
+        # The common cases (a thread reply, a DM), as statements built once and reused from the cache.
         stmt = _insert_if_prompt_channel(db.dialect.name)
         params = {**values, "w": only_if.workspace, "c": only_if.channel}
+    elif only_if is None:
+        stmt, params = _insert_plain(db.dialect.name), values
     else:
         source = select(*[literal(value, type_=t.c[name].type) for name, value in values.items()])
         if only_if is not None:
@@ -108,18 +110,28 @@ def _dialect_insert(db: Engine):
     return pg_insert if db.dialect.name == "postgresql" else sqlite_insert
 
 
+_NAMES = ("kind", "event_id", "workspace", "channel", "ts", "user_id", "conv", "payload", "status",
+          "attempts", "available_at", "created_at")
+
+
 @functools.cache
 def _insert_if_prompt_channel(dialect: str):
     from bot.store.channels import DailyPost
 
     t = InboxItem.__table__
-    names = ["kind", "event_id", "workspace", "channel", "ts", "user_id", "conv", "payload", "status",
-             "attempts", "available_at", "created_at"]
     d = DailyPost.__table__
-    source = select(*[bindparam(n, type_=t.c[n].type) for n in names]).where(
+    source = select(*[bindparam(n, type_=t.c[n].type) for n in _NAMES]).where(
         exists().where(d.c.workspace == bindparam("w"), d.c.channel == bindparam("c")))
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert_(t).from_select(names, source).on_conflict_do_nothing().returning(t.c.id)
+    return insert_(t).from_select(list(_NAMES), source).on_conflict_do_nothing().returning(t.c.id)
+
+
+@functools.cache
+def _insert_plain(dialect: str):
+    t = InboxItem.__table__
+    source = select(*[bindparam(n, type_=t.c[n].type) for n in _NAMES])
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert_(t).from_select(list(_NAMES), source).on_conflict_do_nothing().returning(t.c.id)
 
 
 _SQLITE_WRITE = threading.Lock()
@@ -150,7 +162,7 @@ class _AckConnections:
         self.pid = os.getpid()
         self.lock = threading.Lock()
         self.idle: list = []
-        self.sql, self.bind = _raw_insert(db)
+        self.compiled = {stmt: _raw_insert(db, stmt) for stmt in _ack_statements(db.dialect.name)}
 
     def _open(self):
         proxied = self.db.raw_connection()
@@ -180,17 +192,18 @@ class _AckConnections:
         for conn in opened:
             self._give(conn)
 
-    def insert(self, params: dict):
+    def insert(self, stmt, params: dict):
+        sql, bind = self.compiled[stmt]
         values = {name: (proc(params[name]) if proc is not None else params[name])
-                  for name, proc in self.bind.items()}
+                  for name, proc in bind.items()}
         error = self.db.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
             try:
                 conn = self._take() if attempt == 1 else self._open()
             except error as exc:
-                raise _as_dbapi_error(self.db, exc, self.sql, values, broken=True) from exc
+                raise _as_dbapi_error(self.db, exc, sql, values, broken=True) from exc
             try:
-                row = conn.execute(self.sql, values).fetchone()
+                row = conn.execute(sql, values).fetchone()
             except error as exc:
                 broken = conn.closed or conn.broken
                 conn.close()
@@ -199,7 +212,7 @@ class _AckConnections:
                     # more, on a fresh connection.
                     self.close()
                     continue
-                raise _as_dbapi_error(self.db, exc, self.sql, values, broken=broken) from exc
+                raise _as_dbapi_error(self.db, exc, sql, values, broken=broken) from exc
             except BaseException:
                 conn.close()  # in an unknown state: never reused
                 raise
@@ -248,10 +261,14 @@ def warm_ack_connections(db: Engine, n: int) -> None:
         _ack_connections(db).warm(n)
 
 
-def _raw_insert(db: Engine) -> tuple[str, dict]:
-    """The prompt-thread insert compiled once for this engine's dialect (the SQL SQLAlchemy itself would
-    send), and each parameter's bind processor (JSON to text, aware datetimes to UTC)."""
-    stmt = _insert_if_prompt_channel(db.dialect.name)
+def _ack_statements(dialect: str) -> tuple:
+    """The inserts that go to the driver directly: a prompt-thread reply and a DM (nearly every ack)."""
+    return _insert_if_prompt_channel(dialect), _insert_plain(dialect)
+
+
+def _raw_insert(db: Engine, stmt) -> tuple[str, dict]:
+    """An insert compiled once for this engine's dialect (the SQL SQLAlchemy itself would send), and
+    each parameter's bind processor (JSON to text, aware datetimes to UTC)."""
     compiled = stmt.compile(dialect=db.dialect)
     bind = {name: bp.type.dialect_impl(db.dialect).bind_processor(db.dialect)
             for bp, name in compiled.bind_names.items()}
@@ -282,8 +299,8 @@ def _autocommit(db: Engine) -> Engine:
 def _insert_now(db: Engine, stmt, params: dict):
     """The inbox insert, on the acknowledgement path: one statement that is its own transaction.
 
-    On PostgreSQL the prompt-thread insert (nearly every acknowledgement) is one round trip on the
-    driver's own connection (`_AckConnections`); other inserts go through the engine's pool, in
+    On PostgreSQL a prompt-thread reply's or a DM's insert (nearly every acknowledgement) is one round
+    trip on the driver's own connection (`_AckConnections`); other inserts go through the engine's pool, in
     autocommit. Either way the commit's WAL flush is waited for: a row Slack was told 200 for is on
     disk. A pooled connection that went stale (the server restarted) is replaced once, instead of
     pinging before every use.
@@ -292,8 +309,8 @@ def _insert_now(db: Engine, stmt, params: dict):
     10 … up to 100 ms between tries, which is what an acknowledgement's p99 was made of."""
     if db.dialect.name == "sqlite":
         return _insert_sqlite(db, stmt, params)
-    if db.dialect.name == "postgresql" and stmt is _insert_if_prompt_channel("postgresql"):
-        return _ack_connections(db).insert(params)
+    if db.dialect.name == "postgresql" and any(stmt is known for known in _ack_statements("postgresql")):
+        return _ack_connections(db).insert(stmt, params)
     engine = _autocommit(db)
     for attempt in (1, 2):
         try:

@@ -136,6 +136,12 @@ def test_the_acknowledgement_insert_writes_the_row_and_finds_a_repeat(db):
     assert item.payload == {"text": "answer 1 — café", "n": [1]}
     assert abs(item.created_at - datetime.now(UTC)) < timedelta(minutes=1)
     assert item.available_at == item.created_at
+    dm = dict(kind="answer", workspace=TEAM, user_id="UANS", conv="dm-1", payload={"text": "in a DM"},
+              event_id="EvDM", channel="DANS", ts="1700000002.000001")
+    in_dm = queue.record(db, **dm)
+    assert in_dm.new and queue.record(db, **dm) == queue.Recorded(in_dm.id, False)
+    with Session(db) as s:
+        assert s.get(InboxItem, in_dm.id).payload == {"text": "in a DM"}
 
 
 def test_an_acknowledgement_survives_a_dropped_connection_and_an_outage_is_an_outage(db, tmp_path):
