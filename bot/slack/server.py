@@ -133,11 +133,6 @@ def wsgi_app(app: App):
     return application
 
 
-def web_threads(threads: int | None = None) -> int:
-    """Threads in each web process: GAUNTLET_WEB_THREADS, default 8."""
-    return threads or int(os.environ.get("GAUNTLET_WEB_THREADS") or 8)
-
-
 def gunicorn_options(host: str, port: int, *, workers: int | None = None,
                      threads: int | None = None) -> dict:
     """gunicorn's settings for the web processes. WEB_CONCURRENCY (processes) and GAUNTLET_WEB_THREADS
@@ -146,7 +141,7 @@ def gunicorn_options(host: str, port: int, *, workers: int | None = None,
         "bind": f"{host}:{port}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY") or 2),
         "worker_class": "gthread",
-        "threads": web_threads(threads),
+        "threads": threads or int(os.environ.get("GAUNTLET_WEB_THREADS") or 8),
         # A web process that has not checked in for this long is restarted.
         "timeout": 30,
         "graceful_timeout": 20,  # SIGTERM: requests in flight finish (their rows are already written)
