@@ -1,6 +1,7 @@
 """The durable inbox and outbox under load, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/durable.py [--answers 400] [--concurrency 50] [--quick] [--no-pg] [--pg-url URL]
+    .venv/bin/python bench/durable.py [--answers 400] [--concurrency 50] [--quick] [--no-pg | --no-sqlite]
+                                      [--ack-only] [--pg-url URL]
 
 1. Acknowledgement latency under sustained load: `--answers` thread answers (each a new person's opening,
    so every one is recorded, graded and answered) sent by `--concurrency` senders back to back at the real
@@ -151,7 +152,7 @@ def run_backend(name: str, make_url, api: str, args) -> list[tuple[str, str, str
         with make_url() as url:
             ack = ack_and_reply(url, api, tmp, args)
         rates = {}
-        for workers in (1, 2):
+        for workers in (() if args.ack_only else (1, 2)):
             with make_url() as url:
                 rates[workers] = throughput(url, api, tmp, args, workers)
     return report(name, ack, rates)
@@ -164,6 +165,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50, help="senders in flight (default 50)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 100 answers, 20 senders")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--ack-only", action="store_true",
+                        help="acknowledgements and replies only (1 and 2), no throughput (3)")
     parser.add_argument("--pg-url", help="PostgreSQL server to make a throw-away database on")
     args = parser.parse_args()
     if args.quick:
@@ -171,7 +175,8 @@ def main() -> int:
     pg, why_not = S.pg_target(args.no_pg, args.pg_url)
     rows = []
     with S.fake_slack() as api:
-        rows += run_backend("SQLite", S.sqlite_url, api, args)
+        if not args.no_sqlite:
+            rows += run_backend("SQLite", S.sqlite_url, api, args)
         if pg is not None:
             rows += run_backend("PostgreSQL", lambda: S.pg_database(pg), api, args)
     S.table(f"Durable inbox/outbox: {args.answers} answers, {args.concurrency} in flight", rows)

@@ -32,7 +32,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, literal, or_, select, update
+from sqlalchemy import bindparam, event, exists, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -73,9 +73,11 @@ def record(db: Engine, *, kind: str, workspace: str, user_id: str, conv: str, pa
               "user_id": user_id, "conv": conv, "payload": payload, "status": PENDING, "attempts": 0,
               "available_at": now, "created_at": now}
     if isinstance(only_if, PromptChannel):
-        # The common case (a thread reply), as one statement built once and reused from the cache.
+        # The common cases (a thread reply, a DM), as statements built once and reused from the cache.
         stmt = _insert_if_prompt_channel(db.dialect.name)
         params = {**values, "w": only_if.workspace, "c": only_if.channel}
+    elif only_if is None:
+        stmt, params = _insert_plain(db.dialect.name), values
     else:
         source = select(*[literal(value, type_=t.c[name].type) for name, value in values.items()])
         if only_if is not None:
@@ -108,18 +110,28 @@ def _dialect_insert(db: Engine):
     return pg_insert if db.dialect.name == "postgresql" else sqlite_insert
 
 
+_NAMES = ("kind", "event_id", "workspace", "channel", "ts", "user_id", "conv", "payload", "status",
+          "attempts", "available_at", "created_at")
+
+
 @functools.cache
 def _insert_if_prompt_channel(dialect: str):
     from bot.store.channels import DailyPost
 
     t = InboxItem.__table__
-    names = ["kind", "event_id", "workspace", "channel", "ts", "user_id", "conv", "payload", "status",
-             "attempts", "available_at", "created_at"]
     d = DailyPost.__table__
-    source = select(*[bindparam(n, type_=t.c[n].type) for n in names]).where(
+    source = select(*[bindparam(n, type_=t.c[n].type) for n in _NAMES]).where(
         exists().where(d.c.workspace == bindparam("w"), d.c.channel == bindparam("c")))
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert_(t).from_select(names, source).on_conflict_do_nothing().returning(t.c.id)
+    return insert_(t).from_select(list(_NAMES), source).on_conflict_do_nothing().returning(t.c.id)
+
+
+@functools.cache
+def _insert_plain(dialect: str):
+    t = InboxItem.__table__
+    source = select(*[bindparam(n, type_=t.c[n].type) for n in _NAMES])
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert_(t).from_select(list(_NAMES), source).on_conflict_do_nothing().returning(t.c.id)
 
 
 _SQLITE_WRITE = threading.Lock()
@@ -130,6 +142,147 @@ SQLITE_LOCK_WAIT = 30.0
 
 def _sqlite_writer(db: Engine):
     return _SQLITE_WRITE if db.dialect.name == "sqlite" else contextlib.nullcontext()
+
+
+class _AckConnections:
+    """The driver's own connections for the inbox insert on PostgreSQL, about one per acknowledging thread.
+
+    The acknowledgement is one statement, so it goes to psycopg directly, prepared on the server once per
+    connection and each its own transaction (autocommit): no pool checkout and reset on return, no
+    SQLAlchemy execution context around it. The commit still waits for the WAL flush (the server's
+    `synchronous_commit`, on by default): a row Slack was told 200 for is on disk. Connections are made
+    by the engine (its URL, connect arguments and connect events) and then detached from its pool;
+    kept LIFO (the warm ones are reused); one that fails is closed, and the insert is tried once more
+    on a fresh one. `engine.dispose()` closes them too."""
+
+    KEEP = 32  # idle connections kept; a burst beyond that opens and closes its own
+
+    def __init__(self, db: Engine):
+        self.db = db
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.idle: list = []
+        self.compiled = {stmt: _raw_insert(db, stmt) for stmt in _ack_statements(db.dialect.name)}
+
+    def _open(self):
+        proxied = self.db.raw_connection()
+        conn = proxied.driver_connection
+        proxied.detach()  # ours now: the pool neither resets nor counts it
+        conn.rollback()
+        conn.autocommit = True
+        conn.prepare_threshold = 0  # prepared on its first use: parsed and planned once per connection
+        return conn
+
+    def _take(self):
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+        return self._open()
+
+    def _give(self, conn) -> None:
+        with self.lock:
+            if len(self.idle) < self.KEEP and not conn.closed and self.pid == os.getpid():
+                self.idle.append(conn)
+                return
+        conn.close()
+
+    def warm(self, n: int) -> None:
+        """Have `n` connections open, before the first request needs one."""
+        opened = [self._open() for _ in range(max(0, n - len(self.idle)))]
+        for conn in opened:
+            self._give(conn)
+
+    def insert(self, stmt, params: dict):
+        sql, bind = self.compiled[stmt]
+        values = {name: (proc(params[name]) if proc is not None else params[name])
+                  for name, proc in bind.items()}
+        error = self.db.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            try:
+                conn = self._take() if attempt == 1 else self._open()
+            except error as exc:
+                raise _as_dbapi_error(self.db, exc, sql, values, broken=True) from exc
+            try:
+                row = conn.execute(sql, values).fetchone()
+            except error as exc:
+                broken = conn.closed or conn.broken
+                conn.close()
+                if attempt == 1 and broken:
+                    # The server dropped it (a restart, a failover): the idle ones went with it. Once
+                    # more, on a fresh connection.
+                    self.close()
+                    continue
+                raise _as_dbapi_error(self.db, exc, sql, values, broken=broken) from exc
+            except BaseException:
+                conn.close()  # in an unknown state: never reused
+                raise
+            self._give(conn)
+            return row[0] if row is not None else None
+        return None  # pragma: no cover - the loop returns or raises
+
+    def close(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        if self.pid != os.getpid():
+            _INHERITED.extend(idle)  # the parent's sockets: closing them here would end its sessions
+            return
+        for conn in idle:
+            conn.close()
+
+
+_ACK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ACK_LOCK = threading.Lock()
+_INHERITED: list = []
+
+
+def _ack_connections(db: Engine) -> _AckConnections:
+    found = _ACK.get(db)
+    if found is None or found.pid != os.getpid():
+        with _ACK_LOCK:
+            found = _ACK.get(db)
+            if found is None or found.pid != os.getpid():
+                if found is not None:  # a forked child opens its own
+                    found.close()
+                else:
+                    event.listen(db, "engine_disposed", _close_ack_connections)
+                found = _ACK[db] = _AckConnections(db)
+    return found
+
+
+def _close_ack_connections(db: Engine) -> None:
+    found = _ACK.get(db)
+    if found is not None:
+        found.close()
+
+
+def warm_ack_connections(db: Engine, n: int) -> None:
+    """Open the connections `n` acknowledging threads will use (PostgreSQL; nothing on SQLite)."""
+    if db.dialect.name == "postgresql":
+        _ack_connections(db).warm(n)
+
+
+def _ack_statements(dialect: str) -> tuple:
+    """The inserts that go to the driver directly: a prompt-thread reply and a DM (nearly every ack)."""
+    return _insert_if_prompt_channel(dialect), _insert_plain(dialect)
+
+
+def _raw_insert(db: Engine, stmt) -> tuple[str, dict]:
+    """An insert compiled once for this engine's dialect (the SQL SQLAlchemy itself would send), and
+    each parameter's bind processor (JSON to text, aware datetimes to UTC)."""
+    compiled = stmt.compile(dialect=db.dialect)
+    bind = {name: bp.type.dialect_impl(db.dialect).bind_processor(db.dialect)
+            for bp, name in compiled.bind_names.items()}
+    return compiled.string, bind
+
+
+def _as_dbapi_error(db: Engine, exc: Exception, sql: str, params: dict, *, broken: bool) -> Exception:
+    """The driver's error as SQLAlchemy would have raised it, so callers tell an outage from a bug the
+    same way on both paths (`is_database_outage`)."""
+    if not isinstance(exc, db.dialect.loaded_dbapi.Error):
+        return exc
+    return DBAPIError.instance(sql, params, exc, db.dialect.loaded_dbapi.Error,
+                               connection_invalidated=broken,
+                               dialect=db.dialect)
 
 
 _AUTOCOMMIT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -146,14 +299,18 @@ def _autocommit(db: Engine) -> Engine:
 def _insert_now(db: Engine, stmt, params: dict):
     """The inbox insert, on the acknowledgement path: one statement that is its own transaction.
 
-    On PostgreSQL that is one round trip, where BEGIN, the insert and COMMIT were three (the commit's
-    WAL flush is still waited for: a row Slack was told 200 for is on disk). A pooled connection that
-    went stale (the server restarted) is replaced once, instead of pinging before every use.
+    On PostgreSQL a prompt-thread reply's or a DM's insert (nearly every acknowledgement) is one round
+    trip on the driver's own connection (`_AckConnections`); other inserts go through the engine's pool, in
+    autocommit. Either way the commit's WAL flush is waited for: a row Slack was told 200 for is on
+    disk. A pooled connection that went stale (the server restarted) is replaced once, instead of
+    pinging before every use.
     On SQLite the threads of one process take turns (`_SQLITE_WRITE`), and a worker process holding
     the write lock is waited for in half-millisecond steps: SQLite's own busy handler sleeps 1, 2, 5,
     10 … up to 100 ms between tries, which is what an acknowledgement's p99 was made of."""
     if db.dialect.name == "sqlite":
         return _insert_sqlite(db, stmt, params)
+    if db.dialect.name == "postgresql" and any(stmt is known for known in _ack_statements("postgresql")):
+        return _ack_connections(db).insert(stmt, params)
     engine = _autocommit(db)
     for attempt in (1, 2):
         try:

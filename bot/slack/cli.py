@@ -215,15 +215,20 @@ def _serve_http(args: argparse.Namespace, settings) -> int:
     def factory():
         from sqlalchemy.orm import configure_mappers
 
+        from bot.pipeline.queue import warm_ack_connections
         from bot.slack.app import build_app
         from bot.store.db import make_engine
 
         db = make_engine(settings.database_url, checkpoints=False)
         app = build_app(settings, db=db, worker_threads=0)
-        # Before the first request, not during it: the ORM's mappers and a first pooled connection.
+        # Before the first request, not during it: the ORM's mappers, a first pooled connection, and
+        # on PostgreSQL the first of the inbox insert's own connections (the rest open as concurrent
+        # requests need them, at most one per web thread: warming all of them would hold
+        # WEB_CONCURRENCY × GAUNTLET_WEB_THREADS server connections from the start).
         configure_mappers()
         with db.connect():
             pass
+        warm_ack_connections(db, 1)
         return app
 
     try:

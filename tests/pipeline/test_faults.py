@@ -3,6 +3,7 @@ process killed in the middle of grading. Each test says what the person sees and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ from bot.content import default_content
 from bot.daily import channels, daily
 from bot.daily.schedule import parse_schedule
 from bot.daily.scheduler import PromptScheduler
+from bot.pipeline import queue
 from bot.pipeline.queue import InboxItem, OutboxItem
 from bot.slack.app import build_app
 from bot.slack.client import make_client
@@ -105,6 +107,78 @@ def _prompt(app, db) -> str:
 
 
 # ---- the database unavailable -----------------------------------------------------------------------
+
+def _prompt_row(db, channel: str = "CPRACTICE") -> None:
+    with Session(db) as s:
+        s.add(DailyPost(workspace=TEAM, channel=channel, day=datetime.now(UTC).date(), status="posted",
+                        prompt_id="p", message_ts="1700000000.000100"))
+        s.commit()
+
+
+def _record(db, n: int, channel: str = "CPRACTICE"):
+    return queue.record(db, kind="answer", workspace=TEAM, user_id="UANS", conv=f"conv-{n}",
+                        payload={"text": f"answer {n} — café", "n": [n]}, event_id=f"Ev{n}",
+                        channel=channel, ts=f"1700000001.{n:06d}",
+                        only_if=queue.PromptChannel(TEAM, channel))
+
+
+def test_the_acknowledgement_insert_writes_the_row_and_finds_a_repeat(db):
+    """On PostgreSQL the prompt-thread insert goes to the driver directly: the same row as before."""
+    _prompt_row(db)
+    first = _record(db, 1)
+    assert first.new and _record(db, 1) == queue.Recorded(first.id, False)
+    assert _record(db, 2, channel="CNOPROMPTS") is None
+    with Session(db) as s:
+        item = s.get(InboxItem, first.id)
+    assert (item.kind, item.event_id, item.workspace, item.channel, item.ts, item.user_id, item.conv,
+            item.status, item.attempts) == ("answer", "Ev1", TEAM, "CPRACTICE", "1700000001.000001", "UANS",
+                                            "conv-1", "pending", 0)
+    assert item.payload == {"text": "answer 1 — café", "n": [1]}
+    assert abs(item.created_at - datetime.now(UTC)) < timedelta(minutes=1)
+    assert item.available_at == item.created_at
+    dm = dict(kind="answer", workspace=TEAM, user_id="UANS", conv="dm-1", payload={"text": "in a DM"},
+              event_id="EvDM", channel="DANS", ts="1700000002.000001")
+    in_dm = queue.record(db, **dm)
+    assert in_dm.new and queue.record(db, **dm) == queue.Recorded(in_dm.id, False)
+    with Session(db) as s:
+        assert s.get(InboxItem, in_dm.id).payload == {"text": "in a DM"}
+
+
+def test_an_acknowledgement_survives_a_dropped_connection_and_an_outage_is_an_outage(db, tmp_path):
+    """A connection the server dropped is replaced once; a server that does not answer is an outage
+    (the person is told to resend), not a bug."""
+    from sqlalchemy import text
+
+    from bot.store.db import is_database_outage
+
+    if db.dialect.name != "postgresql":
+        pytest.skip("the driver's own connections are PostgreSQL's")
+    _prompt_row(db)
+    queue.warm_ack_connections(db, 3)
+    assert _record(db, 1).new
+    pids = [conn.info.backend_pid for conn in queue._ack_connections(db).idle]
+    assert len(pids) == 3
+    with db.connect() as conn:  # what a server restart does to the sessions the app holds open
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                     {"pids": pids})
+    assert _record(db, 2).new and _record(db, 3).new
+    with port_closed() as port:
+        down = make_engine(db.url.set(port=port).render_as_string(hide_password=False))
+        with pytest.raises(Exception) as raised:
+            _record(down, 4)
+        assert is_database_outage(raised.value)
+        down.dispose()
+    db.dispose()  # closes the driver's connections too
+    assert queue._ack_connections(db).idle == []
+
+
+@contextlib.contextmanager
+def port_closed():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    yield port
+
 
 def test_an_answer_during_an_outage_gets_try_again_and_nothing_is_written(fake, sqlite_db):
     """While the database is down a thread answer gets "send it again" and no row; once back, it is graded."""
