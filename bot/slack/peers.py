@@ -308,7 +308,9 @@ def replies_owed(w, session, *, channel: str, thread_ts: str, user: str):
 def on_group_message(g, client: WebClient, *, workspace: str, event: dict) -> None:
     """A top-level message in a group DM from someone due to answer there: point them to the thread."""
     session = peers.open_session_for(g.db, workspace, event["channel"], event["user"])
-    if session is None or session.interview_id is None or session.thread_ts is None:
+    # the turn's thread ts is written when Slack accepts its first message, a moment after people see
+    # it: an answer posted in that moment still gets the pointer, not silence
+    if session is None or session.interview_id is None:
         return
     if g.engine.get(session.interview_id).status != "active":
         return

@@ -23,7 +23,7 @@ from fake_slack import TEAM
 from flows import response, send_command, send_event
 
 from bot.cohorts.cohorts import get_cohort
-from bot.cohorts.peers import DimensionView, SideBySide, groups_of, stored_comparisons
+from bot.cohorts.peers import DimensionView, SideBySide, groups_of, open_session_for, stored_comparisons
 from bot.content import default_content
 from bot.interview.engine import InterviewEngine
 from bot.slack import cohorts as cohort_slack
@@ -353,6 +353,38 @@ def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fak
     recorded = turns.answer("q=0.9 my answer", user=second, channel=channel, thread_ts=thread_ts,
                             marker="Answer recorded")
     assert "/100" not in recorded.text and f"<@{first}>" in recorded.text
+
+
+def test_an_answer_posted_before_the_turns_thread_is_on_record_still_gets_the_pointer(db, fake, monkeypatch):
+    """The turn's thread ts is stored when Slack accepts its first message, a moment after people can
+    see it; an answer posted outside the thread in that moment gets the pointer, not silence."""
+    from sqlmodel import Session
+
+    from bot.store.peers import PeerSession
+
+    clock = [T0 + timedelta(hours=4)]
+    fake.user_tzs = {MANAGER: "Europe/London"}
+    monkeypatch.setattr(cohort_slack, "_now", lambda: clock[0])
+    monkeypatch.setattr(peer_slack, "_now", lambda: clock[0])
+    app = build_app(settings_for(fake), db=db, engine=InterviewEngine(db, grader=scripted_grader))
+    slack = InProcess(app)
+    say(slack, fake, "cohort create trio mon 10:00", user=MANAGER)
+    say(slack, fake, "cohort add trio <@UANA> <@UBO>", user=MANAGER)
+    accept_invitations(slack, fake, "trio", "UANA", "UBO")
+    say(slack, fake, "cohort pairs trio on weekly", user=MANAGER)
+    (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
+    app.gauntlet.worker.drain()
+    first, second = due.members
+    channel, _thread_ts = Turns(slack, fake).start(due.group_id, first, dm(first))
+    with Session(db) as s:  # as if the first message's delivery had not committed yet
+        turn = s.get(PeerSession, open_session_for(db, TEAM, channel, second).id)
+        turn.thread_ts = None
+        s.add(turn)
+        s.commit()
+    send_event(slack, R.message("q=0.9 my answer, posted too early", user=second, channel=channel,
+                                channel_type="mpim"))
+    hint = fake.wait_for_call("chat.postEphemeral", where=lambda c: "in the thread" in c.text)[-1]
+    assert hint.args["user"] == second
 
 
 def test_a_peer_answer_is_on_record_before_its_ack_and_answered_once_across_a_crash_and_a_replica(
