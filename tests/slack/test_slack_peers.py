@@ -318,16 +318,7 @@ def test_side_by_side_marks_two_step_disagreements_with_the_bots_quotes():
 def test_a_refused_group_dm_and_a_misplaced_answer_each_get_a_clear_word(db, fake, monkeypatch):
     """When Slack refuses the group DM, Start says so and works when pressed again; an answer posted
     outside the thread gets a pointer to it, not silence."""
-    clock = [T0 + timedelta(hours=4)]
-    fake.user_tzs = {MANAGER: "Europe/London"}
-    monkeypatch.setattr(cohort_slack, "_now", lambda: clock[0])
-    monkeypatch.setattr(peer_slack, "_now", lambda: clock[0])
-    app = build_app(settings_for(fake), db=db, engine=InterviewEngine(db, grader=scripted_grader))
-    slack = InProcess(app)
-    say(slack, fake, "cohort create duo mon 10:00", user=MANAGER)
-    say(slack, fake, "cohort add duo <@UANA> <@UBO>", user=MANAGER)
-    accept_invitations(slack, fake, "duo", "UANA", "UBO")
-    say(slack, fake, "cohort pairs duo on weekly", user=MANAGER)
+    app, slack, clock = _duo(db, fake, monkeypatch)
     (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
     app.gauntlet.worker.drain()
     first, second = due.members
@@ -362,16 +353,7 @@ def test_an_answer_posted_before_the_turns_thread_is_on_record_still_gets_the_po
 
     from bot.store.peers import PeerSession
 
-    clock = [T0 + timedelta(hours=4)]
-    fake.user_tzs = {MANAGER: "Europe/London"}
-    monkeypatch.setattr(cohort_slack, "_now", lambda: clock[0])
-    monkeypatch.setattr(peer_slack, "_now", lambda: clock[0])
-    app = build_app(settings_for(fake), db=db, engine=InterviewEngine(db, grader=scripted_grader))
-    slack = InProcess(app)
-    say(slack, fake, "cohort create trio mon 10:00", user=MANAGER)
-    say(slack, fake, "cohort add trio <@UANA> <@UBO>", user=MANAGER)
-    accept_invitations(slack, fake, "trio", "UANA", "UBO")
-    say(slack, fake, "cohort pairs trio on weekly", user=MANAGER)
+    app, slack, clock = _duo(db, fake, monkeypatch)
     (due,) = peer_slack.send_pairings(app.gauntlet, app.client, now=clock[0])
     app.gauntlet.worker.drain()
     first, second = due.members
