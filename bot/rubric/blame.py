@@ -155,14 +155,8 @@ def _reader_may_blame(doc: Doc, si: int) -> bool:
         and not any(_excused(doc, si, a, b, reported_ok=False) for a, b, _ in endorsed)
         and not _REFUSES.search(doc.text, s, e)
         and not _SELF_CULPRIT.search(doc.text, s, e)
-        and not _OWNER_LINE.match(doc.text, s, e)
+        and not doc.owner_line(si)
     )
-
-
-# "Owner: Hana on the cart team." assigns a follow-up; it finds no fault
-_OWNER_LINE = re.compile(
-    r"\W*(?:\d+[.)]\s*)?(?:owners?|dri|assignee|assigned\s+to|owned\s+by)\b\s*[:\-\u2013]?", re.I
-)
 
 
 # "I'd tell the CTO…", "What I would answer:" introduce what is said; they push back on nothing.

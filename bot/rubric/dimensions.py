@@ -124,9 +124,6 @@ _CHANGES_HEAD = re.compile(
 _ITEM = re.compile(r"\s*(?:[-*\u2022\u00b7]|\d+[.)])\s+")
 
 
-_OWNER_NEXT = re.compile(r"\W*(?:owners?|dri)\s*[:\-\u2013]\s*\S", re.I)
-
-
 def _listed_under_changes(doc: Doc) -> list[int]:
     return doc.once("listed_changes", _find_listed_changes)
 
@@ -137,7 +134,7 @@ def _find_listed_changes(doc: Doc) -> list[int]:
     n = len(doc.spans)
     for i, (s, e) in enumerate(doc.spans):
         # a change followed by the line that names its owner ("2. Auto-halt if … Owner: SRE.")
-        if i + 1 < n and _OWNER_NEXT.match(doc.text, *doc.spans[i + 1]) and doc.p("prevention", i) >= 0.3:
+        if i + 1 < n and doc.owner_line(i + 1) and doc.p("prevention", i) >= 0.3:
             out.append(i)
         if _CHANGES_HEAD.match(doc.text, s, e):
             under = True

@@ -12,7 +12,7 @@ from . import flags as fl
 from . import orm
 from .config import DIMENSION_KEYS, Rubric, rubric_from
 from .reader import LABELS as READER_LABELS
-from .sql import analyse_sql, mentions_schema_change
+from .sql import analyse_sql, extract_sql, mentions_schema_change
 from .text import Doc
 from .types import LEVELS, VERDICTS, DimensionResult, FlagDetail, Grade
 
@@ -302,7 +302,7 @@ def proposed_sql(doc: Doc, round_id: str = "sql") -> str:
         blanked = "".join(chars)
         # asked what SQL they would run, an answer whose every statement read as quoted still offers
         # them: nothing is left to grade otherwise
-        if round_id != "sql" or _has_statement(blanked) or orm.has_orm_code(blanked):
+        if round_id != "sql" or extract_sql(blanked) or orm.has_orm_code(blanked):
             text = blanked
     return orm.with_sql(_without_down_migrations(text))
 
@@ -315,14 +315,6 @@ def _introduced_as_cause(doc: Doc, i: int) -> bool:
     intro = doc.text[doc.spans[i - 1][0] : doc.spans[i - 1][1]].rstrip()
     return intro.endswith(":") and doc.p("sql_cause", i - 1) >= 0.6 and doc.p("sql_proposed", i - 1) < 0.3
 
-
-_STATEMENT = re.compile(
-    r"\b(?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX|UPDATE\s+\w+\s+SET|ADD\s+COLUMN)\b", re.I
-)
-
-
-def _has_statement(text: str) -> bool:
-    return bool(_STATEMENT.search(text))
 
 
 # Where a migration's rollback half starts and where the forward half (re)starts: migration tools'

@@ -19,6 +19,9 @@ _SPLIT = re.compile(
     r"|(?<=[:;])[ \t]*\n\s*"
     r"|[ \t]*\n\s*(?=(?:[-*•>#|]+|\d{1,2}[.)]|\d{1,2}:\d{2}|[tT]\s?\+\s?\d)\s?)"
 )
+_OWNER_LINE = re.compile(
+    r"\W*(?:\d+[.)]\s*)?(?:(?:owners?|dri|assignee)\s*[:\-\u2013]|assigned\s+to\b|owned\s+by\b)\s*\S", re.I
+)
 _FENCE = re.compile(r"```[^\n]*\n.*?```", re.S)
 _SPACES = str.maketrans({c: " " for c in "\t\n\r\f\v\u00a0\u2028\u2029"})
 _LEAD = re.compile(r"^(?:[-*•>#]+|\d{1,2}[.)])\s+")
@@ -172,6 +175,11 @@ class Doc:
         if _CONCRETE.search(self.text, s, e) or _PROPER.search(self.text, s + 1, e):
             return True
         return self.has("jargon", i) or self.has("sql_hint", i) or self.specific_words(i) >= 4
+
+    def owner_line(self, i: int) -> bool:
+        """Unit `i` names who owns a follow-up ("Owner: Hana on the cart team.", "2. DRI: SRE"): it
+        assigns work, it finds no fault."""
+        return bool(_OWNER_LINE.match(self.text, *self.spans[i]))
 
     def names_something(self, i: int) -> bool:
         """Sentence `i` names something outright: a number, a time, code, a proper noun or a system
