@@ -38,6 +38,17 @@ def _prompts(fake, channel: str = CHANNEL) -> list:
                 c.args.get("blocks") or "")]
 
 
+def _assert_prompt_posted_once(fake, db) -> None:
+    """The daily prompt's outbox entry is sent, Slack got exactly one prompt (no late second post), and
+    the day's post is marked posted with that message's ts."""
+    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", what="delivery")
+    time.sleep(0.3)  # long enough for a second delivery, if there were one
+    [prompt] = _prompts(fake)
+    with Session(db) as s:
+        [post] = s.exec(select(DailyPost)).all()
+    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+
+
 def _scheduled_at(db) -> datetime:
     channels.set_schedule(db, TEAM, CHANNEL, parse_schedule("09:30 UTC mon-sun"), set_by="UADMIN")
     [config] = channels.list_schedules(db, TEAM)
@@ -187,12 +198,7 @@ def test_a_crash_between_claiming_the_day_and_owing_its_prompt_loses_nothing(db,
                              grace=timedelta(minutes=30))
     assert result.status == "queued"
     app.gauntlet.wake()
-    fake.wait_for(lambda calls: _outbox(db, "daily:")[0].status == "sent", what="delivery")
-    time.sleep(0.3)
-    [prompt] = _prompts(fake)
-    with Session(db) as s:
-        [post] = s.exec(select(DailyPost)).all()
-    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+    _assert_prompt_posted_once(fake, db)
 
 
 # ---- `gauntlet post-prompt` --------------------------------------------------------------------------
@@ -246,12 +252,7 @@ def test_post_prompt_leaves_the_prompt_queued_while_slack_fails_and_a_worker_del
     [entry] = _outbox(slack_db, "daily:")
     assert entry.status == "pending"
     app = build_app(settings_for(fake), db=slack_db)
-    fake.wait_for(lambda calls: _outbox(slack_db, "daily:")[0].status == "sent", what="delivery")
-    time.sleep(0.3)
-    [prompt] = _prompts(fake)
-    with Session(slack_db) as s:
-        [post] = s.exec(select(DailyPost)).all()
-    assert (post.status, post.message_ts) == ("posted", prompt.response["ts"])
+    _assert_prompt_posted_once(fake, slack_db)
     app.gauntlet.worker.stop()
 
 
